@@ -1,0 +1,71 @@
+import http from 'node:http';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { UserDirectory } from './auth/users.js';
+import type { Config } from './config.js';
+import { FileService } from './domain/files.js';
+import { FileReader } from './domain/reads.js';
+import type { Clock, FileRecord } from './domain/types.js';
+import { authenticate } from './http/auth.js';
+import { EXPECTS_CONTINUE } from './http/body.js';
+import { onClientError } from './http/client-error.js';
+import { healthz, readyz } from './http/health.js';
+import { problemMiddleware } from './http/problem.js';
+import { filesHandler } from './http/rest/files.js';
+import type { Storage } from './storage/contracts.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'>;
+  storage: Storage<FileRecord>;
+  logger: Logger;
+  /** Absent: the service is open and every caller is `anonymous`. */
+  users?: UserDirectory | undefined;
+  /** Defaults to Date.now; tests inject one to expire locks. */
+  clock?: Clock;
+}
+
+/** Methods the router answers on /files, beyond the standard ones. */
+const METHODS = ['HEAD', 'OPTIONS', 'GET', 'PUT', 'POST', 'DELETE', 'CHECKOUT', 'UNLOCK', 'LOCK', 'PATCH'];
+
+/** Build the Koa application: middleware order and mounts. No I/O happens here. */
+export function createApp(deps: AppDeps): Koa {
+  const clock = deps.clock ?? Date.now;
+  const { storage, config } = deps;
+  const files = new FileService({
+    records: storage.records,
+    blobs: storage.blobs,
+    clock,
+    lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
+  });
+  const reader = new FileReader(storage.records, clock);
+
+  const router = new Router({ methods: METHODS });
+  router.get('/healthz', healthz);
+  router.get('/readyz', readyz(() => storage.check()));
+  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, maxUploadBytes: config.maxUploadBytes }));
+
+  const app = new Koa();
+  app.silent = true;
+  app.use(problemMiddleware(deps.logger));
+  app.use(router.routes());
+  return app;
+}
+
+/**
+ * The HTTP server around the app: 501 problems for methods the parser refuses, 100 Continue
+ * sent only once a request is accepted (so a refused upload is never sent), and an idle
+ * timeout on sockets instead of a total one (a large upload may take hours, a stalled one may not).
+ */
+export function createServer(app: Koa, bodyIdleSeconds: number): http.Server {
+  const handler = app.callback();
+  const server = http.createServer(handler);
+  server.on('checkContinue', (req, res) => {
+    (req as http.IncomingMessage & { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE] = true;
+    void handler(req, res);
+  });
+  server.on('clientError', onClientError);
+  server.requestTimeout = 0;
+  server.setTimeout(bodyIdleSeconds * 1000, (socket) => socket.destroy());
+  return server;
+}

@@ -1,0 +1,84 @@
+/** Every setting of the service, read from the environment only by main.ts. */
+export interface Config {
+  /** TCP port (`PORT`, default 8080; 0 picks a free one). */
+  port: number;
+  /** Address to bind (`HOST`; default: all interfaces). */
+  host: string | undefined;
+  /** Storage backend (`KLUIS_STORAGE`): `fs` is local disk. */
+  storage: 'fs';
+  /** Data root for the `fs` backend (`KLUIS_DATA_DIR`, default `./storage`). */
+  dataDir: string;
+  /** Largest accepted upload body in bytes (`KLUIS_MAX_UPLOAD_BYTES`, default 16 GiB; suffixes K, M, G, T). */
+  maxUploadBytes: number;
+  /** Lock timeout when a CHECKOUT names none (`KLUIS_LOCK_DEFAULT_SECONDS`, default 3600). */
+  lockDefaultSeconds: number;
+  /** Upper bound of any lock timeout (`KLUIS_LOCK_MAX_SECONDS`, default 86400). */
+  lockMaxSeconds: number;
+  /** JSON users file; unset means the service is open (`KLUIS_USERS_FILE`). */
+  usersFile: string | undefined;
+  /** A request body that sends nothing for this long is dropped (`KLUIS_BODY_IDLE_SECONDS`, default 60). */
+  bodyIdleSeconds: number;
+  /** pino level (`KLUIS_LOG_LEVEL`, default info). */
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** Build a {@link Config} from environment variables, reporting every bad value at once. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bytes = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const m = /^(\d+)\s*([kmgt]?)(i?b)?$/i.exec(raw.trim());
+    const n = m ? Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? 1) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a size such as 1073741824, 512M or 16GiB`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const storage = env.KLUIS_STORAGE ?? 'fs';
+  if (storage !== 'fs') {
+    problems.push(`KLUIS_STORAGE=${JSON.stringify(storage)}: this version stores on local disk only (fs); the s3 backend is not available yet`);
+  }
+  const logLevel = env.KLUIS_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`KLUIS_LOG_LEVEL=${JSON.stringify(logLevel)}: expected fatal, error, warn, info, debug, trace or silent`);
+  }
+  const config: Config = {
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || undefined,
+    storage: 'fs',
+    dataDir: env.KLUIS_DATA_DIR || './storage',
+    maxUploadBytes: bytes('KLUIS_MAX_UPLOAD_BYTES', 16 * 2 ** 30),
+    lockDefaultSeconds: int('KLUIS_LOCK_DEFAULT_SECONDS', 3600, 1, 10 * 365 * 86400),
+    lockMaxSeconds: int('KLUIS_LOCK_MAX_SECONDS', 86400, 1, 10 * 365 * 86400),
+    usersFile: env.KLUIS_USERS_FILE || undefined,
+    bodyIdleSeconds: int('KLUIS_BODY_IDLE_SECONDS', 60, 1, 86400),
+    logLevel,
+  };
+  if (config.lockDefaultSeconds > config.lockMaxSeconds) {
+    problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { Problem } from '../errors.js';
+import { RevisionMismatch, type BlobStore, type RecordStore, type StagedBlob } from '../storage/contracts.js';
+import { liveLock, type LockTimeouts } from './locks.js';
+import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
+import type { Caller, Clock, FileRecord, Lock, Version } from './types.js';
+
+export interface FileServiceOptions {
+  records: RecordStore<FileRecord>;
+  blobs: BlobStore;
+  clock: Clock;
+  lockTimeouts: LockTimeouts;
+}
+
+/** Bytes already staged and hashed, waiting to become a version. */
+export interface StagedContent {
+  staged: StagedBlob;
+  sha256: string;
+  size: number;
+  contentType: string | null;
+  comment?: string | undefined;
+}
+
+export interface WriteResult {
+  version: Version;
+  /** True when the path had no current version before (HTTP 201). */
+  created: boolean;
+  /** True when a check-in released the lock. */
+  released: boolean;
+}
+
+/** What one compare-and-set round decided: the record to write (if any) and the answer. */
+interface Decision<R> {
+  next?: FileRecord;
+  result: R;
+  /** The new record references the staged blob, which must be committed first. */
+  needsBlob?: boolean;
+}
+
+/** Rounds of compare-and-set before giving up (each lost round means another writer won). */
+const MAX_ROUNDS = 1000;
+
+/**
+ * The rules of versions and check-outs. Every change is decided on a freshly read record and
+ * written by compare-and-set; a lost race re-reads and decides again, so no check ever runs
+ * between a read and a separate, unguarded write.
+ */
+export class FileService {
+  constructor(private readonly opts: FileServiceOptions) {}
+
+  get lockTimeouts(): LockTimeouts {
+    return this.opts.lockTimeouts;
+  }
+
+  /** Early refusal before a body is read; the authoritative check runs again at commit. */
+  async precheck(caller: Caller, key: string, intent: WriteIntent, lockRequired = false): Promise<void> {
+    const stored = await this.opts.records.get(key);
+    checkWrite(key, stored?.value, caller, intent, this.opts.clock(), lockRequired);
+  }
+
+  /** A new version from staged bytes; with `checkin`, the caller's lock is released in the same write. */
+  async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false): Promise<WriteResult> {
+    let committed = false;
+    try {
+      return await this.update(
+        key,
+        (record, now) => {
+          const lock = checkWrite(key, record, caller, intent, now, checkin);
+          return this.addVersion(key, record, caller, lock, now, content, checkin);
+        },
+        async () => {
+          if (!committed) await this.opts.blobs.commit(content.staged, content.sha256);
+          committed = true;
+        },
+      );
+    } finally {
+      if (!committed) await this.opts.blobs.discard(content.staged);
+    }
+  }
+
+  /** Release the caller's lock without new content (check-in with an empty body). */
+  async checkin(caller: Caller, key: string, intent: WriteIntent): Promise<{ version: Version | null; released: true }> {
+    return this.update(key, (record, now) => {
+      checkWrite(key, record, caller, intent, now, true);
+      const next = { ...(record as FileRecord), lock: null };
+      return { next, result: { version: currentVersion(record), released: true as const } };
+    });
+  }
+
+  /** A delete marker version; the history stays. */
+  async remove(caller: Caller, key: string, intent: WriteIntent): Promise<Version> {
+    return this.update(key, (record, now) => {
+      const lock = checkWrite(key, record, caller, intent, now);
+      if (!record || !currentVersion(record)) throw new Problem('not-found', `no file at ${key}`);
+      const marker: Version = {
+        version: headNumber(record) + 1,
+        sha256: null,
+        size: 0,
+        contentType: null,
+        createdAt: new Date(now).toISOString(),
+        author: caller.name,
+        deleted: true,
+      };
+      return { next: withVersion(key, record, marker, lock), result: marker };
+    });
+  }
+
+  /** A new version whose content is version `n`'s. */
+  async restore(caller: Caller, key: string, n: number, intent: WriteIntent, comment?: string): Promise<WriteResult> {
+    return this.update(key, (record, now) => {
+      const lock = checkWrite(key, record, caller, intent, now);
+      const source = record?.versions.find((v) => v.version === n);
+      if (!source) throw new Problem('not-found', `${key} has no version ${n}`);
+      if (source.deleted || !source.sha256) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; restore a version with content`);
+      const content = { sha256: source.sha256, size: source.size, contentType: source.contentType, comment: comment ?? `restored from version ${n}` };
+      return this.addVersion(key, record, caller, lock, now, content, false);
+    });
+  }
+
+  /** Take the lock, or refresh it when the request carries the holder's token. Reserves a path with no file. */
+  async checkout(caller: Caller, key: string, intent: WriteIntent, seconds: number): Promise<{ lock: Lock; refreshed: boolean }> {
+    return this.update(key, (record, now) => {
+      const held = checkWrite(key, record, caller, intent, now);
+      const expiresAt = new Date(now + seconds * 1000).toISOString();
+      const lock: Lock = held
+        ? { ...held, expiresAt }
+        : { path: key, token: `urn:uuid:${randomUUID()}`, owner: caller.name, createdAt: new Date(now).toISOString(), expiresAt, baseVersion: headNumber(record) };
+      const next: FileRecord = { ...(record ?? { path: key, versions: [] }), lock };
+      return { next, result: { lock, refreshed: held !== null } };
+    });
+  }
+
+  /** Release without a new version: with the holder's token, or by an admin with `force`. */
+  async uncheckout(caller: Caller, key: string, token: string | undefined, force: boolean): Promise<void> {
+    if (force && caller.role !== 'admin') throw new Problem('forbidden', `only an admin may break a lock; ${caller.name} is not one`);
+    await this.update(key, (record, now) => {
+      if (force) {
+        if (!liveLock(record, now)) throw new Problem('not-checked-out', `${key} is not checked out`, conflictState(key, record, now));
+      } else {
+        checkLock(key, record, caller, token, now, true);
+      }
+      return { next: { ...(record as FileRecord), lock: null }, result: undefined };
+    });
+  }
+
+  async get(key: string): Promise<FileRecord | undefined> {
+    return (await this.opts.records.get(key))?.value;
+  }
+
+  now(): number {
+    return this.opts.clock();
+  }
+
+  private addVersion(
+    key: string,
+    record: FileRecord | undefined,
+    caller: Caller,
+    lock: Lock | null,
+    now: number,
+    content: Omit<StagedContent, 'staged'>,
+    checkin: boolean,
+  ): Decision<WriteResult> {
+    const current = currentVersion(record);
+    if (current && current.sha256 === content.sha256) {
+      // Same bytes as the current version: idempotent, no new version.
+      const result = { version: current, created: false, released: checkin };
+      return checkin ? { next: { ...(record as FileRecord), lock: null }, result } : { result };
+    }
+    const version: Version = {
+      version: headNumber(record) + 1,
+      sha256: content.sha256,
+      size: content.size,
+      contentType: content.contentType,
+      createdAt: new Date(now).toISOString(),
+      author: caller.name,
+      ...(content.comment ? { comment: content.comment } : {}),
+    };
+    const next = withVersion(key, record, version, checkin ? null : lock);
+    return { next, result: { version, created: current === null, released: checkin }, needsBlob: true };
+  }
+
+  /** Read, decide, compare-and-set; on a lost race, read and decide again. */
+  private async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R>, beforeWrite?: () => Promise<void>): Promise<R> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const stored = await this.opts.records.get(key);
+      const decision = decide(stored?.value, this.opts.clock());
+      if (!decision.next) return decision.result;
+      if (decision.needsBlob && beforeWrite) await beforeWrite();
+      try {
+        await this.opts.records.put(key, decision.next, stored?.revision ?? null);
+        return decision.result;
+      } catch (err) {
+        if (!(err instanceof RevisionMismatch)) throw err;
+      }
+    }
+    throw new Problem('storage-unavailable', `too much contention on ${key}; try again`, {}, { 'Retry-After': '1' });
+  }
+}
+
+/** The record with `version` appended; the holder's lock (if any) follows the file to its new head. */
+function withVersion(key: string, record: FileRecord | undefined, version: Version, lock: Lock | null): FileRecord {
+  return {
+    path: key,
+    versions: [...(record?.versions ?? []), version],
+    lock: lock ? { ...lock, baseVersion: version.version } : null,
+  };
+}

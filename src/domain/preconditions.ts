@@ -1,0 +1,66 @@
+/**
+ * Conditional requests, RFC 9110 §13. Pure: the caller supplies the header values and the
+ * current representation's validators; the result says what to answer.
+ */
+export interface ConditionalHeaders {
+  ifMatch?: string | undefined;
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: string | undefined;
+  ifUnmodifiedSince?: string | undefined;
+}
+
+/** Validators of the current representation, or null when there is none. */
+export interface Validators {
+  /** Hex SHA-256: the strong entity-tag without quotes. */
+  etag: string;
+  lastModified: Date;
+}
+
+export type Outcome = 'pass' | 'precondition-failed' | 'not-modified';
+
+/** Parse an entity-tag list. Bare tokens (no quotes) are taken as strong tags, for curl users. */
+export function parseEtags(value: string): { any: boolean; tags: { weak: boolean; tag: string }[] } {
+  const trimmed = value.trim();
+  if (trimmed === '*') return { any: true, tags: [] };
+  const tags: { weak: boolean; tag: string }[] = [];
+  for (const part of trimmed.split(',')) {
+    const m = /^\s*(W\/)?"([^"]*)"\s*$/.exec(part) ?? /^\s*()([^\s",]+)\s*$/.exec(part);
+    if (m) tags.push({ weak: m[1] === 'W/', tag: m[2] ?? '' });
+  }
+  return { any: false, tags };
+}
+
+/** Evaluate in the order of RFC 9110 §13.2.2. `safe` is true for GET and HEAD. */
+export function evaluate(headers: ConditionalHeaders, current: Validators | null, safe: boolean): Outcome {
+  if (headers.ifMatch !== undefined) {
+    // §13.1.1: strong comparison; `*` needs a current representation.
+    const { any, tags } = parseEtags(headers.ifMatch);
+    const ok = current !== null && (any || tags.some((t) => !t.weak && t.tag === current.etag));
+    if (!ok) return 'precondition-failed';
+  } else if (headers.ifUnmodifiedSince !== undefined && current !== null) {
+    // §13.1.4: ignored when the date is invalid.
+    const since = parseHttpDate(headers.ifUnmodifiedSince);
+    if (since !== undefined && seconds(current.lastModified) > since) return 'precondition-failed';
+  }
+  if (headers.ifNoneMatch !== undefined) {
+    // §13.1.2: weak comparison.
+    const { any, tags } = parseEtags(headers.ifNoneMatch);
+    const matched = current !== null && (any || tags.some((t) => t.tag === current.etag));
+    if (matched) return safe ? 'not-modified' : 'precondition-failed';
+  } else if (safe && headers.ifModifiedSince !== undefined && current !== null) {
+    // §13.1.3: only for GET and HEAD.
+    const since = parseHttpDate(headers.ifModifiedSince);
+    if (since !== undefined && seconds(current.lastModified) <= since) return 'not-modified';
+  }
+  return 'pass';
+}
+
+/** HTTP-date to whole seconds since the epoch, or undefined when it does not parse. */
+export function parseHttpDate(value: string): number | undefined {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+function seconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}

@@ -1,0 +1,89 @@
+import { Problem } from '../errors.js';
+import type { RecordStore } from '../storage/contracts.js';
+import { liveLock, publicLock } from './locks.js';
+import { currentVersion } from './rules.js';
+import type { Clock, FileRecord, Lock, Version } from './types.js';
+
+export interface FileEntry {
+  name: string;
+  type: 'file';
+  size: number;
+  version: number;
+  sha256: string;
+  contentType: string | null;
+  modifiedAt: string;
+  locked: boolean;
+}
+
+export interface DirectoryEntry {
+  name: string;
+  type: 'directory';
+}
+
+/** Records read at once while listing a directory. */
+const LIST_CONCURRENCY = 16;
+
+/** Read-side queries: nothing here writes. */
+export class FileReader {
+  constructor(
+    private readonly records: RecordStore<FileRecord>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Version `n`, or the current version; 404 for a missing file, version or delete marker. */
+  async version(key: string, n?: number): Promise<Version> {
+    const record = (await this.records.get(key))?.value;
+    const version = n === undefined ? currentVersion(record) : record?.versions.find((v) => v.version === n);
+    if (!version) throw new Problem('not-found', n === undefined ? `no file at ${key}` : `${key} has no version ${n}`);
+    if (version.deleted) throw new Problem('not-found', `version ${n} of ${key} is a delete marker`);
+    return version;
+  }
+
+  /** The whole history, newest first, and the live lock (without its token). */
+  async history(key: string): Promise<{ path: string; versions: Version[]; lock: Omit<Lock, 'token'> | null }> {
+    const record = (await this.records.get(key))?.value;
+    if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
+    return { path: key, versions: [...record.versions].reverse(), lock: publicLock(liveLock(record, this.clock())) };
+  }
+
+  async lock(key: string): Promise<Omit<Lock, 'token'>> {
+    const lock = publicLock(liveLock((await this.records.get(key))?.value, this.clock()));
+    if (!lock) throw new Problem('not-found', `${key} is not checked out`);
+    return lock;
+  }
+
+  /**
+   * One directory level: sub-directories, then files that have a current version (deleted
+   * and merely reserved paths are left out). The root always exists.
+   */
+  async list(dir: string): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
+    const listing = await this.records.list(dir);
+    if (!listing && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
+    const now = this.clock();
+    const names = listing?.files ?? [];
+    const files: (FileEntry | null)[] = new Array(names.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) {
+        const i = next++;
+        const name = names[i] as string;
+        const record = (await this.records.get(dir === '' ? name : `${dir}/${name}`))?.value;
+        const current = currentVersion(record);
+        if (!current?.sha256) continue;
+        files[i] = {
+          name,
+          type: 'file',
+          size: current.size,
+          version: current.version,
+          sha256: current.sha256,
+          contentType: current.contentType,
+          modifiedAt: current.createdAt,
+          locked: liveLock(record, now) !== null,
+        };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, names.length) }, worker));
+    const directories: DirectoryEntry[] = (listing?.directories ?? []).map((name) => ({ name, type: 'directory' }));
+    return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
+  }
+}

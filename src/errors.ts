@@ -1,0 +1,56 @@
+/**
+ * The one catalogue of stable problem codes (RFC 9457 problem+json `code` member).
+ * Everything that refuses a request throws a {@link Problem}; the HTTP layer maps it to a
+ * response in exactly one place (src/http/problem.ts).
+ */
+export const PROBLEMS = {
+  'invalid-path': { status: 400, title: 'Invalid path' },
+  'bad-request': { status: 400, title: 'Bad request' },
+  'checksum-mismatch': { status: 400, title: 'Checksum mismatch' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  locked: { status: 409, title: 'Checked out by someone else' },
+  modified: { status: 409, title: 'Modified since the base version' },
+  'not-checked-out': { status: 409, title: 'Not checked out' },
+  'precondition-failed': { status: 412, title: 'Precondition failed' },
+  'too-large': { status: 413, title: 'Body too large' },
+  'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
+  internal: { status: 500, title: 'Internal server error' },
+  'method-not-supported': { status: 501, title: 'Method not supported' },
+  'storage-unavailable': { status: 503, title: 'Storage unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+/** Extra members of a problem body, e.g. the current state carried by a 409. */
+export type ProblemExtras = Record<string, unknown>;
+
+export class Problem extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly title: string;
+  readonly extras: ProblemExtras;
+  /** Response headers that belong to this refusal (WWW-Authenticate, Retry-After, Content-Range). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ProblemCode, detail: string, extras: ProblemExtras = {}, headers: Record<string, string> = {}) {
+    super(detail);
+    this.name = 'Problem';
+    this.code = code;
+    this.status = PROBLEMS[code].status;
+    this.title = PROBLEMS[code].title;
+    this.extras = extras;
+    this.headers = headers;
+  }
+
+  /** The problem+json body. */
+  toJSON(): Record<string, unknown> {
+    return { type: `urn:kluis:problem:${this.code}`, ...this.extras, status: this.status, title: this.title, detail: this.message, code: this.code };
+  }
+}
+
+export function isProblem(err: unknown): err is Problem {
+  return err instanceof Problem;
+}

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import type { StagedContent } from '../domain/files.js';
+import { Problem } from '../errors.js';
+import type { BlobStore } from '../storage/contracts.js';
+import { verifyDigests, type ExpectedDigests } from './checksums.js';
+import { Meter } from './meter.js';
+
+/** Set by the server's `checkContinue` handler: the client waits for 100 Continue before sending. */
+export const EXPECTS_CONTINUE = Symbol('expectsContinue');
+
+/** Multipart parts and fields per request. */
+const MULTIPART_LIMITS = { files: 1000, fields: 100, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 };
+
+/**
+ * Refuse a body early from its declared length (413 before a byte is read) and, when the
+ * request is refused without reading its body, make sure the connection closes instead of
+ * draining gigabytes nobody wants.
+ */
+export function checkDeclaredLength(ctx: Context, limit: number): void {
+  const declared = ctx.get('Content-Length');
+  if (declared !== '' && Number(declared) > limit) {
+    throw new Problem('too-large', `Content-Length ${declared} is over the limit of ${limit} bytes; nothing was stored`);
+  }
+}
+
+/** The request body as a stream: sends 100 Continue first if the client is waiting for it. */
+function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
+  const flagged = req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
+  if (flagged[EXPECTS_CONTINUE]) {
+    flagged[EXPECTS_CONTINUE] = false;
+    res.writeContinue();
+  }
+  return req;
+}
+
+/**
+ * Stream `source` through a {@link Meter} into the blob store's staging area. Nothing is
+ * held in memory beyond the stream buffers. On any failure the staged bytes are gone.
+ */
+export async function stage(source: Readable, blobs: BlobStore, limit: number, expected: ExpectedDigests = {}): Promise<Omit<StagedContent, 'contentType'>> {
+  const meter = new Meter(limit, expected.md5 !== undefined);
+  // Not stream.pipeline: destroying the request would destroy the socket and with it the
+  // answer (413, 400). On failure the source is unpiped and the response closes the connection.
+  const onSourceError = (err: Error) => meter.destroy(err);
+  const onSourceClose = () => {
+    if ('complete' in source && !(source as IncomingMessage).complete) meter.destroy(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+  };
+  source.once('error', onSourceError);
+  source.once('close', onSourceClose);
+  source.pipe(meter);
+  try {
+    const staged = await blobs.stage(meter);
+    const digests = meter.digests();
+    try {
+      verifyDigests(expected, digests);
+    } catch (err) {
+      await blobs.discard(staged);
+      throw err;
+    }
+    return { staged, sha256: digests.sha256, size: meter.bytes };
+  } catch (err) {
+    source.unpipe(meter);
+    throw err;
+  } finally {
+    source.off('error', onSourceError);
+    source.off('close', onSourceClose);
+  }
+}
+
+/** Stage a raw (non-multipart) request body. */
+export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected: ExpectedDigests): Promise<StagedContent> {
+  checkDeclaredLength(ctx, limit);
+  const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected);
+  return { ...content, contentType: contentTypeOf(ctx.get('Content-Type')) };
+}
+
+/** A file part as it arrives: its name and stream. The handler must consume or discard the stream. */
+export interface FilePart {
+  filename: string;
+  contentType: string | null;
+  stream: Readable;
+}
+
+/**
+ * Parse multipart/form-data with busboy, calling `onFile` for each file part in order (one at a
+ * time, so the stream applies back-pressure). Fields are collected; a field only applies to
+ * the file parts after it. Resolves once the whole body is read and every handler finished.
+ */
+export async function readMultipart(ctx: Context, onFile: (part: FilePart, fields: Record<string, string>) => Promise<void>): Promise<Record<string, string>> {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: ctx.req.headers, limits: MULTIPART_LIMITS, preservePath: true });
+  } catch (err) {
+    throw new Problem('bad-request', `not a multipart/form-data body: ${(err as Error).message}`);
+  }
+  const fields: Record<string, string> = {};
+  const req = openBody(ctx.req, ctx.res);
+  return new Promise((resolve, reject) => {
+    let chain = Promise.resolve();
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(parser);
+      parser.removeAllListeners('file');
+      reject(err instanceof Problem ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`));
+    };
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (_name, stream, info) => {
+      chain = chain.then(async () => {
+        if (failed) {
+          stream.resume();
+          return;
+        }
+        await onFile({ filename: info.filename ?? '', contentType: contentTypeOf(info.mimeType), stream }, { ...fields });
+      });
+      chain.catch((err: unknown) => {
+        stream.resume();
+        fail(err);
+      });
+    });
+    for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
+      parser.on(limit, () => fail(new Problem('bad-request', `too many multipart parts (${limit})`)));
+    }
+    parser.on('error', fail);
+    parser.on('close', () => {
+      chain.then(() => !failed && resolve(fields), fail);
+    });
+    req.on('error', fail);
+    req.on('close', () => {
+      if (!req.complete) fail(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+    });
+    req.pipe(parser);
+  });
+}
+
+function contentTypeOf(value: string | undefined): string | null {
+  return value && value.trim() !== '' ? value.trim() : null;
+}

@@ -1,0 +1,38 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Problem } from '../errors.js';
+
+/**
+ * Passes bytes through while computing their SHA-256 (and MD5 when a `Content-MD5` asks for
+ * it), counting them, and failing with 413 `too-large` the moment the limit is passed.
+ */
+export class Meter extends Transform {
+  private readonly sha = createHash('sha256');
+  private readonly md5: Hash | undefined;
+  bytes = 0;
+
+  constructor(
+    private readonly limit: number,
+    withMd5 = false,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.md5 = withMd5 ? createHash('md5') : undefined;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      callback(new Problem('too-large', `the body is larger than the limit of ${this.limit} bytes; nothing was stored`));
+      return;
+    }
+    this.sha.update(chunk);
+    this.md5?.update(chunk);
+    callback(null, chunk);
+  }
+
+  /** Digests, valid once the stream has ended. */
+  digests(): { sha256: string; sha256Base64: string; md5Base64: string | undefined } {
+    const sha = this.sha.digest();
+    return { sha256: sha.toString('hex'), sha256Base64: sha.toString('base64'), md5Base64: this.md5?.digest('base64') };
+  }
+}

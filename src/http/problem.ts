@@ -1,0 +1,52 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { Problem, type ProblemCode } from '../errors.js';
+
+/** Map a status that did not come from a Problem (Koa, a parser) to a catalogue code. */
+function codeFor(status: number): ProblemCode {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 405) return 'method-not-allowed';
+  if (status === 413) return 'too-large';
+  if (status >= 400 && status < 500) return 'bad-request';
+  if (status === 503) return 'storage-unavailable';
+  return 'internal';
+}
+
+/** Storage errors that mean "the backend is not there", answered 503 with Retry-After. */
+const UNAVAILABLE = new Set(['EACCES', 'EROFS', 'EIO', 'ENOSPC', 'EDQUOT', 'ELOCKED', 'ECONNREFUSED', 'ETIMEDOUT']);
+
+/** Turn any thrown value into a Problem: the one place errors become HTTP. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code && UNAVAILABLE.has(code)) {
+    return new Problem('storage-unavailable', `storage failed (${code}); nothing was stored`, {}, { 'Retry-After': '5' });
+  }
+  const status = (err as { status?: unknown; expose?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose) {
+    return new Problem(codeFor(status), (err as Error).message);
+  }
+  return new Problem('internal', 'an unexpected error occurred; it was logged');
+}
+
+/** Writes the problem+json answer for refusals; unknown failures are logged, never shown. */
+export function problemMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new Problem('not-found', `no route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const problem = toProblem(err);
+      if (problem.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
+      if (ctx.headerSent || !ctx.writable) return;
+      ctx.status = problem.status;
+      ctx.set(problem.headers);
+      ctx.type = 'application/problem+json';
+      ctx.body = problem.toJSON();
+      // A refused upload whose body was not read: close rather than drain it.
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
+    }
+  };
+}

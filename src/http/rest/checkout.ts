@@ -1,0 +1,64 @@
+import type { Context } from 'koa';
+import { parseTimeout } from '../../domain/locks.js';
+import type { Target } from '../../domain/paths.js';
+import type { StagedContent } from '../../domain/files.js';
+import { Problem } from '../../errors.js';
+import { stage, readMultipart, stageRawBody } from '../body.js';
+import { parseDigests } from '../checksums.js';
+import { callerOf, fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
+import { fileKey, respondWrite, type WriteDeps } from './write.js';
+
+/** CHECKOUT, or POST ?checkout: take or refresh the lock; 200 with the lock and `Lock-Token`. */
+export async function checkout(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
+  const key = fileKey(target, 'CHECKOUT');
+  const seconds = parseTimeout(ctx.get('Timeout') || undefined, deps.files.lockTimeouts);
+  const { lock } = await deps.files.checkout(callerOf(ctx), key, writeIntent(ctx), seconds);
+  ctx.set({ 'Lock-Token': `<${lock.token}>`, Timeout: `Second-${seconds}`, Location: fileUrl(key) });
+  ctx.status = 200;
+  ctx.body = lock;
+}
+
+/** UNLOCK, or POST ?uncheckout (`&force` for an admin): release without a new version; 204. */
+export async function uncheckout(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
+  const key = fileKey(target, 'uncheckout');
+  await deps.files.uncheckout(callerOf(ctx), key, writeIntent(ctx).token, hasFlag(ctx, 'force'));
+  ctx.status = 204;
+}
+
+/**
+ * POST ?checkin: the body (raw, or one multipart file part), if there is one, becomes a new
+ * version, and the lock is released in the same compare-and-set. An empty body only releases.
+ */
+export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
+  const key = fileKey(target, 'checkin');
+  const caller = callerOf(ctx);
+  const intent = writeIntent(ctx);
+  await deps.files.precheck(caller, key, intent, true);
+  const content = await stageCheckinBody(ctx, deps);
+  if (!content) {
+    ctx.body = await deps.files.checkin(caller, key, intent);
+    return;
+  }
+  const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? stringParam(ctx, 'comment') }, true);
+  respondWrite(ctx, key, result, true);
+}
+
+async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedContent | undefined> {
+  if (ctx.is('multipart/form-data')) {
+    let content: StagedContent | undefined;
+    await readMultipart(ctx, async (part, fields) => {
+      if (content) {
+        await deps.blobs.discard(content.staged);
+        content = undefined;
+        throw new Problem('bad-request', 'a check-in takes one file part');
+      }
+      content = { ...(await stage(part.stream, deps.blobs, deps.maxUploadBytes)), contentType: part.contentType, comment: fields.comment };
+    });
+    return content;
+  }
+  const declared = ctx.get('Content-Length');
+  const chunked = ctx.get('Transfer-Encoding') !== '';
+  if ((declared === '' || declared === '0') && !chunked) return undefined;
+  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
+  return stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+}

@@ -1,0 +1,52 @@
+import type { Context } from 'koa';
+import { parseUrlPath } from '../../domain/paths.js';
+import { Problem } from '../../errors.js';
+import { requireWriter } from '../auth.js';
+import { checkinPost, checkout, uncheckout } from './checkout.js';
+import { read, type ReadDeps } from './read.js';
+import { callerOf, hasFlag } from './request.js';
+import { postMultipart, put, remove, restore, type WriteDeps } from './write.js';
+
+export type FilesDeps = ReadDeps & WriteDeps;
+
+const ALLOW = 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS';
+
+/**
+ * The /files API (the contract in API.md): one handler per method and query form. Order of
+ * checks: auth (middleware, then read-only), path, then the domain's lock, conditions, base.
+ */
+export function filesHandler(deps: FilesDeps) {
+  return async (ctx: Context): Promise<void> => {
+    const method = ctx.method;
+    const reads = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+    if (!reads) requireWriter(callerOf(ctx));
+    const raw = ctx.path === '/files' ? '' : ctx.path.slice('/files/'.length);
+    const target = parseUrlPath(raw);
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        return read(ctx, target, deps);
+      case 'OPTIONS':
+        ctx.set('Allow', ALLOW);
+        ctx.status = 204;
+        return;
+      case 'PUT':
+        return put(ctx, target, deps);
+      case 'DELETE':
+        return remove(ctx, target, deps);
+      case 'CHECKOUT':
+        return checkout(ctx, target, deps);
+      case 'UNLOCK':
+        return uncheckout(ctx, target, deps);
+      case 'POST':
+        if (hasFlag(ctx, 'checkout')) return checkout(ctx, target, deps);
+        if (hasFlag(ctx, 'checkin')) return checkinPost(ctx, target, deps);
+        if (hasFlag(ctx, 'uncheckout')) return uncheckout(ctx, target, deps);
+        if (hasFlag(ctx, 'restore')) return restore(ctx, target, deps);
+        return postMultipart(ctx, target, deps);
+      default:
+        ctx.set('Allow', ALLOW);
+        throw new Problem('method-not-allowed', `${method} is not supported on /files; allowed: ${ALLOW} (WebDAV LOCK belongs to a WebDAV mount)`);
+    }
+  };
+}

@@ -1,0 +1,73 @@
+import type { Context } from 'koa';
+import { evaluate } from '../../domain/preconditions.js';
+import type { FileReader } from '../../domain/reads.js';
+import type { Target } from '../../domain/paths.js';
+import type { Version } from '../../domain/types.js';
+import { Problem } from '../../errors.js';
+import type { BlobStore } from '../../storage/contracts.js';
+import { parseRange } from '../range.js';
+import { hasFlag, intParam } from './request.js';
+
+export interface ReadDeps {
+  reader: FileReader;
+  blobs: BlobStore;
+}
+
+/** GET and HEAD: a listing, a history, a lock, or the bytes of a version. */
+export async function read(ctx: Context, target: Target, deps: ReadDeps): Promise<void> {
+  if (target.directory) {
+    ctx.body = await deps.reader.list(target.key);
+  } else if (hasFlag(ctx, 'versions')) {
+    ctx.body = await deps.reader.history(target.key);
+  } else if (hasFlag(ctx, 'lock')) {
+    ctx.body = await deps.reader.lock(target.key);
+  } else {
+    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps.blobs);
+  }
+}
+
+/** The bytes of one version, with validators, conditional GET (304/412) and a single Range (206/416). */
+async function download(ctx: Context, key: string, version: Version, blobs: BlobStore): Promise<void> {
+  const sha256 = version.sha256 as string;
+  const etag = `"${sha256}"`;
+  const lastModified = new Date(version.createdAt);
+  ctx.set({
+    ETag: etag,
+    'Last-Modified': lastModified.toUTCString(),
+    'Accept-Ranges': 'bytes',
+    'File-Version': String(version.version),
+    'X-Content-Type-Options': 'nosniff',
+  });
+  const outcome = evaluate(
+    {
+      ifMatch: ctx.get('If-Match') || undefined,
+      ifNoneMatch: ctx.get('If-None-Match') || undefined,
+      ifModifiedSince: ctx.get('If-Modified-Since') || undefined,
+      ifUnmodifiedSince: ctx.get('If-Unmodified-Since') || undefined,
+    },
+    { etag: sha256, lastModified },
+    true,
+  );
+  if (outcome === 'not-modified') {
+    ctx.status = 304;
+    return;
+  }
+  if (outcome === 'precondition-failed') throw new Problem('precondition-failed', `a conditional header evaluated false for ${key}`);
+
+  // RFC 9110 §13.1.5: a Range is honoured only if If-Range (when sent) still matches.
+  const ifRange = ctx.get('If-Range');
+  const rangeApplies = ifRange === '' || ifRange === etag || ifRange === lastModified.toUTCString();
+  const range = rangeApplies ? parseRange(ctx.get('Range') || undefined, version.size) : undefined;
+  ctx.type = version.contentType ?? 'application/octet-stream';
+  if (range) {
+    ctx.status = 206;
+    ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${version.size}`);
+  } else {
+    ctx.status = 200;
+  }
+  const length = range ? range.end - range.start + 1 : version.size;
+  // An empty file or a HEAD needs no stream (Koa would leave a HEAD's stream unread).
+  if (ctx.method !== 'HEAD' && length > 0) ctx.body = await blobs.read(sha256, range);
+  else if (length === 0) ctx.body = '';
+  ctx.length = length;
+}

@@ -1,0 +1,28 @@
+import { open, rename } from 'node:fs/promises';
+import path from 'node:path';
+
+/** fsync a directory so that a rename or a new entry in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replace `target` with `data` atomically and durably: write a temp file, fsync it, rename it
+ * over the target, fsync the directory. A crash leaves either the old or the new content.
+ */
+export async function writeFileDurable(target: string, temp: string, data: string | Buffer): Promise<void> {
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target);
+  await syncDir(path.dirname(target));
+}

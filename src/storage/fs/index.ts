@@ -1,0 +1,24 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import type { Storage } from '../contracts.js';
+import { FsBlobStore } from './blob-store.js';
+import { Layout } from './layout.js';
+import { FsRecordStore } from './record-store.js';
+import { TempArea } from './temp-area.js';
+
+/** Open (creating if needed) a local-disk store under `root`; see layout.ts for the tree. */
+export async function openFsStorage<T>(root: string): Promise<Storage<T>> {
+  const layout = new Layout(root);
+  await mkdir(layout.blobs, { recursive: true });
+  await mkdir(layout.records, { recursive: true });
+  const temp = await TempArea.open(layout.tmp);
+  return {
+    blobs: new FsBlobStore(layout, temp),
+    records: new FsRecordStore<T>(layout, temp),
+    async check() {
+      await access(temp.dir, constants.W_OK);
+      await access(layout.records, constants.W_OK);
+      await access(layout.blobs, constants.W_OK);
+    },
+    close: () => temp.close(),
+  };
+}

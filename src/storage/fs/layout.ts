@@ -1,0 +1,66 @@
+import path from 'node:path';
+
+/**
+ * Where things live under the data root:
+ *
+ *   blobs/ab/cd/<sha256>      immutable content, one copy per distinct SHA-256
+ *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
+ *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
+ *   tmp/<session>/            staging of the running process (cleaned at start)
+ *
+ * Record names carry a prefix per kind so a file, a directory and a lock with the same name
+ * never collide (`a` the file and `a/` the directory are `f~a` and `d~a`).
+ */
+export class Layout {
+  readonly root: string;
+  readonly blobs: string;
+  readonly records: string;
+  readonly tmp: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.blobs = path.join(this.root, 'blobs');
+    this.records = path.join(this.root, 'records');
+    this.tmp = path.join(this.root, 'tmp');
+  }
+
+  blob(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return this.inside(path.join(this.blobs, sha256.slice(0, 2), sha256.slice(2, 4), sha256));
+  }
+
+  /** The record file of `key` and the lock path guarding it. */
+  record(key: string): { file: string; lock: string; dir: string } {
+    const segments = splitKey(key);
+    const name = segments.pop() as string;
+    const dir = this.directory(segments);
+    return { dir, file: this.inside(path.join(dir, `f~${name}`)), lock: this.inside(path.join(dir, `l~${name}`)) };
+  }
+
+  /** The directory holding the records below `dir` ('' for the root). */
+  recordDir(dir: string): string {
+    return this.directory(dir === '' ? [] : splitKey(dir));
+  }
+
+  private directory(segments: string[]): string {
+    return this.inside(path.join(this.records, ...segments.map((s) => `d~${s}`)));
+  }
+
+  /** Every resolved path is proven to stay inside the data root. */
+  private inside(p: string): string {
+    const resolved = path.resolve(p);
+    if (!resolved.startsWith(this.root + path.sep)) throw new Error(`path escapes the data root: ${p}`);
+    return resolved;
+  }
+}
+
+/** Storage-level guard: the domain validates paths, this refuses anything that slipped by. */
+function splitKey(key: string): string[] {
+  const segments = key.split('/');
+  for (const s of segments) {
+    if (s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\')) {
+      throw new Error(`unsafe record key: ${JSON.stringify(key)}`);
+    }
+  }
+  return segments;
+}

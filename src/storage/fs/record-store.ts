@@ -1,0 +1,83 @@
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import lockfile from 'proper-lockfile';
+import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
+import { isNotFound } from './blob-store.js';
+import { writeFileDurable } from './durable.js';
+import type { Layout } from './layout.js';
+import type { TempArea } from './temp-area.js';
+
+/** A record lock whose mtime has not moved for this long belongs to a dead process. */
+const STALE_MS = 10_000;
+
+interface Envelope<T> {
+  revision: number;
+  value: T;
+}
+
+/**
+ * Records as JSON files. put() is compare-and-set: under a proper-lockfile lock (a mkdir,
+ * atomic across processes and refreshed while held) it reads the current revision, compares,
+ * and replaces the file by temp + fsync + rename. Readers never lock: rename is atomic, so a
+ * reader sees the old or the new record, never a mix.
+ */
+export class FsRecordStore<T> implements RecordStore<T> {
+  constructor(
+    private readonly layout: Layout,
+    private readonly temp: TempArea,
+  ) {}
+
+  async get(key: string): Promise<StoredRecord<T> | undefined> {
+    const envelope = await this.readEnvelope(this.layout.record(key).file);
+    return envelope && { value: envelope.value, revision: String(envelope.revision) };
+  }
+
+  async put(key: string, value: T, expected: Revision | null): Promise<Revision> {
+    const { dir, file, lock } = this.layout.record(key);
+    await mkdir(dir, { recursive: true });
+    const release = await lockfile.lock(file, {
+      lockfilePath: lock,
+      realpath: false,
+      stale: STALE_MS,
+      // Contention is short (one read and one fsynced write); wait out a dead holder's stale lock.
+      retries: { retries: 400, factor: 1.3, minTimeout: 1, maxTimeout: 50, randomize: true },
+      onCompromised: () => {},
+    });
+    try {
+      const current = await this.readEnvelope(file);
+      const actual = current ? String(current.revision) : null;
+      if (actual !== expected) throw new RevisionMismatch(key);
+      const revision = (current?.revision ?? 0) + 1;
+      const envelope: Envelope<T> = { revision, value };
+      await writeFileDurable(file, this.temp.file(), JSON.stringify(envelope));
+      return String(revision);
+    } finally {
+      await release().catch(() => {});
+    }
+  }
+
+  async list(dir: string): Promise<Listing | undefined> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.recordDir(dir));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const files: string[] = [];
+    const directories: string[] = [];
+    for (const name of names) {
+      if (name.startsWith('f~')) files.push(name.slice(2));
+      else if (name.startsWith('d~')) directories.push(name.slice(2));
+    }
+    return { files: files.sort(), directories: directories.sort() };
+  }
+
+  private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as Envelope<T>;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
