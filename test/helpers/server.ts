@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { createApp, createServer } from '../../src/app.js';
+import type { UserDirectory } from '../../src/auth/users.js';
+import type { Clock, FileRecord } from '../../src/domain/types.js';
+import { openFsStorage } from '../../src/storage/fs/index.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A fresh, empty data root under the OS temp dir. */
+export async function tempDir(prefix = 'kluis-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  dataDir: string;
+  /** Move the injected clock forward (ms). */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  dataDir?: string;
+  users?: UserDirectory;
+  maxUploadBytes?: number;
+  lockDefaultSeconds?: number;
+  lockMaxSeconds?: number;
+}
+
+/** The real app on a real socket in this process, with an injectable clock. */
+export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await tempDir());
+  let offset = 0;
+  const clock: Clock = () => Date.now() + offset;
+  const storage = await openFsStorage<FileRecord>(dataDir);
+  const app = createApp({
+    config: {
+      maxUploadBytes: options.maxUploadBytes ?? 1 << 30,
+      lockDefaultSeconds: options.lockDefaultSeconds ?? 3600,
+      lockMaxSeconds: options.lockMaxSeconds ?? 86400,
+    },
+    storage,
+    logger: pino({ level: 'silent' }),
+    users: options.users,
+    clock,
+  });
+  const server = createServer(app, 60);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    advance: (ms) => {
+      offset += ms;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await storage.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  /** Everything the child wrote to stdout and stderr so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** `src/main.ts` as its own process (as `npm start` runs it), on a free port. */
+export async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"port":(\d+)/.exec(output);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
+    setTimeout(() => reject(new Error(`server did not listen within 20 s:\n${output}`)), 20_000).unref();
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** sha256 hex of a buffer or string. */
+export async function sha256(data: Buffer | string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(data).digest('hex');
+}
