@@ -32,16 +32,17 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
   if (!ctx.is('multipart/form-data')) {
     throw new Problem('bad-request', 'POST uploads need a multipart/form-data body (curl -F file=@name); use PUT for a raw body');
   }
-  checkDeclaredLength(ctx, deps.maxUploadBytes);
   const caller = callerOf(ctx);
   const intent = writeIntent(ctx);
   if (!target.directory) {
     await deps.files.precheck(caller, target.key, intent);
+    checkDeclaredLength(ctx, deps.maxUploadBytes);
     const [part] = await stageParts(ctx, deps, () => target.key, 1);
     const result = await deps.files.upload(caller, target.key, intent, part as StagedContent);
     respondWrite(ctx, target.key, result, false);
     return;
   }
+  checkDeclaredLength(ctx, deps.maxUploadBytes);
   const parts = await stageParts(ctx, deps, (filename) => joinKey(target.key, parseRelativeName(filename)), Infinity);
   const results: (Version & { path: string; created: boolean })[] = [];
   try {
