@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, StagedBlob } from '../contracts.js';
-import { syncDir } from './durable.js';
+import { mkdirDurable, syncDir } from './durable.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
 
@@ -36,11 +36,10 @@ export class FsBlobStore implements BlobStore {
       return;
     }
     const dir = path.dirname(target);
-    await mkdir(dir, { recursive: true });
+    await mkdirDurable(dir);
     // Identical content from a concurrent commit may win the race: rename replaces it atomically.
     await rename(staged.id, target);
     await syncDir(dir);
-    await syncDir(path.dirname(dir));
   }
 
   async discard(staged: StagedBlob): Promise<void> {

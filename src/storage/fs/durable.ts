@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory so that a rename or a new entry in it survives a crash. */
@@ -25,4 +25,17 @@ export async function writeFileDurable(target: string, temp: string, data: strin
   }
   await rename(temp, target);
   await syncDir(path.dirname(target));
+}
+
+/**
+ * `mkdir -p` whose new entries survive a crash: every directory it creates is fsynced into
+ * its parent. Costs nothing when the directory already exists.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = path.dirname(d)) {
+    await syncDir(path.dirname(d));
+    if (d === first || path.dirname(d) === d) break;
+  }
 }

@@ -1,8 +1,8 @@
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
 import { isNotFound } from './blob-store.js';
-import { writeFileDurable } from './durable.js';
+import { mkdirDurable, writeFileDurable } from './durable.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
 
@@ -33,7 +33,7 @@ export class FsRecordStore<T> implements RecordStore<T> {
 
   async put(key: string, value: T, expected: Revision | null): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
-    await mkdir(dir, { recursive: true });
+    await mkdirDurable(dir);
     const release = await lockfile.lock(file, {
       lockfilePath: lock,
       realpath: false,
