@@ -11,6 +11,7 @@ import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
 import { onClientError } from './http/client-error.js';
 import { healthz, readyz } from './http/health.js';
+import { Metrics } from './http/metrics.js';
 import { problemMiddleware } from './http/problem.js';
 import { filesHandler } from './http/rest/files.js';
 import type { Storage } from './storage/contracts.js';
@@ -40,14 +41,16 @@ export function createApp(deps: AppDeps): Koa {
   });
   const reader = new FileReader(storage.records, clock);
 
+  const metrics = new Metrics();
   const router = new Router({ methods: METHODS });
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(() => storage.check()));
+  router.get('/metrics', metrics.handler());
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;
-  app.use(problemMiddleware(deps.logger));
+  app.use(problemMiddleware(deps.logger, metrics));
   app.use(router.routes());
   return app;
 }

@@ -180,14 +180,13 @@ export class FileService {
   }
 
   /** Read, decide, compare-and-set; on a lost race, read and decide again. */
-  private async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R>, beforeWrite?: () => Promise<void>): Promise<R> {
+  private async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R>, prepare?: () => Promise<void>): Promise<R> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const stored = await this.opts.records.get(key);
       const decision = decide(stored?.value, this.opts.clock());
       if (!decision.next) return decision.result;
-      if (decision.needsBlob && beforeWrite) await beforeWrite();
       try {
-        await this.opts.records.put(key, decision.next, stored?.revision ?? null);
+        await this.opts.records.put(key, decision.next, stored?.revision ?? null, decision.needsBlob ? prepare : undefined);
         return decision.result;
       } catch (err) {
         if (!(err instanceof RevisionMismatch)) throw err;

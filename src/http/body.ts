@@ -112,12 +112,13 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
       fields[name] = value;
     });
     parser.on('file', (_name, stream, info) => {
+      const before = { ...fields }; // the fields sent before this part, not those after it
       chain = chain.then(async () => {
         if (failed) {
           stream.resume();
           return;
         }
-        await onFile({ filename: info.filename ?? '', contentType: contentTypeOf(info.mimeType), stream }, { ...fields });
+        await onFile({ filename: info.filename ?? '', contentType: contentTypeOf(info.mimeType), stream }, before);
       });
       chain.catch((err: unknown) => {
         stream.resume();

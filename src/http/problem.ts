@@ -1,6 +1,8 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { Problem, type ProblemCode } from '../errors.js';
+import { StorageUnavailable } from '../storage/contracts.js';
+import type { Metrics } from './metrics.js';
 
 /** Map a status that did not come from a Problem (Koa, a parser) to a catalogue code. */
 function codeFor(status: number): ProblemCode {
@@ -20,6 +22,9 @@ const UNAVAILABLE = new Set(['EACCES', 'EROFS', 'EIO', 'ENOSPC', 'EDQUOT', 'ELOC
 /** Turn any thrown value into a Problem: the one place errors become HTTP. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
+  if (err instanceof StorageUnavailable) {
+    return new Problem('storage-unavailable', `${err.message}; nothing was stored`, {}, { 'Retry-After': '5' });
+  }
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code && UNAVAILABLE.has(code)) {
     return new Problem('storage-unavailable', `storage failed (${code}); nothing was stored`, {}, { 'Retry-After': '5' });
@@ -32,13 +37,14 @@ export function toProblem(err: unknown): Problem {
 }
 
 /** Writes the problem+json answer for refusals; unknown failures are logged, never shown. */
-export function problemMiddleware(logger: Logger) {
+export function problemMiddleware(logger: Logger, metrics: Metrics) {
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new Problem('not-found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       const problem = toProblem(err);
+      metrics.problem(problem);
       if (problem.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;

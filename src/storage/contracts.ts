@@ -49,6 +49,17 @@ export class RevisionMismatch extends Error {
   }
 }
 
+/**
+ * The backend cannot be reached or written (missing staging area, unreachable endpoint).
+ * Answered 503 `storage-unavailable` with Retry-After; nothing was acknowledged.
+ */
+export class StorageUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailable';
+  }
+}
+
 /** Listing of one directory level: names only, no record is read. */
 export interface Listing {
   files: string[];
@@ -65,8 +76,14 @@ export interface RecordStore<T> {
    * Compare-and-set: write `value` if the record is at `expected`, or absent when `expected`
    * is null. Throws {@link RevisionMismatch} otherwise and changes nothing. Linearizable
    * across every process sharing the store; durable once it resolves.
+   *
+   * `prepare` (e.g. publishing the blob the new record references) runs before the write
+   * and, where the backend can check the revision first (the fs lock), only once the
+   * revision matched, so a writer that loses the race publishes nothing. Backends whose
+   * check is the write itself (S3 conditional writes) run it just before that write. If it
+   * throws, nothing is written.
    */
-  put(key: string, value: T, expected: Revision | null): Promise<Revision>;
+  put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision>;
   /** Names directly below directory `dir` ('' for the root); undefined if there is no such directory. */
   list(dir: string): Promise<Listing | undefined>;
 }

@@ -36,7 +36,8 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
   await deps.files.precheck(caller, key, intent, true);
   const content = await stageCheckinBody(ctx, deps);
   if (!content) {
-    ctx.body = await deps.files.checkin(caller, key, intent);
+    const { version, released } = await deps.files.checkin(caller, key, intent);
+    ctx.body = { version: version && { path: key, ...version }, released };
     return;
   }
   const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? stringParam(ctx, 'comment') }, true);

@@ -58,7 +58,7 @@ async function download(ctx: Context, key: string, version: Version, blobs: Blob
   const ifRange = ctx.get('If-Range');
   const rangeApplies = ifRange === '' || ifRange === etag || ifRange === lastModified.toUTCString();
   const range = rangeApplies ? parseRange(ctx.get('Range') || undefined, version.size) : undefined;
-  ctx.type = version.contentType ?? 'application/octet-stream';
+  ctx.set('Content-Type', version.contentType ?? 'application/octet-stream'); // verbatim, as stored
   if (range) {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${version.size}`);

@@ -20,8 +20,8 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const caller = callerOf(ctx);
   const intent = writeIntent(ctx);
   const checkin = hasFlag(ctx, 'checkin');
-  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   await deps.files.precheck(caller, key, intent, checkin);
+  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   const result = await deps.files.upload(caller, key, intent, { ...content, comment: stringParam(ctx, 'comment') }, checkin);
   respondWrite(ctx, key, result, checkin);
@@ -75,7 +75,7 @@ async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: strin
       if (parts.length >= max) throw new Problem('bad-request', 'this URL names one file: send exactly one file part, or POST to a directory URL ending in /');
       const key = keyOf(part.filename);
       const staged = await stage(part.stream, deps.blobs, deps.maxUploadBytes);
-      parts.push({ ...staged, key, contentType: part.contentType, comment: fields.comment });
+      parts.push({ ...staged, key, contentType: part.contentType, comment: fields.comment ?? stringParam(ctx, 'comment') });
     });
   } catch (err) {
     for (const part of parts) await deps.blobs.discard(part.staged);

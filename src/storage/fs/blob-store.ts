@@ -3,7 +3,7 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore, StagedBlob } from '../contracts.js';
+import { StorageUnavailable, type BlobStore, type StagedBlob } from '../contracts.js';
 import { mkdirDurable, syncDir } from './durable.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
@@ -24,6 +24,8 @@ export class FsBlobStore implements BlobStore {
       await pipeline(source, createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: CHUNK }));
     } catch (err) {
       await unlink(file).catch(() => {});
+      // The source's own errors (client gone, too large) pass through; a missing staging area is the store's.
+      if (isNotFound(err)) throw new StorageUnavailable(`cannot stage an upload: ${(err as Error).message}`, { cause: err });
       throw err;
     }
     return { id: file };

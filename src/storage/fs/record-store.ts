@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
-import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
+import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
 import { isNotFound } from './blob-store.js';
 import { mkdirDurable, writeFileDurable } from './durable.js';
 import type { Layout } from './layout.js';
@@ -31,7 +31,7 @@ export class FsRecordStore<T> implements RecordStore<T> {
     return envelope && { value: envelope.value, revision: String(envelope.revision) };
   }
 
-  async put(key: string, value: T, expected: Revision | null): Promise<Revision> {
+  async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
     await mkdirDurable(dir);
     const release = await lockfile.lock(file, {
@@ -46,9 +46,12 @@ export class FsRecordStore<T> implements RecordStore<T> {
       const current = await this.readEnvelope(file);
       const actual = current ? String(current.revision) : null;
       if (actual !== expected) throw new RevisionMismatch(key);
+      await prepare?.();
       const revision = (current?.revision ?? 0) + 1;
       const envelope: Envelope<T> = { revision, value };
-      await writeFileDurable(file, this.temp.file(), JSON.stringify(envelope));
+      await writeFileDurable(file, this.temp.file(), JSON.stringify(envelope)).catch((err: unknown) => {
+        throw isNotFound(err) ? new StorageUnavailable(`cannot write record ${key}: ${(err as Error).message}`, { cause: err }) : err;
+      });
       return String(revision);
     } finally {
       await release().catch(() => {});
