@@ -56,11 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     return n;
   };
 
-  const storage = env.KLUIS_STORAGE ?? 'fs';
+  const storage = env.KLUIS_STORAGE || 'fs';
   if (storage !== 'fs') {
     problems.push(`KLUIS_STORAGE=${JSON.stringify(storage)}: this version stores on local disk only (fs); the s3 backend is not available yet`);
   }
-  const logLevel = env.KLUIS_LOG_LEVEL ?? 'info';
+  const logLevel = env.KLUIS_LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`KLUIS_LOG_LEVEL=${JSON.stringify(logLevel)}: expected fatal, error, warn, info, debug, trace or silent`);
   }

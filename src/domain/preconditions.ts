@@ -55,10 +55,35 @@ export function evaluate(headers: ConditionalHeaders, current: Validators | null
   return 'pass';
 }
 
-/** HTTP-date to whole seconds since the epoch, or undefined when it does not parse. */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime forms, all GMT) to
+ * whole seconds since the epoch; undefined for anything else, which callers then ignore.
+ */
 export function parseHttpDate(value: string): number | undefined {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  const v = value.trim();
+  let m = /^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(v);
+  if (m) return utc(Number(m[3]), m[2], m[1], m[4], m[5], m[6]);
+  m = /^[A-Za-z]+, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(v);
+  if (m) {
+    // Two-digit years more than 50 years in the future are in the past century.
+    const thisYear = new Date().getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + Number(m[3]);
+    if (year > thisYear + 50) year -= 100;
+    return utc(year, m[2], m[1], m[4], m[5], m[6]);
+  }
+  m = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(v);
+  if (m) return utc(Number(m[6]), m[1], m[2], m[3], m[4], m[5]);
+  return undefined;
+}
+
+function utc(year: number, month = '', day = '', hh = '', mm = '', ss = ''): number | undefined {
+  const mon = MONTHS.indexOf(month.toLowerCase());
+  const [d, h, mi, s] = [day, hh, mm, ss].map((x) => Number(x.trim()));
+  if (mon < 0 || d === undefined || h === undefined || mi === undefined || s === undefined) return undefined;
+  if (d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
+  return Math.floor(Date.UTC(year, mon, d, h, mi, s) / 1000);
 }
 
 function seconds(date: Date): number {

@@ -1,0 +1,125 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const GiB = 2 ** 30;
+
+test('defaults', (t) => {
+  t.deepEqual(loadConfig({}), {
+    port: 8080,
+    host: undefined,
+    storage: 'fs',
+    dataDir: './storage',
+    maxUploadBytes: 16 * GiB,
+    lockDefaultSeconds: 3600,
+    lockMaxSeconds: 86400,
+    usersFile: undefined,
+    bodyIdleSeconds: 60,
+    logLevel: 'info',
+  });
+});
+
+test('every variable is read', (t) => {
+  const config = loadConfig({
+    PORT: '9090',
+    HOST: '127.0.0.1',
+    KLUIS_STORAGE: 'fs',
+    KLUIS_DATA_DIR: '/var/lib/kluis',
+    KLUIS_MAX_UPLOAD_BYTES: '1048576',
+    KLUIS_LOCK_DEFAULT_SECONDS: '600',
+    KLUIS_LOCK_MAX_SECONDS: '7200',
+    KLUIS_USERS_FILE: '/etc/kluis/users.json',
+    KLUIS_BODY_IDLE_SECONDS: '15',
+    KLUIS_LOG_LEVEL: 'debug',
+  });
+  t.deepEqual(config, {
+    port: 9090,
+    host: '127.0.0.1',
+    storage: 'fs',
+    dataDir: '/var/lib/kluis',
+    maxUploadBytes: 1048576,
+    lockDefaultSeconds: 600,
+    lockMaxSeconds: 7200,
+    usersFile: '/etc/kluis/users.json',
+    bodyIdleSeconds: 15,
+    logLevel: 'debug',
+  });
+});
+
+test('PORT 0 picks a free port; every pino level is accepted', (t) => {
+  t.is(loadConfig({ PORT: '0' }).port, 0);
+  for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) t.is(loadConfig({ KLUIS_LOG_LEVEL: level }).logLevel, level);
+});
+
+test('an empty number or size variable means its default', (t) => {
+  const config = loadConfig({ PORT: '', KLUIS_MAX_UPLOAD_BYTES: '', KLUIS_LOCK_DEFAULT_SECONDS: '', KLUIS_DATA_DIR: '', HOST: '', KLUIS_USERS_FILE: '' });
+  t.like(config, { port: 8080, maxUploadBytes: 16 * GiB, lockDefaultSeconds: 3600, dataDir: './storage', host: undefined, usersFile: undefined });
+});
+
+test('an empty KLUIS_STORAGE or KLUIS_LOG_LEVEL means its default, like every other variable', (t) => {
+  t.notThrows(() => loadConfig({ KLUIS_STORAGE: '' }), 'KLUIS_STORAGE=');
+  t.notThrows(() => loadConfig({ KLUIS_LOG_LEVEL: '' }), 'KLUIS_LOG_LEVEL=');
+});
+
+test('size suffixes K, M, G, T (binary), with optional B or iB, any case', (t) => {
+  const cases: [string, number][] = [
+    ['1', 1],
+    ['1073741824', GiB],
+    ['1k', 1024],
+    ['1K', 1024],
+    ['512M', 512 * 2 ** 20],
+    ['512MB', 512 * 2 ** 20],
+    ['16GiB', 16 * GiB],
+    ['16gib', 16 * GiB],
+    ['2 G', 2 * GiB],
+    ['1T', 2 ** 40],
+    [' 10M ', 10 * 2 ** 20],
+  ];
+  for (const [raw, bytes] of cases) t.is(loadConfig({ KLUIS_MAX_UPLOAD_BYTES: raw }).maxUploadBytes, bytes, raw);
+});
+
+test('bad sizes are refused', (t) => {
+  for (const raw of ['0', '-1', '1.5G', 'M', 'lots', '10X', '99999999999999999999T']) {
+    const err = t.throws(() => loadConfig({ KLUIS_MAX_UPLOAD_BYTES: raw }), { instanceOf: ConfigError }, raw);
+    t.true(err?.message.includes('KLUIS_MAX_UPLOAD_BYTES'), raw);
+  }
+});
+
+test('bad whole numbers are refused', (t) => {
+  const bad: Record<string, string[]> = {
+    PORT: ['abc', '65536', '-1', '80.5', '1e3', ' 80'],
+    KLUIS_LOCK_DEFAULT_SECONDS: ['0', 'soon', '-5'],
+    KLUIS_LOCK_MAX_SECONDS: ['0', '1h'],
+    KLUIS_BODY_IDLE_SECONDS: ['0', '86401', 'x'],
+  };
+  for (const [name, values] of Object.entries(bad)) {
+    for (const raw of values) {
+      const err = t.throws(() => loadConfig({ [name]: raw }), { instanceOf: ConfigError }, `${name}=${raw}`);
+      t.true(err?.message.includes(`${name}=${JSON.stringify(raw)}`), `${name}=${raw}: ${err?.message}`);
+    }
+  }
+});
+
+test('every bad value is reported in one ConfigError', (t) => {
+  const err = t.throws(
+    () => loadConfig({ PORT: 'http', KLUIS_MAX_UPLOAD_BYTES: 'huge', KLUIS_LOCK_MAX_SECONDS: 'never', KLUIS_BODY_IDLE_SECONDS: '-1', KLUIS_LOG_LEVEL: 'loud', KLUIS_STORAGE: 'tape' }),
+    { instanceOf: ConfigError },
+  );
+  t.is(err?.name, 'ConfigError');
+  for (const name of ['PORT', 'KLUIS_MAX_UPLOAD_BYTES', 'KLUIS_LOCK_MAX_SECONDS', 'KLUIS_BODY_IDLE_SECONDS', 'KLUIS_LOG_LEVEL', 'KLUIS_STORAGE']) {
+    t.true(err?.message.includes(name), name);
+  }
+  t.is(err?.message.split('\n').filter((line) => line.trim().startsWith('- ')).length, 6);
+});
+
+test('a lock default above the maximum is refused', (t) => {
+  const err = t.throws(() => loadConfig({ KLUIS_LOCK_DEFAULT_SECONDS: '7200', KLUIS_LOCK_MAX_SECONDS: '3600' }), { instanceOf: ConfigError });
+  t.regex(err?.message ?? '', /KLUIS_LOCK_DEFAULT_SECONDS.*KLUIS_LOCK_MAX_SECONDS/);
+  t.like(loadConfig({ KLUIS_LOCK_DEFAULT_SECONDS: '3600', KLUIS_LOCK_MAX_SECONDS: '3600' }), { lockDefaultSeconds: 3600, lockMaxSeconds: 3600 });
+});
+
+test('KLUIS_STORAGE=s3 is refused with a clear message', (t) => {
+  const err = t.throws(() => loadConfig({ KLUIS_STORAGE: 's3', KLUIS_S3_BUCKET: 'b' }), { instanceOf: ConfigError });
+  t.true(err?.message.includes('KLUIS_STORAGE="s3"'));
+  t.regex(err?.message ?? '', /s3 backend is not available/);
+  t.regex(err?.message ?? '', /\bfs\b/);
+});
