@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import test from 'ava';
 import { put, request } from './helpers/http.js';
-import { ROOT, tempDir } from './helpers/server.js';
+import { ROOT, tempDir, waitForListening } from './helpers/server.js';
 
 test('`npm start` builds and serves on local disk; SIGTERM to its process group drains and stops it', async (t) => {
   const dataDir = await tempDir('kluis-npm-start-');
@@ -12,28 +12,17 @@ test('`npm start` builds and serves on local disk; SIGTERM to its process group 
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.teardown(async () => {
     if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /"port":(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
-  });
+  const { port, output, exited } = await waitForListening(child);
   const url = `http://127.0.0.1:${port}`;
   t.is((await put(url, 'hello.txt', 'hi')).status, 201);
   t.is((await request(`${url}/files/hello.txt`)).text, 'hi');
-  t.regex(output, /OPEN MODE/);
+  t.regex(output(), /OPEN MODE/);
   // npm does not forward SIGTERM to its script, so signal the group, as a terminal or init does.
   process.kill(-(child.pid as number), 'SIGTERM');
   await exited;
-  t.regex(output, /"signal":"SIGTERM".*stopping/);
+  t.regex(output(), /"signal":"SIGTERM".*stopping/);
 });

@@ -84,6 +84,20 @@ export async function startChild(dataDir: string, env: Record<string, string> = 
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const { port, output, exited } = await waitForListening(child);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Wait for a spawned server's "listening" log line; collects its stdout and stderr. */
+export async function waitForListening(child: ChildProcess): Promise<{ port: number; output: () => string; exited: Promise<number | null> }> {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -92,22 +106,12 @@ export async function startChild(dataDir: string, env: Record<string, string> = 
       const m = /"port":(\d+)/.exec(output);
       if (m) resolve(Number(m[1]));
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-    setTimeout(() => reject(new Error(`server did not listen within 20 s:\n${output}`)), 20_000).unref();
+    setTimeout(() => reject(new Error(`server did not listen within 60 s:\n${output}`)), 60_000).unref();
   });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    output: () => output,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return { port, output: () => output, exited };
 }
 
 /** sha256 hex of a buffer or string. */
