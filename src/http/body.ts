@@ -101,18 +101,24 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     let failed = false;
+    /** File streams not yet ended: on failure they are destroyed so no staging waits for bytes that will never come. */
+    const open = new Set<Readable>();
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       req.unpipe(parser);
       parser.removeAllListeners('file');
-      reject(err instanceof Problem ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`));
+      const problem = err instanceof Problem ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`);
+      for (const stream of open) stream.destroy(problem);
+      reject(problem);
     };
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
     parser.on('file', (_name, stream, info) => {
       const before = { ...fields }; // the fields sent before this part, not those after it
+      open.add(stream);
+      stream.once('end', () => open.delete(stream));
       chain = chain.then(async () => {
         if (failed) {
           stream.resume();

@@ -106,8 +106,9 @@ async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const name of names) {
     const full = path.join(dir, name);
-    if ((await stat(full)).isDirectory()) out.push(...(await walk(full)));
-    else out.push(full);
+    const info = await stat(full).catch(() => undefined); // removed meanwhile: not left over
+    if (info?.isDirectory()) out.push(...(await walk(full)));
+    else if (info) out.push(full);
   }
   return out;
 }
