@@ -119,6 +119,9 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
       const before = { ...fields }; // the fields sent before this part, not those after it
       open.add(stream);
       stream.once('end', () => open.delete(stream));
+      // A queued part may be destroyed before anything reads it; its error reaches the staging
+      // pipeline when there is one, and must not crash the process when there is none.
+      stream.on('error', () => {});
       chain = chain.then(async () => {
         if (failed) {
           stream.resume();
