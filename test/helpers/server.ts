@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
 import type { UserDirectory } from '../../src/auth/users.js';
 import type { Clock, FileRecord } from '../../src/domain/types.js';
+import type { Storage } from '../../src/storage/contracts.js';
 import { openFsStorage } from '../../src/storage/fs/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,6 +29,8 @@ export interface TestServer {
 
 export interface ServerOptions {
   dataDir?: string;
+  /** A storage to serve from instead of a fresh fs store in `dataDir` (e.g. an S3 one); closed with the server. */
+  storage?: Storage<FileRecord>;
   users?: UserDirectory;
   maxUploadBytes?: number;
   lockDefaultSeconds?: number;
@@ -39,7 +42,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const dataDir = options.dataDir ?? (await tempDir());
   let offset = 0;
   const clock: Clock = () => Date.now() + offset;
-  const storage = await openFsStorage<FileRecord>(dataDir);
+  const storage = options.storage ?? (await openFsStorage<FileRecord>(dataDir));
   const app = createApp({
     config: {
       maxUploadBytes: options.maxUploadBytes ?? 1 << 30,
