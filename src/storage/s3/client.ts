@@ -1,0 +1,35 @@
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { StorageUnavailable } from '../contracts.js';
+import type { S3Options } from './options.js';
+
+/** An SDK client with bounded connect/request timeouts and retries, so an unreachable store fails fast. */
+export function createClient(options: S3Options): S3Client {
+  return new S3Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    forcePathStyle: options.forcePathStyle,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 60_000 },
+  });
+}
+
+/** HTTP status of an SDK error, when the store answered at all. */
+export function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+export function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name;
+  return statusOf(err) === 404 || name === 'NoSuchKey' || name === 'NotFound';
+}
+
+/**
+ * A store that did not answer, or answered 5xx after the SDK's retries, is unavailable: the
+ * request is refused with 503 and nothing is acknowledged. Other errors pass through.
+ */
+export function unavailable(err: unknown, what: string): unknown {
+  const status = statusOf(err);
+  const answered = err instanceof S3ServiceException && status !== undefined && status < 500;
+  return answered ? err : new StorageUnavailable(`S3 ${what} failed: ${(err as Error).message}`, { cause: err });
+}

@@ -1,0 +1,91 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
+import { isNotFound, statusOf, unavailable } from './client.js';
+
+/**
+ * Records as small JSON objects, replaced by S3 conditional writes: `If-None-Match: *` to
+ * create, `If-Match: <etag>` to replace (sent unquoted: Ceph RGW matches only that form).
+ * 412, and 409 ConditionalRequestConflict (a concurrent write in flight), mean "re-read and
+ * decide again". Keys mirror the fs layout, `records/d~docs/f~a.txt`, so that a file and a
+ * directory of one name never collide and a directory lists with one delimiter query.
+ */
+export class S3RecordStore<T> implements RecordStore<T> {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  async get(key: string): Promise<StoredRecord<T> | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.recordKey(key) }));
+      const text = (await out.Body?.transformToString('utf8')) ?? '';
+      return { value: JSON.parse(text) as T, revision: unquote(out.ETag) };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw unavailable(err, `GetObject ${key}`);
+    }
+  }
+
+  async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
+    // S3 checks the revision only as part of the write itself, so prepare runs first.
+    await prepare?.();
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.recordKey(key),
+          Body: JSON.stringify(value),
+          ContentType: 'application/json',
+          ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }),
+        }),
+      );
+      return unquote(out.ETag);
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 412 || status === 409 || (expected !== null && status === 404)) throw new RevisionMismatch(key);
+      throw unavailable(err, `PutObject ${key}`);
+    }
+  }
+
+  async list(dir: string): Promise<Listing | undefined> {
+    const prefix = this.dirPrefix(dir);
+    const files: string[] = [];
+    const directories: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+        for (const item of out.Contents ?? []) {
+          const name = item.Key?.slice(prefix.length) ?? '';
+          if (name.startsWith('f~')) files.push(name.slice(2));
+        }
+        for (const p of out.CommonPrefixes ?? []) {
+          const name = p.Prefix?.slice(prefix.length, -1) ?? '';
+          if (name.startsWith('d~')) directories.push(name.slice(2));
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw unavailable(err, `ListObjectsV2 ${dir}/`);
+    }
+    if (files.length === 0 && directories.length === 0) return dir === '' ? { files, directories } : undefined;
+    return { files: files.sort(), directories: directories.sort() };
+  }
+
+  private recordKey(key: string): string {
+    const segments = key.split('/');
+    const name = segments.pop() as string;
+    return `${this.dirPrefix(segments.join('/'))}f~${name}`;
+  }
+
+  private dirPrefix(dir: string): string {
+    const segments = dir === '' ? [] : dir.split('/');
+    for (const s of segments) if (s === '' || s === '.' || s === '..') throw new Error(`unsafe record key: ${JSON.stringify(dir)}`);
+    return `${this.prefix}records/${segments.map((s) => `d~${s}/`).join('')}`;
+  }
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}

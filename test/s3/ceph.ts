@@ -1,0 +1,157 @@
+/**
+ * A real S3 server for the tests: a single-node Ceph cluster (mon + one memstore OSD) with the
+ * RADOS Gateway on loopback, from Debian's packages, installed when missing. Or, with
+ * `KLUIS_TEST_S3_ENDPOINT` (+ `KLUIS_TEST_S3_ACCESS_KEY`, `KLUIS_TEST_S3_SECRET_KEY`), any
+ * S3-compatible server the developer runs (e.g. the compose MinIO).
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { tempDir } from '../helpers/server.js';
+
+const run = promisify(execFile);
+
+export interface S3Server {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  stop(): Promise<void>;
+}
+
+const TOOLS = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monmaptool', 'ceph'];
+const HOW = 'install them with `apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd`, or point KLUIS_TEST_S3_ENDPOINT, KLUIS_TEST_S3_ACCESS_KEY and KLUIS_TEST_S3_SECRET_KEY at an S3-compatible server';
+
+function missingTools(): string[] {
+  return TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+}
+
+/** Install Ceph's packages when they are missing (root only), or fail saying how. */
+function ensureCeph(): void {
+  if (missingTools().length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`the S3 tests need ${missingTools().join(', ')}: ${HOW}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd']]) {
+    const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.stderr.trim().slice(-500)}): ${HOW}`);
+  }
+  if (missingTools().length > 0) throw new Error(`still missing ${missingTools().join(', ')} after apt-get: ${HOW}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function conf(base: string, fsid: string, monPort: number, rgwPort: number, portMin: number): string {
+  return `[global]
+fsid = ${fsid}
+mon_host = v2:127.0.0.1:${monPort}
+public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
+auth_cluster_required = none
+auth_service_required = none
+auth_client_required = none
+ms_bind_msgr1 = false
+ms_bind_port_min = ${portMin}
+ms_bind_port_max = ${portMin + 60}
+run_dir = ${base}/run
+admin_socket = ${base}/run/$name.asok
+pid_file = ${base}/run/$name.pid
+log_file = ${base}/$name.log
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+mon_allow_pool_size_one = true
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+osd_pool_default_pg_autoscale_mode = off
+osd_crush_chooseleaf_type = 0
+mon_max_pg_per_osd = 1000
+mon_warn_on_pool_no_redundancy = false
+[mon]
+mon_data = ${base}/mon
+[osd]
+osd_data = ${base}/osd
+osd_objectstore = memstore
+memstore_device_bytes = ${1536 * 2 ** 20}
+osd_memory_target = ${1024 * 2 ** 20}
+[client.rgw.gw]
+rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}
+ms_mon_client_mode = crc
+rgw_data = ${base}/rgw
+`;
+}
+
+/** Start a fresh single-node Ceph with the RADOS Gateway; stop() ends the daemons and removes their data. */
+export async function startCeph(): Promise<S3Server> {
+  ensureCeph();
+  const base = await tempDir('kluis-ceph-');
+  for (const dir of ['mon', 'osd', 'rgw', 'run']) await mkdir(path.join(base, dir));
+  const [monPort, rgwPort] = [await freePort(), await freePort()];
+  const portMin = 20000 + Math.floor(Math.random() * 40000);
+  const fsid = randomUUID();
+  const cfg = path.join(base, 'ceph.conf');
+  await writeFile(cfg, conf(base, fsid, monPort, rgwPort, portMin));
+  const stop = async () => {
+    for (const name of ['client.rgw.gw', 'osd.0', 'mon.a']) {
+      const pid = Number(await readFile(path.join(base, 'run', `${name}.pid`), 'utf8').catch(() => ''));
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    await rm(base, { recursive: true, force: true });
+  };
+  const ceph = (cmd: string, args: string[], timeout = 60_000) => run(cmd, ['-c', cfg, ...args], { cwd: base, timeout });
+  try {
+    await run('monmaptool', ['--create', '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, '--fsid', fsid, path.join(base, 'monmap')], { cwd: base });
+    await ceph('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', path.join(base, 'monmap')]);
+    await ceph('ceph-mon', ['-i', 'a']);
+    const osdUuid = randomUUID();
+    await ceph('ceph', ['osd', 'create', osdUuid]);
+    await ceph('ceph-osd', ['-i', '0', '--mkfs', '--osd-uuid', osdUuid]);
+    await ceph('ceph-osd', ['-i', '0']);
+    const accessKeyId = `KLUIS${randomBytes(8).toString('hex').toUpperCase()}`;
+    const secretAccessKey = randomBytes(24).toString('base64url');
+    await ceph('radosgw-admin', ['user', 'create', '--uid=kluis', '--display-name=kluis', `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`]);
+    await ceph('radosgw', ['-n', 'client.rgw.gw']);
+    const endpoint = `http://127.0.0.1:${rgwPort}`;
+    for (let i = 0; ; i++) {
+      const status = await fetch(endpoint).then((r) => r.status, () => 0);
+      if (status === 200 || status === 403) break;
+      if (i > 180) throw new Error(`radosgw did not answer on ${endpoint} within 180 s`);
+      await sleep(1000);
+    }
+    process.once('exit', () => {
+      for (const name of ['client.rgw.gw', 'osd.0', 'mon.a']) spawnSync('sh', ['-c', `kill -9 $(cat '${base}/run/${name}.pid') 2>/dev/null; rm -rf '${base}'`]);
+    });
+    return { endpoint, region: 'us-east-1', accessKeyId, secretAccessKey, stop };
+  } catch (err) {
+    const logs = await readFile(path.join(base, 'client.rgw.gw.log'), 'utf8').catch(() => '');
+    await stop();
+    throw new Error(`could not start Ceph's S3 gateway for the tests: ${(err as Error).message}\n${logs.slice(-2000)}\n(${HOW})`);
+  }
+}
+
+/** The developer's S3 server from KLUIS_TEST_S3_*, else a fresh Ceph gateway. */
+export async function s3Server(): Promise<S3Server> {
+  const endpoint = process.env.KLUIS_TEST_S3_ENDPOINT;
+  if (!endpoint) return startCeph();
+  const accessKeyId = process.env.KLUIS_TEST_S3_ACCESS_KEY;
+  const secretAccessKey = process.env.KLUIS_TEST_S3_SECRET_KEY;
+  if (!accessKeyId || !secretAccessKey) throw new Error('KLUIS_TEST_S3_ENDPOINT needs KLUIS_TEST_S3_ACCESS_KEY and KLUIS_TEST_S3_SECRET_KEY');
+  return { endpoint, region: process.env.KLUIS_TEST_S3_REGION ?? 'us-east-1', accessKeyId, secretAccessKey, stop: async () => {} };
+}
