@@ -1,11 +1,15 @@
+import type { S3Options } from './storage/s3/options.js';
+
 /** Every setting of the service, read from the environment only by main.ts. */
 export interface Config {
   /** TCP port (`PORT`, default 8080; 0 picks a free one). */
   port: number;
   /** Address to bind (`HOST`; default: all interfaces). */
   host: string | undefined;
-  /** Storage backend (`KLUIS_STORAGE`): `fs` is local disk. */
-  storage: 'fs';
+  /** Storage backend (`KLUIS_STORAGE`): `fs` (local disk, default) or `s3`. */
+  storage: 'fs' | 's3';
+  /** The S3 backend's settings (`KLUIS_S3_*`), present when `storage` is `s3`. */
+  s3: S3Options | undefined;
   /** Data root for the `fs` backend (`KLUIS_DATA_DIR`, default `./storage`). */
   dataDir: string;
   /** Largest accepted upload body in bytes (`KLUIS_MAX_UPLOAD_BYTES`, default 16 GiB; suffixes K, M, G, T). */
@@ -57,8 +61,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   };
 
   const storage = env.KLUIS_STORAGE || 'fs';
-  if (storage !== 'fs') {
-    problems.push(`KLUIS_STORAGE=${JSON.stringify(storage)}: this version stores on local disk only (fs); the s3 backend is not available yet`);
+  if (storage !== 'fs' && storage !== 's3') problems.push(`KLUIS_STORAGE=${JSON.stringify(storage)}: expected fs or s3`);
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = (env[name] ?? '').toLowerCase();
+    if (raw === '') return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(env[name])}: expected true or false`);
+    return fallback;
+  };
+  let s3: S3Options | undefined;
+  if (storage === 's3') {
+    if (!env.KLUIS_S3_BUCKET) problems.push('KLUIS_S3_BUCKET is required with KLUIS_STORAGE=s3');
+    const prefix = env.KLUIS_S3_PREFIX ?? '';
+    s3 = {
+      endpoint: env.KLUIS_S3_ENDPOINT || undefined,
+      region: env.KLUIS_S3_REGION || env.AWS_REGION || 'us-east-1',
+      bucket: env.KLUIS_S3_BUCKET ?? '',
+      prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+      forcePathStyle: bool('KLUIS_S3_FORCE_PATH_STYLE', false),
+      createBucket: bool('KLUIS_S3_CREATE_BUCKET', false),
+      partSize: bytes('KLUIS_S3_PART_SIZE', 16 * 2 ** 20),
+      queueSize: int('KLUIS_S3_QUEUE_SIZE', 4, 1, 64),
+    };
+    if (s3.partSize < 5 * 2 ** 20) problems.push(`KLUIS_S3_PART_SIZE=${JSON.stringify(env.KLUIS_S3_PART_SIZE)}: S3 parts are at least 5 MiB`);
   }
   const logLevel = env.KLUIS_LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -67,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
-    storage: 'fs',
+    storage: storage === 's3' ? 's3' : 'fs',
+    s3,
     dataDir: env.KLUIS_DATA_DIR || './storage',
     maxUploadBytes: bytes('KLUIS_MAX_UPLOAD_BYTES', 16 * 2 ** 30),
     lockDefaultSeconds: int('KLUIS_LOCK_DEFAULT_SECONDS', 3600, 1, 10 * 365 * 86400),

@@ -8,6 +8,7 @@ test('defaults', (t) => {
     port: 8080,
     host: undefined,
     storage: 'fs',
+    s3: undefined,
     dataDir: './storage',
     maxUploadBytes: 16 * GiB,
     lockDefaultSeconds: 3600,
@@ -35,6 +36,7 @@ test('every variable is read', (t) => {
     port: 9090,
     host: '127.0.0.1',
     storage: 'fs',
+    s3: undefined,
     dataDir: '/var/lib/kluis',
     maxUploadBytes: 1048576,
     lockDefaultSeconds: 600,
@@ -117,9 +119,25 @@ test('a lock default above the maximum is refused', (t) => {
   t.like(loadConfig({ KLUIS_LOCK_DEFAULT_SECONDS: '3600', KLUIS_LOCK_MAX_SECONDS: '3600' }), { lockDefaultSeconds: 3600, lockMaxSeconds: 3600 });
 });
 
-test('KLUIS_STORAGE=s3 is refused with a clear message', (t) => {
-  const err = t.throws(() => loadConfig({ KLUIS_STORAGE: 's3', KLUIS_S3_BUCKET: 'b' }), { instanceOf: ConfigError });
-  t.true(err?.message.includes('KLUIS_STORAGE="s3"'));
-  t.regex(err?.message ?? '', /s3 backend is not available/);
-  t.regex(err?.message ?? '', /\bfs\b/);
+test('KLUIS_STORAGE=s3 reads the KLUIS_S3_* settings, with defaults', (t) => {
+  const config = loadConfig({
+    KLUIS_STORAGE: 's3',
+    KLUIS_S3_BUCKET: 'files',
+    KLUIS_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    KLUIS_S3_PREFIX: 'team',
+    KLUIS_S3_FORCE_PATH_STYLE: 'true',
+    KLUIS_S3_PART_SIZE: '8MiB',
+  });
+  t.is(config.storage, 's3');
+  t.like(config.s3, { bucket: 'files', endpoint: 'http://127.0.0.1:9000', prefix: 'team/', forcePathStyle: true, createBucket: false, partSize: 8 * 2 ** 20, queueSize: 4, region: 'us-east-1' });
+  t.is(loadConfig({}).s3, undefined);
+});
+
+test('KLUIS_STORAGE=s3 without a bucket, with a part under 5 MiB or a bad boolean is refused naming each', (t) => {
+  const err = t.throws(() => loadConfig({ KLUIS_STORAGE: 's3', KLUIS_S3_PART_SIZE: '1M', KLUIS_S3_CREATE_BUCKET: 'maybe' }), { instanceOf: ConfigError });
+  t.regex(err?.message ?? '', /KLUIS_S3_BUCKET is required/);
+  t.regex(err?.message ?? '', /KLUIS_S3_PART_SIZE/);
+  t.regex(err?.message ?? '', /KLUIS_S3_CREATE_BUCKET="maybe"/);
+  const other = t.throws(() => loadConfig({ KLUIS_STORAGE: 'ftp' }), { instanceOf: ConfigError });
+  t.regex(other?.message ?? '', /KLUIS_STORAGE="ftp": expected fs or s3/);
 });
