@@ -8,9 +8,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import lockfile from 'proper-lockfile';
 import { tempDir } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -30,16 +32,27 @@ function missingTools(): string[] {
   return TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 }
 
-/** Install Ceph's packages when they are missing (root only), or fail saying how. */
-function ensureCeph(): void {
+/**
+ * Install Ceph's packages when they are missing (root only), or fail saying how. Test files run
+ * in parallel processes, so the install is serialised by a lock file and re-checked under it.
+ */
+async function ensureCeph(): Promise<void> {
   if (missingTools().length === 0) return;
   if (process.getuid?.() !== 0) throw new Error(`the S3 tests need ${missingTools().join(', ')}: ${HOW}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd']]) {
-    const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.stderr.trim().slice(-500)}): ${HOW}`);
+  const marker = path.join(os.tmpdir(), 'kluis-ceph-install');
+  await writeFile(marker, '', { flag: 'a' });
+  const release = await lockfile.lock(marker, { stale: 30_000, retries: { retries: 600, minTimeout: 1000, maxTimeout: 1000 } });
+  try {
+    if (missingTools().length === 0) return;
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd']]) {
+      const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.stderr.trim().slice(-500)}): ${HOW}`);
+    }
+    if (missingTools().length > 0) throw new Error(`still missing ${missingTools().join(', ')} after apt-get: ${HOW}`);
+  } finally {
+    await release();
   }
-  if (missingTools().length > 0) throw new Error(`still missing ${missingTools().join(', ')} after apt-get: ${HOW}`);
 }
 
 async function freePort(): Promise<number> {
@@ -94,7 +107,7 @@ rgw_data = ${base}/rgw
 
 /** Start a fresh single-node Ceph with the RADOS Gateway; stop() ends the daemons and removes their data. */
 export async function startCeph(): Promise<S3Server> {
-  ensureCeph();
+  await ensureCeph();
   const base = await tempDir('kluis-ceph-');
   for (const dir of ['mon', 'osd', 'rgw', 'run']) await mkdir(path.join(base, dir));
   const [monPort, rgwPort] = [await freePort(), await freePort()];
