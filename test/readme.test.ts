@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import type { FileRecord } from '../src/domain/types.js';
+import type { Storage } from '../src/storage/contracts.js';
+import { openS3Storage } from '../src/storage/s3/index.js';
 import { ROOT, startServer, tempDir } from './helpers/server.js';
+import { s3Options, s3Server, type S3Server } from './s3/ceph.js';
 
 const exec = promisify(execFile);
 
@@ -18,14 +22,25 @@ async function walkthrough(): Promise<string[]> {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-test('every curl line of the README walkthrough does what its comment says', async (t) => {
+/** One real S3 server for the S3 run of the walkthrough. */
+let s3: S3Server | undefined;
+test.after.always(async () => {
+  await s3?.stop();
+});
+
+const walk = test.macro(async (t, backend: 'fs' | 's3') => {
   try {
     await exec('curl', ['--version']);
   } catch {
     t.fail('curl is needed for the README walkthrough test: apt-get install -y curl');
     return;
   }
-  const server = await startServer();
+  let storage: Storage<FileRecord> | undefined;
+  if (backend === 's3') {
+    s3 = await s3Server();
+    storage = await openS3Storage<FileRecord>(s3Options(s3, `readme-${randomUUID()}/`, 'kluis-readme'));
+  }
+  const server = await startServer(storage ? { storage } : {});
   const dir = await tempDir('kluis-readme-');
   t.teardown(async () => {
     await server.close();
@@ -117,3 +132,6 @@ test('every curl line of the README walkthrough does what its comment says', asy
   ]);
   t.is((await run(`curl ${server.url}/files/docs/report.pdf`)).status, 404);
 });
+
+test('every curl line of the README walkthrough does what its comment says (local disk)', walk, 'fs');
+test('every curl line of the README walkthrough does what its comment says (S3)', walk, 's3');

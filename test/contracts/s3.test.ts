@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { openS3Storage } from '../../src/storage/s3/index.js';
-import type { S3Options } from '../../src/storage/s3/options.js';
-import { s3Server, type S3Server } from '../s3/ceph.js';
+import { s3Options, s3Server, type S3Server } from '../s3/ceph.js';
 import { blobStoreContract } from './blob-store.js';
 import { recordStoreContract, type StorageFactory } from './record-store.js';
 
@@ -13,19 +12,6 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-export function s3Options(s: S3Server, prefix: string): S3Options {
-  return {
-    endpoint: s.endpoint,
-    region: s.region,
-    bucket: 'kluis-contract',
-    prefix,
-    forcePathStyle: true,
-    createBucket: true,
-    partSize: 5 * 2 ** 20,
-    queueSize: 2,
-    credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
-  };
-}
 
 const openFresh: StorageFactory = async () => {
   const s = await ready;

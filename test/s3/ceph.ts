@@ -13,6 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import lockfile from 'proper-lockfile';
+import type { S3Options } from '../../src/storage/s3/options.js';
 import { tempDir } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -167,4 +168,19 @@ export async function s3Server(): Promise<S3Server> {
   const secretAccessKey = process.env.KLUIS_TEST_S3_SECRET_KEY;
   if (!accessKeyId || !secretAccessKey) throw new Error('KLUIS_TEST_S3_ENDPOINT needs KLUIS_TEST_S3_ACCESS_KEY and KLUIS_TEST_S3_SECRET_KEY');
   return { endpoint, region: process.env.KLUIS_TEST_S3_REGION ?? 'us-east-1', accessKeyId, secretAccessKey, stop: async () => {} };
+}
+
+/** Backend options for a test on `s`, under its own key prefix. */
+export function s3Options(s: S3Server, prefix: string, bucket = 'kluis-contract'): S3Options {
+  return {
+    endpoint: s.endpoint,
+    region: s.region,
+    bucket,
+    prefix,
+    forcePathStyle: true,
+    createBucket: true,
+    partSize: 5 * 2 ** 20,
+    queueSize: 2,
+    credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
+  };
 }
