@@ -24,6 +24,8 @@ export interface S3Server {
   accessKeyId: string;
   secretAccessKey: string;
   stop(): Promise<void>;
+  /** Ceph only: kill the gateway (the store becomes unreachable) and start it again. */
+  gateway?: { kill(): Promise<void>; start(): Promise<void> };
 }
 
 const TOOLS = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monmaptool', 'ceph'];
@@ -141,18 +143,30 @@ export async function startCeph(): Promise<S3Server> {
     const accessKeyId = `KLUIS${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(24).toString('base64url');
     await ceph('radosgw-admin', ['user', 'create', '--uid=kluis', '--display-name=kluis', `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`]);
-    await ceph('radosgw', ['-n', 'client.rgw.gw']);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
-    for (let i = 0; ; i++) {
-      const status = await fetch(endpoint).then((r) => r.status, () => 0);
-      if (status === 200 || status === 403) break;
-      if (i > 180) throw new Error(`radosgw did not answer on ${endpoint} within 180 s`);
-      await sleep(1000);
-    }
+    const gateway = {
+      async start() {
+        await ceph('radosgw', ['-n', 'client.rgw.gw']);
+        for (let i = 0; ; i++) {
+          const status = await fetch(endpoint).then((r) => r.status, () => 0);
+          if (status === 200 || status === 403) break;
+          if (i > 180) throw new Error(`radosgw did not answer on ${endpoint} within 180 s`);
+          await sleep(1000);
+        }
+      },
+      async kill() {
+        const pidFile = path.join(base, 'run', 'client.rgw.gw.pid');
+        const pid = Number(await readFile(pidFile, 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        for (let i = 0; i < 100 && (await fetch(endpoint).then(() => true, () => false)); i++) await sleep(100);
+        await rm(pidFile, { force: true });
+      },
+    };
+    await gateway.start();
     process.once('exit', () => {
       for (const name of ['client.rgw.gw', 'osd.0', 'mon.a']) spawnSync('sh', ['-c', `kill -9 $(cat '${base}/run/${name}.pid') 2>/dev/null; rm -rf '${base}'`]);
     });
-    return { endpoint, region: 'us-east-1', accessKeyId, secretAccessKey, stop };
+    return { endpoint, region: 'us-east-1', accessKeyId, secretAccessKey, stop, gateway };
   } catch (err) {
     const logs = await readFile(path.join(base, 'client.rgw.gw.log'), 'utf8').catch(() => '');
     await stop();
