@@ -69,7 +69,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function conf(base: string, fsid: string, monPort: number, rgwPort: number, portMin: number): string {
+function conf(base: string, fsid: string, monPort: number, rgwPort: number, portMin: number, memstoreBytes: number): string {
   return `[global]
 fsid = ${fsid}
 mon_host = v2:127.0.0.1:${monPort}
@@ -99,7 +99,7 @@ mon_data = ${base}/mon
 [osd]
 osd_data = ${base}/osd
 osd_objectstore = memstore
-memstore_device_bytes = ${1536 * 2 ** 20}
+memstore_device_bytes = ${memstoreBytes}
 osd_memory_target = ${1024 * 2 ** 20}
 [client.rgw.gw]
 rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}
@@ -109,7 +109,7 @@ rgw_data = ${base}/rgw
 }
 
 /** Start a fresh single-node Ceph with the RADOS Gateway; stop() ends the daemons and removes their data. */
-export async function startCeph(): Promise<S3Server> {
+export async function startCeph(options: { memstoreBytes?: number } = {}): Promise<S3Server> {
   await ensureCeph();
   const base = await tempDir('kluis-ceph-');
   for (const dir of ['mon', 'osd', 'rgw', 'run']) await mkdir(path.join(base, dir));
@@ -117,7 +117,7 @@ export async function startCeph(): Promise<S3Server> {
   const portMin = 20000 + Math.floor(Math.random() * 40000);
   const fsid = randomUUID();
   const cfg = path.join(base, 'ceph.conf');
-  await writeFile(cfg, conf(base, fsid, monPort, rgwPort, portMin));
+  await writeFile(cfg, conf(base, fsid, monPort, rgwPort, portMin, options.memstoreBytes ?? 1536 * 2 ** 20));
   const stop = async () => {
     for (const name of ['client.rgw.gw', 'osd.0', 'mon.a']) {
       const pid = Number(await readFile(path.join(base, 'run', `${name}.pid`), 'utf8').catch(() => ''));
