@@ -10,6 +10,10 @@ export function createClient(options: S3Options): S3Client {
     forcePathStyle: options.forcePathStyle,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: 3,
+    // kluis hashes every body itself (SHA-256); the SDK's extra CRC pass per part costs CPU and
+    // buffers, and not every S3-compatible store accepts the newer checksum headers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 60_000 },
   });
 }
