@@ -81,10 +81,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
       forcePathStyle: bool('KLUIS_S3_FORCE_PATH_STYLE', false),
       createBucket: bool('KLUIS_S3_CREATE_BUCKET', false),
-      // 5 MiB × 2 keeps a 1 GiB upload within about 45 MiB of extra memory (measured); S3's
+      // One 5 MiB part at a time keeps a 1 GiB upload within about 35-45 MiB of extra memory
+      // (measured; 2 parts reached 58 MiB under load for 7% more speed on Ceph). S3's
       // 10,000-part limit then caps one upload at about 48 GiB.
       partSize: bytes('KLUIS_S3_PART_SIZE', 5 * 2 ** 20),
-      queueSize: int('KLUIS_S3_QUEUE_SIZE', 2, 1, 64),
+      queueSize: int('KLUIS_S3_QUEUE_SIZE', 1, 1, 64),
     };
     if (s3.partSize < 5 * 2 ** 20) problems.push(`KLUIS_S3_PART_SIZE=${JSON.stringify(env.KLUIS_S3_PART_SIZE)}: S3 parts are at least 5 MiB`);
   }

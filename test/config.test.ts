@@ -129,7 +129,7 @@ test('KLUIS_STORAGE=s3 reads the KLUIS_S3_* settings, with defaults', (t) => {
     KLUIS_S3_PART_SIZE: '8MiB',
   });
   t.is(config.storage, 's3');
-  t.like(config.s3, { bucket: 'files', endpoint: 'http://127.0.0.1:9000', prefix: 'team/', forcePathStyle: true, createBucket: false, partSize: 8 * 2 ** 20, queueSize: 2, region: 'us-east-1' });
+  t.like(config.s3, { bucket: 'files', endpoint: 'http://127.0.0.1:9000', prefix: 'team/', forcePathStyle: true, createBucket: false, partSize: 8 * 2 ** 20, queueSize: 1, region: 'us-east-1' });
   t.is(loadConfig({}).s3, undefined);
 });
 
