@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,10 +20,13 @@ export class FsBlobStore implements BlobStore {
 
   async stage(source: Readable): Promise<StagedBlob> {
     const file = this.temp.file();
+    // flush: fsync before close, so the pipeline settles only once the bytes are durable.
+    const sink = createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: CHUNK });
     try {
-      // flush: fsync before close, so the pipeline settles only once the bytes are durable.
-      await pipeline(source, createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: CHUNK }));
+      await pipeline(source, sink);
     } catch (err) {
+      // The file may still be opening when the source fails: unlink only once the sink has closed.
+      if (!sink.closed) await once(sink, 'close').catch(() => {});
       await unlink(file).catch(() => {});
       // The source's own errors (client gone, too large) pass through; a missing staging area is the store's.
       if (isNotFound(err)) throw new StorageUnavailable(`cannot stage an upload: ${(err as Error).message}`, { cause: err });

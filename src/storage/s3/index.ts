@@ -27,7 +27,8 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
   try {
     await ensureBucket(client, options);
     await probeConditionalWrites(client, options);
-    await abortAbandonedUploads(client, options);
+    // Housekeeping only: a store that cannot list multipart uploads still serves.
+    await abortAbandonedUploads(client, options).catch(() => {});
   } catch (err) {
     client.destroy();
     throw err;

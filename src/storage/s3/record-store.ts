@@ -81,7 +81,7 @@ export class S3RecordStore<T> implements RecordStore<T> {
 
   private dirPrefix(dir: string): string {
     const segments = dir === '' ? [] : dir.split('/');
-    for (const s of segments) if (s === '' || s === '.' || s === '..') throw new Error(`unsafe record key: ${JSON.stringify(dir)}`);
+    for (const s of segments) if (s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\')) throw new Error(`unsafe record key: ${JSON.stringify(dir)}`);
     return `${this.prefix}records/${segments.map((s) => `d~${s}/`).join('')}`;
   }
 }
