@@ -1,3 +1,9 @@
+/**
+ * `npm run bench:s3`: 1 GiB through kluis to a real S3 server (Ceph RGW, started here) with the
+ * server's peak RSS growth, the SHA-256 read back, and a direct lib-storage upload of the same
+ * bytes to the same server as the reference. Exits non-zero if a check fails. Not part of
+ * `npm test`: V8 collects the part buffers lazily, so the peak varies with machine load.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -6,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { put } from '../helpers/http.js';
 import { startChild, tempDir } from '../helpers/server.js';
-import { startCeph } from '../s3/ceph.js';
+import { s3Env, startCeph } from '../s3/ceph.js';
 
 const GIB = 2 ** 30;
 const CHUNK = 1 << 20;
@@ -27,12 +33,6 @@ async function vm(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1]) * 1024;
 }
 
-/**
- * `npm run bench:s3`: 1 GiB through kluis to a real S3 server (Ceph RGW, started here) with the
- * server's peak RSS growth, the SHA-256 read back, and a direct lib-storage upload of the same
- * bytes to the same server as the reference. Exits non-zero if a check fails. Not part of
- * `npm test`: V8 collects the part buffers lazily, so the peak varies with machine load.
- */
 const teardowns: (() => Promise<unknown>)[] = [];
 const t = {
   teardown: (fn: () => Promise<unknown>) => teardowns.push(fn),
@@ -52,15 +52,7 @@ async function main(): Promise<void> {
     await s3.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
-  const server = await startChild(dataDir, {
-    KLUIS_STORAGE: 's3',
-    KLUIS_S3_ENDPOINT: s3.endpoint,
-    KLUIS_S3_BUCKET: 'kluis-big',
-    KLUIS_S3_FORCE_PATH_STYLE: 'true',
-    KLUIS_S3_CREATE_BUCKET: 'true',
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  });
+  const server = await startChild(dataDir, s3Env(s3, 'kluis-big'));
   t.teardown(() => server.stop('SIGKILL').then(() => undefined));
   const pid = server.child.pid as number;
   t.is((await put(server.url, 'warm-up.bin', randomBytes(8 * CHUNK))).status, 201);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../helpers/http.js';
 import { startChild, tempDir, type ChildServer } from '../helpers/server.js';
-import { s3Server, type S3Server } from '../s3/ceph.js';
+import { s3Env, s3Server, type S3Server } from '../s3/ceph.js';
 
 const ROUNDS = 20;
 
@@ -10,16 +10,7 @@ let s3: S3Server | undefined;
 let servers: [ChildServer, ChildServer] | undefined;
 test.before(async () => {
   s3 = await s3Server();
-  const env = {
-    KLUIS_STORAGE: 's3',
-    KLUIS_S3_ENDPOINT: s3.endpoint,
-    KLUIS_S3_REGION: s3.region,
-    KLUIS_S3_BUCKET: 'kluis-two',
-    KLUIS_S3_FORCE_PATH_STYLE: 'true',
-    KLUIS_S3_CREATE_BUCKET: 'true',
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  };
+  const env = s3Env(s3, 'kluis-two');
   const unused = await tempDir('kluis-two-s3-');
   const a = await startChild(unused, env);
   const b = await startChild(unused, env);

@@ -198,3 +198,17 @@ export function s3Options(s: S3Server, prefix: string, bucket = 'kluis-contract'
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
   };
 }
+
+/** Environment for a kluis child process on `s` (as an operator would set it). */
+export function s3Env(s: S3Server, bucket: string): Record<string, string> {
+  return {
+    KLUIS_STORAGE: 's3',
+    KLUIS_S3_ENDPOINT: s.endpoint,
+    KLUIS_S3_REGION: s.region,
+    KLUIS_S3_BUCKET: bucket,
+    KLUIS_S3_FORCE_PATH_STYLE: 'true',
+    KLUIS_S3_CREATE_BUCKET: 'true',
+    AWS_ACCESS_KEY_ID: s.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
+  };
+}
