@@ -50,7 +50,3 @@ export class Problem extends Error {
     return { type: `urn:kluis:problem:${this.code}`, ...this.extras, status: this.status, title: this.title, detail: this.message, code: this.code };
   }
 }
-
-export function isProblem(err: unknown): err is Problem {
-  return err instanceof Problem;
-}

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isProblem, Problem, PROBLEMS, type ProblemCode } from '../src/errors.js';
+import { Problem, PROBLEMS, type ProblemCode } from '../src/errors.js';
 
 const codes = Object.keys(PROBLEMS) as ProblemCode[];
 
@@ -71,11 +71,4 @@ test('a 409 body carries the current state the API promises', (t) => {
 test('extras cannot override the members that identify the problem', (t) => {
   const body = new Problem('modified', 'moved on', { status: 200, code: 'ok', title: 'fine', detail: 'nothing', currentVersion: 2 }).toJSON();
   t.like(body, { status: 409, code: 'modified', title: PROBLEMS.modified.title, detail: 'moved on', currentVersion: 2 });
-});
-
-test('isProblem tells Problems from other errors', (t) => {
-  t.true(isProblem(new Problem('internal', 'x')));
-  t.false(isProblem(new Error('x')));
-  t.false(isProblem({ code: 'not-found', status: 404 }));
-  t.false(isProblem(undefined));
 });

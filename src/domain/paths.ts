@@ -48,12 +48,6 @@ export function joinKey(dir: string, name: string): string {
   return checkLength(dir === '' ? name : `${dir}/${name}`);
 }
 
-/** The parent directory key of a file key ('' at the root). */
-export function parentKey(key: string): string {
-  const i = key.lastIndexOf('/');
-  return i < 0 ? '' : key.slice(0, i);
-}
-
 function checkSegment(segment: string): string {
   const s = segment.normalize('NFC');
   if (s === '') throw invalid('empty path segment');

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { joinKey, MAX_PATH_BYTES, MAX_SEGMENT_BYTES, parentKey, parseRelativeName, parseUrlPath } from '../../src/domain/paths.js';
+import { joinKey, MAX_PATH_BYTES, MAX_SEGMENT_BYTES, parseRelativeName, parseUrlPath } from '../../src/domain/paths.js';
 import { Problem } from '../../src/errors.js';
 
 function refused(t: ExecutionContext, fn: () => unknown, label: string): void {
@@ -107,10 +107,4 @@ test('joinKey joins a directory key and a relative name, and enforces the path l
   const dir = 'd'.repeat(450);
   t.is(joinKey(dir, 'n'.repeat(449)).length, 900);
   refused(t, () => joinKey(dir, 'n'.repeat(450)), 'joined path of 901 bytes');
-});
-
-test('parentKey is the directory of a key', (t) => {
-  t.is(parentKey('a.txt'), '');
-  t.is(parentKey('docs/a.txt'), 'docs');
-  t.is(parentKey('docs/sub/a.txt'), 'docs/sub');
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isProblem } from '../../src/errors.js';
+import { Problem } from '../../src/errors.js';
 import { Meter } from '../../src/http/meter.js';
 
 /** Run `chunks` through a Meter into a sink: the bytes the sink received, and the failure if any. */
@@ -66,7 +66,7 @@ test('a body of exactly the limit passes', async (t) => {
 test("one byte over the limit fails with Problem 'too-large' (413), and the sink never sees more than the limit", async (t) => {
   const meter = new Meter(100);
   const { received, error } = await run(meter, chunksOf(101, 30));
-  t.true(isProblem(error));
+  t.true(error instanceof Problem);
   t.like(error, { code: 'too-large', status: 413 });
   t.true(received.length <= 100);
 });
