@@ -49,7 +49,7 @@ async function ensureCeph(): Promise<void> {
     if (missingTools().length === 0) return;
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd']]) {
-      const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
+      const r = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.stderr.trim().slice(-500)}): ${HOW}`);
     }
     if (missingTools().length > 0) throw new Error(`still missing ${missingTools().join(', ')} after apt-get: ${HOW}`);
@@ -94,8 +94,12 @@ osd_pool_default_pg_autoscale_mode = off
 osd_crush_chooseleaf_type = 0
 mon_max_pg_per_osd = 1000
 mon_warn_on_pool_no_redundancy = false
+# short monitor and client ticks: a test cluster's map updates land in ms, not seconds
+objecter_tick_interval = 0.25
 [mon]
 mon_data = ${base}/mon
+paxos_propose_interval = 0.05
+paxos_min_wait = 0.01
 [osd]
 osd_data = ${base}/osd
 osd_objectstore = memstore
