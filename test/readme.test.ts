@@ -4,11 +4,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import type { FileRecord } from '../src/domain/types.js';
-import type { Storage } from '../src/storage/contracts.js';
-import { openS3Storage } from '../src/storage/s3/index.js';
+import type { Backend } from './helpers/backend.js';
 import { ROOT, startServer, tempDir } from './helpers/server.js';
-import { s3Options, s3Server, type S3Server } from './s3/ceph.js';
 
 const exec = promisify(execFile);
 
@@ -22,25 +19,14 @@ async function walkthrough(): Promise<string[]> {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** One real S3 server for the S3 run of the walkthrough. */
-let s3: S3Server | undefined;
-test.after.always(async () => {
-  await s3?.stop();
-});
-
-const walk = test.macro(async (t, backend: 'fs' | 's3') => {
+const walk = test.macro(async (t, backend: Backend) => {
   try {
     await exec('curl', ['--version']);
   } catch {
     t.fail('curl is needed for the README walkthrough test: apt-get install -y curl');
     return;
   }
-  let storage: Storage<FileRecord> | undefined;
-  if (backend === 's3') {
-    s3 = await s3Server();
-    storage = await openS3Storage<FileRecord>(s3Options(s3, `readme-${randomUUID()}/`, 'kluis-readme'));
-  }
-  const server = await startServer(storage ? { storage } : {});
+  const server = await startServer({ backend });
   const dir = await tempDir('kluis-readme-');
   t.teardown(async () => {
     await server.close();

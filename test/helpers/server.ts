@@ -8,8 +8,8 @@ import { pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
 import type { UserDirectory } from '../../src/auth/users.js';
 import type { Clock, FileRecord } from '../../src/domain/types.js';
-import type { Storage } from '../../src/storage/contracts.js';
-import { openFsStorage } from '../../src/storage/fs/index.js';
+import type { S3Server } from '../s3/ceph.js';
+import { type Backend, openTestStore, type StoreView, testBackend } from './backend.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,6 +22,10 @@ export interface TestServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   dataDir: string;
+  /** The backend it serves from (`KLUIS_TEST_BACKEND`, default fs). */
+  backend: Backend;
+  /** Blobs, staged bytes and records in its store. */
+  store: StoreView;
   /** Move the injected clock forward (ms). */
   advance(ms: number): void;
   close(): Promise<void>;
@@ -29,8 +33,10 @@ export interface TestServer {
 
 export interface ServerOptions {
   dataDir?: string;
-  /** A storage to serve from instead of a fresh fs store in `dataDir` (e.g. an S3 one); closed with the server. */
-  storage?: Storage<FileRecord>;
+  /** Serve from this backend instead of `KLUIS_TEST_BACKEND`'s (fresh, empty store). */
+  backend?: Backend;
+  /** For backend s3: the S3 server to use instead of the process's shared one. */
+  s3?: S3Server;
   users?: UserDirectory;
   maxUploadBytes?: number;
   lockDefaultSeconds?: number;
@@ -42,7 +48,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const dataDir = options.dataDir ?? (await tempDir());
   let offset = 0;
   const clock: Clock = () => Date.now() + offset;
-  const storage = options.storage ?? (await openFsStorage<FileRecord>(dataDir));
+  const backend = options.backend ?? testBackend();
+  const { storage, view } = await openTestStore(dataDir, backend, options.s3);
   const app = createApp({
     config: {
       maxUploadBytes: options.maxUploadBytes ?? 1 << 30,
@@ -60,6 +67,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
+    backend,
+    store: view,
     advance: (ms) => {
       offset += ms;
     },

@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   UploadPartCopyCommand,
   AbortMultipartUploadCommand,
   type S3Client,
@@ -14,6 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BlobStore, StagedBlob } from '../contracts.js';
 import { isNotFound, unavailable } from './client.js';
+import { Janitor } from './janitor.js';
 import type { S3Options } from './options.js';
 
 /** CopyObject's limit; larger blobs are copied part by part (UploadPartCopy). */
@@ -27,6 +29,9 @@ const COPY_PART = 2 ** 30;
  * on local disk keeps the instances stateless; the copy costs the store, not this process.
  */
 export class S3BlobStore implements BlobStore {
+  /** Staging cleanups that failed while the store was away, retried until it is back. */
+  readonly janitor = new Janitor();
+
   constructor(
     private readonly client: S3Client,
     private readonly options: S3Options,
@@ -48,13 +53,19 @@ export class S3BlobStore implements BlobStore {
         reject(err);
       }),
     );
+    const done = upload.done();
+    done.catch(() => {}); // awaited below, in the race or after it
     try {
-      await Promise.race([upload.done(), failed]);
+      await Promise.race([done, failed]);
     } catch (err) {
+      // The body's own failure (too large, client gone) is the answer; anything else is the
+      // store's. lib-storage stops reading the body when a part fails, which destroys it with
+      // an AbortError (now or while cleaning up below): that is never the body's failure.
+      const bodyError = (sourceError as { code?: string } | undefined)?.code === 'ABORT_ERR' ? undefined : sourceError;
+      const cause = bodyError ?? (await done.then(() => err, (e: unknown) => e));
       await upload.abort().catch(() => {});
-      await this.discard({ id: key });
-      // The body's own failure (too large, client gone) is the answer; anything else is the store's.
-      throw sourceError ?? unavailable(err, 'upload');
+      await this.discard({ id: key }, true);
+      throw bodyError ?? unavailable(cause, 'upload');
     }
     return { id: key };
   }
@@ -77,8 +88,25 @@ export class S3BlobStore implements BlobStore {
     await this.discard(staged);
   }
 
-  async discard(staged: StagedBlob): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: staged.id })).catch(() => {});
+  /**
+   * Delete the staging object (and, after a failed upload, abort any multipart upload still
+   * open under its key). If the store is away, the janitor retries until it is back.
+   */
+  async discard(staged: StagedBlob, abortUploads = false): Promise<void> {
+    const Bucket = this.options.bucket;
+    const Key = staged.id;
+    await this.janitor.run(Key, async () => {
+      if (abortUploads) {
+        const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: Key }));
+        for (const u of open.Uploads ?? []) {
+          if (u.Key !== Key) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: u.UploadId })).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err; // NoSuchUpload: lib-storage aborted it meanwhile
+          });
+        }
+      }
+      await this.client.send(new DeleteObjectCommand({ Bucket, Key }));
+    });
   }
 
   size(sha256: string): Promise<number | undefined> {

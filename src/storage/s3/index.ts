@@ -33,8 +33,9 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
     client.destroy();
     throw err;
   }
+  const blobs = new S3BlobStore(client, options);
   return {
-    blobs: new S3BlobStore(client, options),
+    blobs,
     records: new S3RecordStore<T>(client, options.bucket, options.prefix),
     async check() {
       try {
@@ -43,7 +44,10 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
         throw unavailable(err, 'HeadBucket');
       }
     },
-    close: async () => client.destroy(),
+    close: async () => {
+      blobs.janitor.close();
+      client.destroy();
+    },
   };
 }
 

@@ -3,10 +3,8 @@
  * Everything goes over real sockets; nothing here mocks the app.
  */
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { hashSecret } from '../../../src/auth/secrets.js';
 import { UserDirectory } from '../../../src/auth/users.js';
@@ -96,39 +94,6 @@ export function assertProblem(t: ExecutionContext, answer: Answer, status: numbe
   t.true((answer.json?.detail ?? '').length > 0);
 }
 
-async function walk(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const name of names) {
-    const full = path.join(dir, name);
-    const info = await stat(full).catch(() => undefined); // removed meanwhile: not left over
-    if (info?.isDirectory()) out.push(...(await walk(full)));
-    else if (info) out.push(full);
-  }
-  return out;
-}
-
-/** Files left in the staging session directories `<dataDir>/tmp/<session>/`. */
-export async function stagedFiles(s: TestServer): Promise<string[]> {
-  const tmp = path.join(s.dataDir, 'tmp');
-  const out: string[] = [];
-  for (const entry of await readdir(tmp)) {
-    if (entry.endsWith('.lock')) continue;
-    out.push(...(await walk(path.join(tmp, entry))));
-  }
-  return out;
-}
-
-/** Every committed blob file under `<dataDir>/blobs`, sorted. */
-export async function blobFiles(s: TestServer): Promise<string[]> {
-  return (await walk(path.join(s.dataDir, 'blobs'))).map((f) => path.basename(f)).sort();
-}
-
 /** GET ?versions (the whole answer). */
 export function history(s: TestServer, file: string, headers: Record<string, string> = {}): Promise<Answer> {
   return request(`${s.url}/files/${file}?versions`, { headers });
@@ -142,8 +107,8 @@ export async function assertUnchanged(t: ExecutionContext, s: TestServer, file: 
   const after = await history(s, file, headers);
   t.is(after.status, before.status, 'history status changed');
   t.deepEqual(after.json?.versions, before.json?.versions, 'history changed');
-  t.deepEqual(await stagedFiles(s), [], 'a staged file was left behind');
-  t.deepEqual(await blobFiles(s), blobsBefore, 'the set of blobs changed');
+  t.deepEqual(await s.store.staged(), [], 'a staged file was left behind');
+  t.deepEqual(await s.store.blobs(), blobsBefore, 'the set of blobs changed');
 }
 
 export function basic(name: string, password: string): Record<string, string> {

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { put, request } from '../../helpers/http.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { stagedFiles } from './_support.js';
 
 /** Send the start of a request, then drop the connection in the middle of the body. */
 async function sendAndDrop(s: TestServer, head: string, partialBody: Buffer): Promise<void> {
@@ -22,8 +21,8 @@ async function sendAndDrop(s: TestServer, head: string, partialBody: Buffer): Pr
 
 /** Wait (bounded) until the server has dropped every staged file. */
 async function stagingEmpty(s: TestServer): Promise<string[]> {
-  for (let i = 0; i < 50 && (await stagedFiles(s)).length > 0; i++) await sleep(100);
-  return stagedFiles(s);
+  for (let i = 0; i < 50 && (await s.store.staged()).length > 0; i++) await sleep(100);
+  return s.store.staged();
 }
 
 test('a raw upload dropped mid-body stores nothing, leaves no staged file, and the server goes on', async (t) => {

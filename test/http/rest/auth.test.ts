@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { UserDirectory } from '../../../src/auth/users.js';
 import { checkout, put, request, type Answer } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { ALICE_TOKEN, AS, assertProblem, assertUnchanged, basic, bearer, blobFiles, history, makeUsers, PASSWORDS, postForm, raw } from './_support.js';
+import { ALICE_TOKEN, AS, assertProblem, assertUnchanged, basic, bearer, history, makeUsers, PASSWORDS, postForm, raw } from './_support.js';
 
 let users: UserDirectory;
 test.before(async () => {
@@ -87,7 +87,7 @@ test('a read-only user may read but every write is 403 forbidden and changes not
   t.is((await request(`${s.url}/files/`, { headers: AS.reader })).status, 200);
   t.is((await history(s, 'ro.txt', AS.reader)).status, 200);
   const before = await history(s, 'ro.txt', AS.reader);
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   for (const answer of [
     await put(s.url, 'ro.txt', Buffer.from('changed'), AS.reader),
     await put(s.url, 'new.txt', Buffer.from('new'), AS.reader),
@@ -127,7 +127,7 @@ test("another user sending the holder's token is 403 forbidden and changes nothi
   const lock = await checkout(s.url, 'tok.txt', AS.alice);
   const stolen = { ...AS.bob, 'Lock-Token': `<${lock.token}>` };
   const before = await history(s, 'tok.txt', AS.bob);
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   for (const answer of [
     await put(s.url, 'tok.txt', Buffer.from('bob'), stolen),
     await put(s.url, 'tok.txt', Buffer.from('bob'), stolen, '?checkin'),

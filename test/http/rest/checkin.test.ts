@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, postForm, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, postForm, sha256hex } from './_support.js';
 
 const tokenHeader = (token: string) => ({ 'Lock-Token': `<${token}>` });
 
@@ -102,7 +102,7 @@ test('POST ?checkin with one multipart file part stores the part and releases th
   // Two parts are refused; nothing is stored and the lock stays.
   const next = await checkout(s.url, 'm.txt');
   const before = await history(s, 'm.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const two = await postForm(
     s.url,
     'm.txt',
@@ -123,7 +123,7 @@ test('check-in without a live lock is 409 not-checked-out and stores nothing', a
   t.teardown(() => s.close());
   await put(s.url, 'n.txt', Buffer.from('n1'));
   const before = await history(s, 'n.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const unknown = tokenHeader('urn:uuid:00000000-0000-4000-8000-000000000000');
   for (const answer of [
     await put(s.url, 'n.txt', Buffer.from('n2'), {}, '?checkin'),

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, postForm, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, postForm, sha256hex } from './_support.js';
 
 const UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const seconds = (lock: { createdAt: string; expiresAt: string }) => (Date.parse(lock.expiresAt) - Date.parse(lock.createdAt)) / 1000;
@@ -161,7 +161,7 @@ test('writes without the token are 409 locked with the lock owner in the body, a
   await put(s.url, 'x/a.txt', Buffer.from('a2'));
   const lock = await checkout(s.url, 'x/a.txt');
   const before = await history(s, 'x/a.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const attempts = [
     () => put(s.url, 'x/a.txt', Buffer.from('a3')),
     () => put(s.url, 'x/a.txt', Buffer.from('a3'), { 'Lock-Token': '<urn:uuid:00000000-0000-4000-8000-000000000000>' }),
@@ -196,7 +196,7 @@ test('an expired lock is no lock: writes without a token succeed and the old tok
   t.is(free.json.version, 2);
   const stale = { 'Lock-Token': `<${lock.token}>` };
   const before = await history(s, 'e.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await put(s.url, 'e.txt', Buffer.from('e3'), stale), 409, 'not-checked-out');
   assertProblem(t, await put(s.url, 'e.txt', Buffer.from('e3'), stale, '?checkin'), 409, 'not-checked-out');
   assertProblem(t, await request(`${s.url}/files/e.txt?checkin`, { method: 'POST', headers: stale }), 409, 'not-checked-out');

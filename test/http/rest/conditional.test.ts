@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, postForm, sha256b64, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, postForm, sha256b64, sha256hex } from './_support.js';
 
 const etag = (body: string) => `"${sha256hex(body)}"`;
 
@@ -13,7 +13,7 @@ test('If-Match: the current ETag writes (200), another is 412 and nothing change
   t.is(ok.status, 200);
   t.is(ok.json.version, 2);
   const before = await history(s, 'c.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const stale = await put(s.url, 'c.txt', Buffer.from('v3'), { 'If-Match': etag('v1') });
   assertProblem(t, stale, 412, 'precondition-failed');
   await assertUnchanged(t, s, 'c.txt', before, blobs);
@@ -42,7 +42,7 @@ test('If-None-Match: * creates a new file (201) and is 412 on an existing one', 
   const created = await put(s.url, 'n.txt', Buffer.from('first'), { 'If-None-Match': '*' });
   t.is(created.status, 201);
   const before = await history(s, 'n.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await put(s.url, 'n.txt', Buffer.from('second'), { 'If-None-Match': '*' }), 412, 'precondition-failed');
   await assertUnchanged(t, s, 'n.txt', before, blobs);
   // If-None-Match with the current ETag fails a write too; another tag passes.
@@ -58,7 +58,7 @@ test('If-Unmodified-Since before the current version is 412; after it the write 
   t.teardown(() => s.close());
   await put(s.url, 'u.txt', Buffer.from('u1'));
   const before = await history(s, 'u.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await put(s.url, 'u.txt', Buffer.from('u2'), { 'If-Unmodified-Since': 'Sat, 01 Jan 2000 00:00:00 GMT' }), 412, 'precondition-failed');
   await assertUnchanged(t, s, 'u.txt', before, blobs);
   const future = new Date(Date.now() + 3_600_000).toUTCString();
@@ -71,7 +71,7 @@ test('?base=N: the current head writes; an older one is 409 modified carrying th
   await put(s.url, 'b.txt', Buffer.from('b1'));
   t.is((await put(s.url, 'b.txt', Buffer.from('b2'), {}, '?base=1')).status, 200);
   const before = await history(s, 'b.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const conflict = await put(s.url, 'b.txt', Buffer.from('b3'), {}, '?base=1');
   assertProblem(t, conflict, 409, 'modified');
   t.is(conflict.json.currentVersion, 2);
@@ -117,7 +117,7 @@ test('conditions apply to multipart POST, DELETE and restore as well', async (t)
   await put(s.url, 'w.txt', Buffer.from('w1'));
   await put(s.url, 'w.txt', Buffer.from('w2'));
   const before = await history(s, 'w.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await postForm(s.url, 'w.txt', [{ name: 'f', filename: 'w.txt', data: 'w3' }], { 'If-Match': etag('w1') }), 412, 'precondition-failed');
   assertProblem(t, await postForm(s.url, 'w.txt', [{ name: 'f', filename: 'w.txt', data: 'w3' }], {}, '?base=1'), 409, 'modified');
   assertProblem(t, await request(`${s.url}/files/w.txt`, { method: 'DELETE', headers: { 'If-Match': etag('w1') } }), 412, 'precondition-failed');
@@ -128,7 +128,7 @@ test('conditions apply to multipart POST, DELETE and restore as well', async (t)
   // A multipart batch to a directory: the conditions hold for every file in it.
   t.is((await postForm(s.url, 'wd/', [{ name: 'f', filename: 'w.txt', data: 'x' }], { 'If-None-Match': '*' })).status, 201);
   const batchBefore = await history(s, 'wd/w.txt');
-  const blobsWithX = await blobFiles(s);
+  const blobsWithX = await s.store.blobs();
   const batch = await postForm(s.url, 'wd/', [{ name: 'f', filename: 'new.txt', data: 'n' }, { name: 'f', filename: 'w.txt', data: 'y' }], { 'If-None-Match': '*' });
   assertProblem(t, batch, 412, 'precondition-failed');
   await assertUnchanged(t, s, 'wd/w.txt', batchBefore, blobsWithX);

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, sha256hex } from './_support.js';
 
 test('DELETE answers 204, then GET is 404 and the history keeps every version plus a delete marker', async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
   await put(s.url, 'd/a.txt', Buffer.from('a1'));
   await put(s.url, 'd/a.txt', Buffer.from('a2'));
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const answer = await request(`${s.url}/files/d/a.txt`, { method: 'DELETE' });
   t.is(answer.status, 204);
   t.is(answer.text, '');
@@ -25,7 +25,7 @@ test('DELETE answers 204, then GET is 404 and the history keeps every version pl
   // Old versions stay readable and their blobs stay.
   t.is((await request(`${s.url}/files/d/a.txt?version=1`)).text, 'a1');
   t.is((await request(`${s.url}/files/d/a.txt?version=2`)).text, 'a2');
-  t.deepEqual(await blobFiles(s), blobs);
+  t.deepEqual(await s.store.blobs(), blobs);
 });
 
 test('DELETE of a missing or already deleted file is 404 and adds no marker', async (t) => {
@@ -37,7 +37,7 @@ test('DELETE of a missing or already deleted file is 404 and adds no marker', as
   t.is((await request(`${s.url}/files/twice.txt`, { method: 'DELETE' })).status, 204);
   const before = await history(s, 'twice.txt');
   assertProblem(t, await request(`${s.url}/files/twice.txt`, { method: 'DELETE' }), 404, 'not-found');
-  await assertUnchanged(t, s, 'twice.txt', before, await blobFiles(s));
+  await assertUnchanged(t, s, 'twice.txt', before, await s.store.blobs());
 });
 
 test('DELETE of a directory URL is 400 bad-request', async (t) => {
@@ -70,7 +70,7 @@ test('POST ?restore=N makes a new version with the bytes and sha256 of version N
   t.teardown(() => s.close());
   const v1 = await put(s.url, 'r.txt', Buffer.from('original'), { 'Content-Type': 'text/plain' });
   await put(s.url, 'r.txt', Buffer.from('changed'), { 'Content-Type': 'text/x-other' });
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const answer = await request(`${s.url}/files/r.txt?restore=1`, { method: 'POST' });
   t.is(answer.status, 200);
   t.like(answer.json, { path: 'r.txt', version: 3, sha256: v1.json.sha256, size: 8, contentType: 'text/plain', author: 'anonymous' });
@@ -83,7 +83,7 @@ test('POST ?restore=N makes a new version with the bytes and sha256 of version N
     (await history(s, 'r.txt')).json.versions.map((v: { version: number }) => v.version),
     [3, 2, 1],
   );
-  t.deepEqual(await blobFiles(s), blobs, 'a restore stores no new blob');
+  t.deepEqual(await s.store.blobs(), blobs, 'a restore stores no new blob');
   const commented = await request(`${s.url}/files/r.txt?restore=2&comment=back`, { method: 'POST' });
   t.is(commented.json.comment, 'back');
 });
@@ -106,7 +106,7 @@ test('restore of a delete marker is 400, of a missing version or file 404, and c
   await request(`${s.url}/files/x.txt`, { method: 'DELETE' });
   await put(s.url, 'x.txt', Buffer.from('x3'));
   const before = await history(s, 'x.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await request(`${s.url}/files/x.txt?restore=2`, { method: 'POST' }), 400, 'bad-request');
   assertProblem(t, await request(`${s.url}/files/x.txt?restore=9`, { method: 'POST' }), 404, 'not-found');
   assertProblem(t, await request(`${s.url}/files/x.txt?restore=0`, { method: 'POST' }), 400, 'bad-request');

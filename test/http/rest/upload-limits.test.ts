@@ -1,7 +1,7 @@
 import test from 'ava';
 import { put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, md5b64, postForm, sha256b64 } from './_support.js';
+import { assertProblem, assertUnchanged, history, md5b64, postForm, sha256b64 } from './_support.js';
 
 test('413 too-large by Content-Length: nothing stored, for a new and an existing file', async (t) => {
   const s = await startServer({ maxUploadBytes: 16 });
@@ -13,7 +13,7 @@ test('413 too-large by Content-Length: nothing stored, for a new and an existing
 
   t.is((await put(s.url, 'big.bin', Buffer.alloc(16, 2))).status, 201, 'exactly the limit is accepted');
   const existing = await history(s, 'big.bin');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   assertProblem(t, await put(s.url, 'big.bin', Buffer.alloc(100, 3)), 413, 'too-large');
   await assertUnchanged(t, s, 'big.bin', existing, blobs);
 
@@ -56,7 +56,7 @@ test('Content-Digest sha-256: a match is stored, a mismatch is 400 checksum-mism
   const good = await put(s.url, 'd.txt', Buffer.from('digest me'), { 'Content-Digest': `sha-256=:${sha256b64('digest me')}:` });
   t.is(good.status, 201);
   const before = await history(s, 'd.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const bad = await put(s.url, 'd.txt', Buffer.from('other bytes'), { 'Content-Digest': `sha-256=:${sha256b64('digest me')}:` });
   assertProblem(t, bad, 400, 'checksum-mismatch');
   await assertUnchanged(t, s, 'd.txt', before, blobs);
@@ -74,7 +74,7 @@ test('Content-MD5: a match is stored, a mismatch is 400 checksum-mismatch and no
   const good = await put(s.url, 'm.txt', Buffer.from('md5 me'), { 'Content-MD5': md5b64('md5 me') });
   t.is(good.status, 201);
   const before = await history(s, 'm.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const bad = await put(s.url, 'm.txt', Buffer.from('changed'), { 'Content-MD5': md5b64('md5 me') });
   assertProblem(t, bad, 400, 'checksum-mismatch');
   await assertUnchanged(t, s, 'm.txt', before, blobs);

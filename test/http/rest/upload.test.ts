@@ -1,7 +1,7 @@
 import test from 'ava';
 import { put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, blobFiles, history, postForm, sha256hex, stagedFiles } from './_support.js';
+import { assertProblem, assertUnchanged, history, postForm, sha256hex } from './_support.js';
 
 test('PUT creates a file (201) and then a new version (200) with the version record, ETag, Location and File-Version', async (t) => {
   const s = await startServer();
@@ -52,7 +52,7 @@ test('PUT of the same bytes as the current version is idempotent: 200, the curre
   t.teardown(() => s.close());
   const first = await put(s.url, 'same.txt', Buffer.from('same bytes'));
   t.is(first.status, 201);
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   t.deepEqual(blobs, [sha256hex('same bytes')]);
   const again = await put(s.url, 'same.txt', Buffer.from('same bytes'));
   t.is(again.status, 200);
@@ -61,8 +61,8 @@ test('PUT of the same bytes as the current version is idempotent: 200, the curre
   t.is(again.headers.get('file-version'), '1');
   const h = await history(s, 'same.txt');
   t.is(h.json.versions.length, 1);
-  t.deepEqual(await blobFiles(s), blobs);
-  t.deepEqual(await stagedFiles(s), []);
+  t.deepEqual(await s.store.blobs(), blobs);
+  t.deepEqual(await s.store.staged(), []);
 });
 
 test('identical content at two paths is stored as one blob', async (t) => {
@@ -70,7 +70,7 @@ test('identical content at two paths is stored as one blob', async (t) => {
   t.teardown(() => s.close());
   t.is((await put(s.url, 'x/1.txt', Buffer.from('shared'))).status, 201);
   t.is((await put(s.url, 'y/2.txt', Buffer.from('shared'))).status, 201);
-  t.deepEqual(await blobFiles(s), [sha256hex('shared')]);
+  t.deepEqual(await s.store.blobs(), [sha256hex('shared')]);
 });
 
 test('?comment= is stored on the version', async (t) => {
@@ -185,7 +185,7 @@ test('two file parts to a file URL are 400 bad-request and nothing is stored', a
   t.teardown(() => s.close());
   await put(s.url, 'two.txt', Buffer.from('orig'));
   const before = await history(s, 'two.txt');
-  const blobs = await blobFiles(s);
+  const blobs = await s.store.blobs();
   const answer = await postForm(s.url, 'two.txt', [
     { name: 'f', filename: 'a', data: 'first' },
     { name: 'f', filename: 'b', data: 'second' },
@@ -213,7 +213,7 @@ test('PUT to a URL ending in / is 400 bad-request', async (t) => {
   t.teardown(() => s.close());
   const answer = await put(s.url, 'dir/', Buffer.from('x'));
   assertProblem(t, answer, 400, 'bad-request');
-  t.deepEqual(await blobFiles(s), []);
-  t.deepEqual(await stagedFiles(s), []);
+  t.deepEqual(await s.store.blobs(), []);
+  t.deepEqual(await s.store.staged(), []);
   t.is((await request(`${s.url}/files/dir/`)).status, 404);
 });

@@ -1,0 +1,113 @@
+/**
+ * The backend the HTTP tests run on, and a look inside it that is the same for every backend:
+ * which blobs are committed, what is left in staging, which records exist.
+ *
+ * `KLUIS_TEST_BACKEND=s3` (set by `npm test` for its second pass over test/http/) serves from
+ * the S3 backend on the test S3 server (test/s3/ceph.ts), each server under its own key prefix.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { FileRecord } from '../../src/domain/types.js';
+import type { Storage } from '../../src/storage/contracts.js';
+import { openFsStorage } from '../../src/storage/fs/index.js';
+import { createClient } from '../../src/storage/s3/client.js';
+import { openS3Storage } from '../../src/storage/s3/index.js';
+import { s3Options, s3Server, type S3Server } from '../s3/ceph.js';
+
+export type Backend = 'fs' | 's3';
+
+export function testBackend(): Backend {
+  const value = process.env.KLUIS_TEST_BACKEND ?? 'fs';
+  if (value !== 'fs' && value !== 's3') throw new Error(`KLUIS_TEST_BACKEND must be fs or s3, not ${value}`);
+  return value;
+}
+
+/** What a test may ask of the store behind a server, whatever the backend. */
+export interface StoreView {
+  /** sha256 of every committed blob, sorted. */
+  blobs(): Promise<string[]>;
+  /** Staged bytes not yet committed or discarded (files, objects, open multipart uploads). */
+  staged(): Promise<string[]>;
+  /** Keys of every record, sorted. */
+  records(): Promise<string[]>;
+}
+
+export interface OpenedStore {
+  storage: Storage<FileRecord>;
+  view: StoreView;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const info = await stat(full).catch(() => undefined); // removed meanwhile: not left over
+    if (info?.isDirectory()) out.push(...(await walk(full)));
+    else if (info) out.push(full);
+  }
+  return out;
+}
+
+/** The view into a local-disk data root. */
+export function fsView(dataDir: string): StoreView {
+  return {
+    blobs: async () => (await walk(path.join(dataDir, 'blobs'))).map((f) => path.basename(f)).sort(),
+    staged: async () => {
+      const tmp = path.join(dataDir, 'tmp');
+      const sessions = (await readdir(tmp).catch(() => [])).filter((entry) => !entry.endsWith('.lock'));
+      return (await Promise.all(sessions.map((entry) => walk(path.join(tmp, entry))))).flat();
+    },
+    records: async () => (await walk(path.join(dataDir, 'records'))).map((f) => path.relative(dataDir, f)).sort(),
+  };
+}
+
+async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const item of out.Contents ?? []) if (item.Key) keys.push(item.Key.slice(prefix.length));
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
+}
+
+/** The view into one key prefix of a bucket. */
+function s3View(client: S3Client, bucket: string, prefix: string): StoreView {
+  return {
+    blobs: () => listKeys(client, bucket, `${prefix}blobs/`),
+    staged: async () => {
+      const objects = await listKeys(client, bucket, `${prefix}staging/`);
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}staging/` }));
+      return [...objects, ...(uploads.Uploads ?? []).map((u) => `multipart ${u.Key}`)];
+    },
+    records: () => listKeys(client, bucket, `${prefix}records/`),
+  };
+}
+
+let shared: Promise<S3Server> | undefined;
+
+/**
+ * A fresh, empty store on `backend`: for fs in `dataDir`, for S3 under a new key prefix on
+ * `server` (default: one test S3 server shared by the whole test process).
+ */
+export async function openTestStore(dataDir: string, backend: Backend, server?: S3Server): Promise<OpenedStore> {
+  if (backend === 'fs') return { storage: await openFsStorage<FileRecord>(dataDir), view: fsView(dataDir) };
+  shared ??= s3Server();
+  const options = s3Options(server ?? (await shared), `http-${randomUUID()}/`, 'kluis-http');
+  const storage = await openS3Storage<FileRecord>(options);
+  const client = createClient(options);
+  const close = async () => {
+    client.destroy();
+    await storage.close();
+  };
+  return { storage: { ...storage, close }, view: s3View(client, options.bucket, options.prefix) };
+}
