@@ -11,6 +11,13 @@ export interface Version {
   comment?: string;
   /** Present (true) on a delete marker. */
   deleted?: true;
+  /** Kept from pruning by retention (`POST ?pin=N`). */
+  pinned?: true;
+  /**
+   * Present (true) once retention pruned this version: its metadata stays in the history,
+   * its bytes are gone (it no longer references its blob, which GC may then reclaim).
+   */
+  pruned?: true;
 }
 
 /** A check-out. The token is the holder's proof; it is never shown to anyone else. */

@@ -19,6 +19,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startChild, tempDir } from '../helpers/server.js';
@@ -35,7 +36,7 @@ function check(ok: boolean, what: string): void {
 }
 
 async function main(teardowns: (() => Promise<unknown>)[]): Promise<void> {
-  const s3 = await startCeph({ memstoreBytes: 4 * GIB });
+  const s3 = await startCeph({ memstoreBytes: 6 * GIB });
   teardowns.push(() => s3.stop());
   const dataDir = await tempDir('kluis-bench-s3-');
   teardowns.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -51,10 +52,11 @@ async function main(teardowns: (() => Promise<unknown>)[]): Promise<void> {
   teardowns.push(async () => client.destroy());
   const upload = (Key: string, Body: Readable) => new Upload({ client, params: { Bucket: BUCKET, Key, Body }, ...PART }).done();
   const remove = (Key: string) => client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
-  /** Frees the memstore between runs: every object in the bucket goes. */
+  /** Frees the memstore between runs: every object in the bucket goes (RGW's GC frees them within seconds). */
   const empty = async () => {
     const out = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
     for (const item of out.Contents ?? []) if (item.Key) await remove(item.Key);
+    await sleep(3000);
   };
   check((await putStream(`${server.url}/files/warm-up.bin`, source(0, 8 * CHUNK), 8 * CHUNK)).status === 201, 'warm-up PUT');
 

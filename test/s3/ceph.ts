@@ -106,6 +106,9 @@ osd_objectstore = memstore
 memstore_device_bytes = ${memstoreBytes}
 osd_memory_target = ${1024 * 2 ** 20}
 [client.rgw.gw]
+# deleted objects are freed within seconds, not hours (the memstore is the machine's RAM)
+rgw_gc_obj_min_wait = 1
+rgw_gc_processor_period = 2
 rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}
 ms_mon_client_mode = crc
 rgw_data = ${base}/rgw
@@ -168,7 +171,8 @@ export async function startCeph(options: { memstoreBytes?: number } = {}): Promi
     };
     await gateway.start();
     process.once('exit', () => {
-      for (const name of ['client.rgw.gw', 'osd.0', 'mon.a']) spawnSync('sh', ['-c', `kill -9 $(cat '${base}/run/${name}.pid') 2>/dev/null; rm -rf '${base}'`]);
+      const pids = ['client.rgw.gw', 'osd.0', 'mon.a'].map((name) => `$(cat '${base}/run/${name}.pid' 2>/dev/null)`).join(' ');
+      spawnSync('sh', ['-c', `kill -9 ${pids} 2>/dev/null; rm -rf '${base}'`]);
     });
     return { endpoint, region: 'us-east-1', accessKeyId, secretAccessKey, stop, gateway };
   } catch (err) {
