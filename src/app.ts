@@ -10,11 +10,14 @@ import type { Clock, FileRecord } from './domain/types.js';
 import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
 import { onClientError } from './http/client-error.js';
+import { Drain } from './http/drain.js';
 import { healthz, readyz } from './http/health.js';
 import { Metrics } from './http/metrics.js';
+import { observe } from './http/observe.js';
 import { problemMiddleware } from './http/problem.js';
 import { filesHandler } from './http/rest/files.js';
 import type { Storage } from './storage/contracts.js';
+import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
   config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'>;
@@ -24,6 +27,10 @@ export interface AppDeps {
   users?: UserDirectory | undefined;
   /** Defaults to Date.now; tests inject one to expire locks. */
   clock?: Clock;
+  /** Graceful shutdown state; main.ts starts draining on SIGTERM. */
+  drain?: Drain;
+  /** Backend name for the storage latency metric (`fs`, `s3`). */
+  backend?: string;
 }
 
 /** Methods the router answers on /files, beyond the standard ones. */
@@ -32,25 +39,31 @@ const METHODS = ['HEAD', 'OPTIONS', 'GET', 'PUT', 'POST', 'DELETE', 'CHECKOUT', 
 /** Build the Koa application: middleware order and mounts. No I/O happens here. */
 export function createApp(deps: AppDeps): Koa {
   const clock = deps.clock ?? Date.now;
-  const { storage, config } = deps;
+  const { config } = deps;
+  const drain = deps.drain ?? new Drain();
+  const metrics = new Metrics();
+  const backend = deps.backend ?? 'storage';
+  const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
   const files = new FileService({
     records: storage.records,
     blobs: storage.blobs,
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
+    events: (event) => metrics.event(event),
   });
   const reader = new FileReader(storage.records, clock);
 
-  const metrics = new Metrics();
   const router = new Router({ methods: METHODS });
   router.get('/healthz', healthz);
-  router.get('/readyz', readyz(() => storage.check()));
+  router.get('/readyz', readyz(() => storage.check(), () => drain.draining));
   router.get('/metrics', metrics.handler());
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;
+  app.use(observe(deps.logger, metrics));
   app.use(problemMiddleware(deps.logger, metrics));
+  app.use(drain.middleware());
   app.use(router.routes());
   return app;
 }

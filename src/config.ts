@@ -24,6 +24,10 @@ export interface Config {
   bodyIdleSeconds: number;
   /** pino level (`KLUIS_LOG_LEVEL`, default info). */
   logLevel: string;
+  /** `KLUIS_LOG_FORMAT`: `json`, `pretty`, or `auto` (default: pretty only when stdout is a terminal). */
+  logFormat: 'json' | 'pretty' | 'auto';
+  /** On SIGTERM/SIGINT, how long requests in flight may still run (`KLUIS_SHUTDOWN_GRACE_SECONDS`, default 30). */
+  shutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`KLUIS_LOG_LEVEL=${JSON.stringify(logLevel)}: expected fatal, error, warn, info, debug, trace or silent`);
   }
+  const logFormat = env.KLUIS_LOG_FORMAT || 'auto';
+  if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto') problems.push(`KLUIS_LOG_FORMAT=${JSON.stringify(logFormat)}: expected json, pretty or auto`);
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
@@ -105,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     usersFile: env.KLUIS_USERS_FILE || undefined,
     bodyIdleSeconds: int('KLUIS_BODY_IDLE_SECONDS', 60, 1, 86400),
     logLevel,
+    logFormat: logFormat === 'json' || logFormat === 'pretty' ? logFormat : 'auto',
+    shutdownGraceSeconds: int('KLUIS_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
   };
   if (config.lockDefaultSeconds > config.lockMaxSeconds) {
     problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);

@@ -14,12 +14,14 @@ export const PROBLEMS = {
   locked: { status: 409, title: 'Checked out by someone else' },
   modified: { status: 409, title: 'Modified since the base version' },
   'not-checked-out': { status: 409, title: 'Not checked out' },
+  'version-pruned': { status: 410, title: 'Version pruned by retention' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'too-large': { status: 413, title: 'Body too large' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
   internal: { status: 500, title: 'Internal server error' },
   'method-not-supported': { status: 501, title: 'Method not supported' },
   'storage-unavailable': { status: 503, title: 'Storage unavailable' },
+  'shutting-down': { status: 503, title: 'Shutting down' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

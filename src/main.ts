@@ -1,18 +1,21 @@
-import { pino } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp, createServer } from './app.js';
 import { UserDirectory } from './auth/users.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { FileRecord } from './domain/types.js';
+import { Drain } from './http/drain.js';
+import { createLogger } from './logger.js';
 import { openFsStorage } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
 
 /** Read the environment, open storage, listen; on SIGTERM/SIGINT stop accepting and drain. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config);
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
   const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
-  const app = createApp({ config, storage, logger, users });
+  const drain = new Drain();
+  const app = createApp({ config, storage, logger, users, drain, backend: config.storage });
   const server = createServer(app, config.bodyIdleSeconds);
 
   server.listen(config.port, config.host, () => {
@@ -27,21 +30,32 @@ async function main(): Promise<void> {
     }
   });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
-    server.close(() => {
-      void storage.close().finally(() => process.exit(0));
-    });
+  /**
+   * Drain: new requests get 503 `shutting-down` (the port stays open so probes see it),
+   * requests in flight run for up to the grace period, then their connections are closed
+   * (an aborted upload removes its staged bytes and acknowledges nothing); exit 0.
+   */
+  const stop = async (signal: string) => {
+    if (drain.draining) return;
+    drain.start();
+    const grace = config.shutdownGraceSeconds;
+    logger.info({ signal, inFlight: drain.inFlight, graceSeconds: grace }, 'draining: new requests are refused, requests in flight may finish');
     server.closeIdleConnections();
-    setTimeout(() => {
+    const finished = await Promise.race([drain.settled().then(() => true), sleep(grace * 1000).then(() => false)]);
+    if (!finished) {
+      logger.warn({ inFlight: drain.inFlight }, 'grace period over: closing the connections of requests still in flight');
       server.closeAllConnections();
-    }, 30_000).unref();
+      await Promise.race([drain.settled(), sleep(5000)]);
+    }
+    server.close();
+    server.closeAllConnections();
+    await storage.close().catch((err: unknown) => logger.error({ err }, 'closing storage failed'));
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -16,6 +16,8 @@ test('defaults', (t) => {
     usersFile: undefined,
     bodyIdleSeconds: 60,
     logLevel: 'info',
+    logFormat: 'auto',
+    shutdownGraceSeconds: 30,
   });
 });
 
@@ -31,6 +33,8 @@ test('every variable is read', (t) => {
     KLUIS_USERS_FILE: '/etc/kluis/users.json',
     KLUIS_BODY_IDLE_SECONDS: '15',
     KLUIS_LOG_LEVEL: 'debug',
+    KLUIS_LOG_FORMAT: 'json',
+    KLUIS_SHUTDOWN_GRACE_SECONDS: '5',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -44,6 +48,8 @@ test('every variable is read', (t) => {
     usersFile: '/etc/kluis/users.json',
     bodyIdleSeconds: 15,
     logLevel: 'debug',
+    logFormat: 'json',
+    shutdownGraceSeconds: 5,
   });
 });
 
@@ -92,6 +98,7 @@ test('bad whole numbers are refused', (t) => {
     KLUIS_LOCK_DEFAULT_SECONDS: ['0', 'soon', '-5'],
     KLUIS_LOCK_MAX_SECONDS: ['0', '1h'],
     KLUIS_BODY_IDLE_SECONDS: ['0', '86401', 'x'],
+    KLUIS_SHUTDOWN_GRACE_SECONDS: ['3601', '-1', '30s'],
   };
   for (const [name, values] of Object.entries(bad)) {
     for (const raw of values) {
@@ -140,4 +147,10 @@ test('KLUIS_STORAGE=s3 without a bucket, with a part under 5 MiB or a bad boolea
   t.regex(err?.message ?? '', /KLUIS_S3_CREATE_BUCKET="maybe"/);
   const other = t.throws(() => loadConfig({ KLUIS_STORAGE: 'ftp' }), { instanceOf: ConfigError });
   t.regex(other?.message ?? '', /KLUIS_STORAGE="ftp": expected fs or s3/);
+});
+
+test('KLUIS_LOG_FORMAT is json, pretty or auto', (t) => {
+  for (const format of ['json', 'pretty', 'auto'] as const) t.is(loadConfig({ KLUIS_LOG_FORMAT: format }).logFormat, format);
+  const err = t.throws(() => loadConfig({ KLUIS_LOG_FORMAT: 'xml' }), { instanceOf: ConfigError });
+  t.true(err?.message.includes('KLUIS_LOG_FORMAT'));
 });

@@ -24,5 +24,5 @@ test('`npm start` builds and serves on local disk; SIGTERM to its process group 
   // npm does not forward SIGTERM to its script, so signal the group, as a terminal or init does.
   process.kill(-(child.pid as number), 'SIGTERM');
   await exited;
-  t.regex(output(), /"signal":"SIGTERM".*stopping/);
+  t.regex(output(), /"signal":"SIGTERM".*draining/);
 });

@@ -5,11 +5,19 @@ import { liveLock, type LockTimeouts } from './locks.js';
 import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, Clock, FileRecord, Lock, Version } from './types.js';
 
+/**
+ * What happened to locks and content, for metrics: a lock taken, refreshed or released by its
+ * holder, an expired lock replaced by a later write, a lock broken by an admin (`forced`).
+ */
+export type FileEvent = 'lock-taken' | 'lock-refreshed' | 'lock-released' | 'lock-expired' | 'lock-forced';
+
 export interface FileServiceOptions {
   records: RecordStore<FileRecord>;
   blobs: BlobStore;
   clock: Clock;
   lockTimeouts: LockTimeouts;
+  /** Told of each {@link FileEvent} once its write is stored. */
+  events?: (event: FileEvent) => void;
 }
 
 /** Bytes already staged and hashed, waiting to become a version. */
@@ -62,7 +70,7 @@ export class FileService {
   async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false): Promise<WriteResult> {
     let committed = false;
     try {
-      return await this.update(
+      const result = await this.update(
         key,
         (record, now) => {
           const lock = checkWrite(key, record, caller, intent, now, checkin);
@@ -73,6 +81,8 @@ export class FileService {
           committed = true;
         },
       );
+      if (result.released) this.opts.events?.('lock-released');
+      return result;
     } finally {
       if (!committed) await this.opts.blobs.discard(content.staged);
     }
@@ -84,6 +94,9 @@ export class FileService {
       checkWrite(key, record, caller, intent, now, true);
       const next = { ...(record as FileRecord), lock: null };
       return { next, result: { version: currentVersion(record), released: true as const } };
+    }).then((out) => {
+      this.opts.events?.('lock-released');
+      return out;
     });
   }
 
@@ -127,6 +140,9 @@ export class FileService {
         : { path: key, token: `urn:uuid:${randomUUID()}`, owner: caller.name, createdAt: new Date(now).toISOString(), expiresAt, baseVersion: headNumber(record) };
       const next: FileRecord = { ...(record ?? { path: key, versions: [] }), lock };
       return { next, result: { lock, refreshed: held !== null } };
+    }).then((out) => {
+      this.opts.events?.(out.refreshed ? 'lock-refreshed' : 'lock-taken');
+      return out;
     });
   }
 
@@ -141,6 +157,7 @@ export class FileService {
       }
       return { next: { ...(record as FileRecord), lock: null }, result: undefined };
     });
+    this.opts.events?.(force ? 'lock-forced' : 'lock-released');
   }
 
   async get(key: string): Promise<FileRecord | undefined> {
@@ -183,10 +200,13 @@ export class FileService {
   private async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R>, prepare?: () => Promise<void>): Promise<R> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const stored = await this.opts.records.get(key);
-      const decision = decide(stored?.value, this.opts.clock());
+      const now = this.opts.clock();
+      const decision = decide(stored?.value, now);
       if (!decision.next) return decision.result;
       try {
         await this.opts.records.put(key, decision.next, stored?.revision ?? null, decision.needsBlob ? prepare : undefined);
+        const old = stored?.value.lock;
+        if (old && !liveLock(stored.value, now) && decision.next.lock?.token !== old.token) this.opts.events?.('lock-expired');
         return decision.result;
       } catch (err) {
         if (!(err instanceof RevisionMismatch)) throw err;

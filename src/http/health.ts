@@ -6,9 +6,10 @@ export function healthz(ctx: Context): void {
   ctx.body = { status: 'ok' };
 }
 
-/** GET /readyz: the storage backend answers; 503 `storage-unavailable` otherwise. */
-export function readyz(check: () => Promise<void>) {
+/** GET /readyz: the storage backend answers and the server is not draining; 503 otherwise. */
+export function readyz(check: () => Promise<void>, draining: () => boolean = () => false) {
   return async (ctx: Context): Promise<void> => {
+    if (draining()) throw new Problem('shutting-down', 'this server is shutting down', {}, { 'Retry-After': '5' });
     try {
       await check();
     } catch (err) {

@@ -1,23 +1,84 @@
 import type { Context } from 'koa';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FileEvent } from '../domain/files.js';
 import type { Problem } from '../errors.js';
+
+/** Problem codes that are conflicts: someone else's lock or a newer version won. */
+const CONFLICTS = new Set(['locked', 'modified', 'not-checked-out', 'precondition-failed']);
+
+/** Lock events from the domain, and whether an upload's bytes were already stored. */
+export type DomainEvent = FileEvent | 'dedup-hit' | 'blob-new';
+
+/** One finished HTTP request, as the observe middleware measured it. */
+export interface RequestSample {
+  method: string;
+  /** A route template (`/files/{path}`), never a raw path: label values stay few. */
+  route: string;
+  status: number;
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+}
 
 /** Prometheus metrics of one app (its own registry, so several apps can share a process). */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly registers = [this.registry];
+  private readonly requests = new Counter({ name: 'kluis_http_requests_total', help: 'HTTP requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers: this.registers });
+  private readonly duration = new Histogram({
+    name: 'kluis_http_request_duration_seconds',
+    help: 'HTTP request duration until the response is sent, by method and route template',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: this.registers,
+  });
+  private readonly bytesIn = new Counter({ name: 'kluis_http_received_bytes_total', help: 'Request body bytes received, by route template', labelNames: ['route'], registers: this.registers });
+  private readonly bytesOut = new Counter({ name: 'kluis_http_sent_bytes_total', help: 'Response bytes sent (headers and body), by route template', labelNames: ['route'], registers: this.registers });
   private readonly problems = new Counter({
     name: 'kluis_problems_total',
     help: 'Refused or failed requests by problem code (conflicts: locked, modified, not-checked-out, precondition-failed)',
     labelNames: ['code', 'status'],
-    registers: [this.registry],
+    registers: this.registers,
   });
+  private readonly conflicts = new Counter({ name: 'kluis_conflicts_total', help: 'Conflicts (409 and 412) by code', labelNames: ['code'], registers: this.registers });
+  private readonly events = new Counter({
+    name: 'kluis_domain_events_total',
+    help: 'Lock events (taken, refreshed, released, expired: an expired lock replaced, forced: broken by an admin) and content events (dedup-hit: the bytes were already stored; blob-new)',
+    labelNames: ['event'],
+    registers: this.registers,
+  });
+  private readonly storageOps = new Histogram({
+    name: 'kluis_storage_operation_seconds',
+    help: 'Storage backend operation latency by backend, operation and outcome',
+    labelNames: ['backend', 'op', 'outcome'],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: this.registers,
+  });
+  readonly liveLocks = new Gauge({ name: 'kluis_locks_live', help: 'Locks held and not expired, as of the last storage scan (refreshed at most once a minute on scrape)', registers: this.registers });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kluis_' });
+    for (const code of CONFLICTS) this.conflicts.inc({ code }, 0); // present from the start, so rate() works
   }
 
   problem(problem: Problem): void {
     this.problems.inc({ code: problem.code, status: String(problem.status) });
+    if (CONFLICTS.has(problem.code)) this.conflicts.inc({ code: problem.code });
+  }
+
+  request(sample: RequestSample): void {
+    this.requests.inc({ method: sample.method, route: sample.route, status: String(sample.status) });
+    this.duration.observe({ method: sample.method, route: sample.route }, sample.seconds);
+    this.bytesIn.inc({ route: sample.route }, sample.bytesIn);
+    this.bytesOut.inc({ route: sample.route }, sample.bytesOut);
+  }
+
+  event(event: DomainEvent): void {
+    this.events.inc({ event });
+  }
+
+  storage(backend: string, op: string, outcome: 'ok' | 'error', seconds: number): void {
+    this.storageOps.observe({ backend, op, outcome }, seconds);
   }
 
   /** GET /metrics: Prometheus text exposition. */

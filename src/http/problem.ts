@@ -45,6 +45,7 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
     } catch (err) {
       const problem = toProblem(err);
       metrics.problem(problem);
+      if (problem.status === 409 || problem.status === 412) logConflict(logger, ctx, problem);
       if (problem.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;
@@ -55,4 +56,22 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       if (!ctx.req.complete) ctx.set('Connection', 'close');
     }
   };
+}
+
+/** One warn line per conflict: its code, and the lock holder or the current version (never a token). */
+function logConflict(logger: Logger, ctx: Context, problem: Problem): void {
+  const { currentVersion, currentSha256, lock } = problem.extras as { currentVersion?: number; currentSha256?: string; lock?: { owner?: string; expiresAt?: string } | null };
+  logger.warn(
+    {
+      reqId: ctx.state.requestId,
+      code: problem.code,
+      method: ctx.method,
+      path: ctx.path,
+      user: (ctx.state.caller as { name?: string } | undefined)?.name,
+      currentVersion,
+      currentSha256,
+      ...(lock ? { lockOwner: lock.owner, lockExpiresAt: lock.expiresAt } : {}),
+    },
+    'conflict',
+  );
 }

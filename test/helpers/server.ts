@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
 import type { UserDirectory } from '../../src/auth/users.js';
 import type { Clock, FileRecord } from '../../src/domain/types.js';
@@ -41,6 +41,8 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   lockDefaultSeconds?: number;
   lockMaxSeconds?: number;
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -57,7 +59,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       lockMaxSeconds: options.lockMaxSeconds ?? 86400,
     },
     storage,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
+    backend,
     users: options.users,
     clock,
   });

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+
+/** A client's X-Request-Id is kept when it is short and plain; otherwise one is made. */
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The route template of a path: label values and log fields never carry file names. */
+export function routeOf(path: string): string {
+  if (path === '/files' || path === '/files/') return '/files/';
+  if (path.startsWith('/files/')) return path.endsWith('/') ? '/files/{dir}/' : '/files/{path}';
+  if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path;
+  if (path.startsWith('/admin/')) return path;
+  return 'other';
+}
+
+/**
+ * Outermost middleware: gives every request an id (X-Request-Id, echoed), and when the
+ * response is finished or the connection drops, writes one log line and the request metrics
+ * (method, route template, status, body bytes received, bytes sent with headers, duration, user).
+ */
+export function observe(logger: Logger, metrics: Metrics) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const offered = ctx.get('X-Request-Id');
+    const id = CLIENT_ID.test(offered) ? offered : randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
+    const socket = ctx.req.socket;
+    const writtenBefore = socket.bytesWritten;
+    // Body bytes, counted once something reads the body: a 'data' listener added earlier would
+    // start the flow before the handler is ready for it.
+    let bytesIn = 0;
+    ctx.req.once('resume', () => ctx.req.on('data', (chunk: Buffer) => (bytesIn += chunk.length)));
+    ctx.res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeOf(ctx.path);
+      const status = ctx.res.statusCode;
+      const bytesOut = Math.max(0, socket.bytesWritten - writtenBefore);
+      const aborted = !ctx.res.writableFinished;
+      metrics.request({ method: ctx.method, route, status, seconds, bytesIn, bytesOut });
+      const caller = ctx.state.caller as { name?: string } | undefined;
+      logger.info(
+        { reqId: id, method: ctx.method, path: ctx.path, route, status, bytesIn, bytesOut, ms: Math.round(seconds * 1e4) / 10, user: caller?.name, ...(aborted ? { aborted } : {}) },
+        'request',
+      );
+    });
+    await next();
+  };
+}
