@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { FileService } from './domain/files.js';
 import { FileReader } from './domain/reads.js';
 import type { Clock, FileRecord } from './domain/types.js';
+import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
 import { onClientError } from './http/client-error.js';
@@ -14,13 +15,15 @@ import { Drain } from './http/drain.js';
 import { healthz, readyz } from './http/health.js';
 import { Metrics } from './http/metrics.js';
 import { observe } from './http/observe.js';
+import { openapi } from './http/openapi.js';
 import { problemMiddleware } from './http/problem.js';
 import { filesHandler } from './http/rest/files.js';
 import type { Storage } from './storage/contracts.js';
+import { applyRetention } from './maintenance/retention.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'>;
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention'>>;
   storage: Storage<FileRecord>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */
@@ -31,6 +34,8 @@ export interface AppDeps {
   drain?: Drain;
   /** Backend name for the storage latency metric (`fs`, `s3`). */
   backend?: string;
+  /** The app's metrics; main.ts passes its own to feed the store gauges from background scans. */
+  metrics?: Metrics;
 }
 
 /** Methods the router answers on /files, beyond the standard ones. */
@@ -41,7 +46,7 @@ export function createApp(deps: AppDeps): Koa {
   const clock = deps.clock ?? Date.now;
   const { config } = deps;
   const drain = deps.drain ?? new Drain();
-  const metrics = new Metrics();
+  const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
   const files = new FileService({
@@ -57,6 +62,9 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(() => storage.check(), () => drain.draining));
   router.get('/metrics', metrics.handler());
+  router.get('/openapi.json', openapi);
+  const retention = () => applyRetention(storage.records, files, config.retention ?? []);
+  adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();

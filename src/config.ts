@@ -1,3 +1,4 @@
+import { parseRetention, type RetentionRule } from './domain/retention.js';
 import type { S3Options } from './storage/s3/options.js';
 
 /** Every setting of the service, read from the environment only by main.ts. */
@@ -28,6 +29,12 @@ export interface Config {
   logFormat: 'json' | 'pretty' | 'auto';
   /** On SIGTERM/SIGINT, how long requests in flight may still run (`KLUIS_SHUTDOWN_GRACE_SECONDS`, default 30). */
   shutdownGraceSeconds: number;
+  /** Retention rules (`KLUIS_RETENTION`, a JSON array; default none: every version is kept). */
+  retention: RetentionRule[];
+  /** Seconds between background retention passes (`KLUIS_RETENTION_INTERVAL_SECONDS`, default 3600; 0: only on demand). */
+  retentionIntervalSeconds: number;
+  /** Seconds between background storage scans for the store and live-lock gauges (`KLUIS_STATS_INTERVAL_SECONDS`, default 300; 0: off). */
+  statsIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const logFormat = env.KLUIS_LOG_FORMAT || 'auto';
   if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto') problems.push(`KLUIS_LOG_FORMAT=${JSON.stringify(logFormat)}: expected json, pretty or auto`);
+  let retention: RetentionRule[] = [];
+  if (env.KLUIS_RETENTION) {
+    const parsed = parseRetention(env.KLUIS_RETENTION);
+    retention = parsed.rules;
+    for (const p of parsed.problems) problems.push(`KLUIS_RETENTION: ${p}`);
+  }
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
@@ -113,6 +126,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     logFormat: logFormat === 'json' || logFormat === 'pretty' ? logFormat : 'auto',
     shutdownGraceSeconds: int('KLUIS_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    retention,
+    retentionIntervalSeconds: int('KLUIS_RETENTION_INTERVAL_SECONDS', 3600, 0, 30 * 86400),
+    statsIntervalSeconds: int('KLUIS_STATS_INTERVAL_SECONDS', 300, 0, 30 * 86400),
   };
   if (config.lockDefaultSeconds > config.lockMaxSeconds) {
     problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);

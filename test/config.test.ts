@@ -18,6 +18,9 @@ test('defaults', (t) => {
     logLevel: 'info',
     logFormat: 'auto',
     shutdownGraceSeconds: 30,
+    retention: [],
+    retentionIntervalSeconds: 3600,
+    statsIntervalSeconds: 300,
   });
 });
 
@@ -35,6 +38,9 @@ test('every variable is read', (t) => {
     KLUIS_LOG_LEVEL: 'debug',
     KLUIS_LOG_FORMAT: 'json',
     KLUIS_SHUTDOWN_GRACE_SECONDS: '5',
+    KLUIS_RETENTION: '[{"prefix":"logs/","keepLast":3},{"prefix":"","keepDays":30,"keepLast":10}]',
+    KLUIS_RETENTION_INTERVAL_SECONDS: '600',
+    KLUIS_STATS_INTERVAL_SECONDS: '0',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -50,6 +56,12 @@ test('every variable is read', (t) => {
     logLevel: 'debug',
     logFormat: 'json',
     shutdownGraceSeconds: 5,
+    retention: [
+      { prefix: 'logs/', keepLast: 3 },
+      { prefix: '', keepDays: 30, keepLast: 10 },
+    ],
+    retentionIntervalSeconds: 600,
+    statsIntervalSeconds: 0,
   });
 });
 
@@ -153,4 +165,22 @@ test('KLUIS_LOG_FORMAT is json, pretty or auto', (t) => {
   for (const format of ['json', 'pretty', 'auto'] as const) t.is(loadConfig({ KLUIS_LOG_FORMAT: format }).logFormat, format);
   const err = t.throws(() => loadConfig({ KLUIS_LOG_FORMAT: 'xml' }), { instanceOf: ConfigError });
   t.true(err?.message.includes('KLUIS_LOG_FORMAT'));
+});
+
+test('bad retention rules are refused, each problem named', (t) => {
+  const cases: [string, RegExp][] = [
+    ['{', /not JSON/],
+    ['{"prefix":""}', /JSON array/],
+    ['[{"prefix":"a/"}]', /keepLast", "keepDays" or both/],
+    ['[{"keepLast":3}]', /"prefix" must be a string/],
+    ['[{"prefix":"a/","keepLast":0}]', /"keepLast" must be a whole number/],
+    ['[{"prefix":"a/","keepDays":1.5}]', /"keepDays" must be a whole number/],
+    ['[{"prefix":"a/","keepLast":2,"keep":1}]', /unknown field keep/],
+    ['[{"prefix":"a/","keepLast":2},{"prefix":"a/","keepDays":2}]', /appears twice/],
+  ];
+  for (const [raw, why] of cases) {
+    const err = t.throws(() => loadConfig({ KLUIS_RETENTION: raw }), { instanceOf: ConfigError }, raw);
+    t.regex(err?.message ?? '', why, raw);
+    t.regex(err?.message ?? '', /KLUIS_RETENTION/, raw);
+  }
 });

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
 import { RevisionMismatch, type BlobStore, type RecordStore, type StagedBlob } from '../storage/contracts.js';
 import { liveLock, type LockTimeouts } from './locks.js';
+import { type RetentionRule, versionsToPrune } from './retention.js';
 import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, Clock, FileRecord, Lock, Version } from './types.js';
 
 /**
  * What happened to locks and content, for metrics: a lock taken, refreshed or released by its
- * holder, an expired lock replaced by a later write, a lock broken by an admin (`forced`).
+ * holder, an expired lock replaced by a later write, a lock broken by an admin (`forced`); an
+ * upload whose bytes were stored (`blob-new`) or already stored (`dedup-hit`).
  */
-export type FileEvent = 'lock-taken' | 'lock-refreshed' | 'lock-released' | 'lock-expired' | 'lock-forced';
+export type FileEvent = 'lock-taken' | 'lock-refreshed' | 'lock-released' | 'lock-expired' | 'lock-forced' | 'blob-new' | 'dedup-hit';
 
 export interface FileServiceOptions {
   records: RecordStore<FileRecord>;
@@ -69,6 +71,7 @@ export class FileService {
   /** A new version from staged bytes; with `checkin`, the caller's lock is released in the same write. */
   async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false): Promise<WriteResult> {
     let committed = false;
+    let fresh = false;
     try {
       const result = await this.update(
         key,
@@ -77,10 +80,11 @@ export class FileService {
           return this.addVersion(key, record, caller, lock, now, content, checkin);
         },
         async () => {
-          if (!committed) await this.opts.blobs.commit(content.staged, content.sha256);
+          if (!committed) fresh = await this.opts.blobs.commit(content.staged, content.sha256);
           committed = true;
         },
       );
+      if (committed) this.opts.events?.(fresh ? 'blob-new' : 'dedup-hit');
       if (result.released) this.opts.events?.('lock-released');
       return result;
     } finally {
@@ -125,6 +129,7 @@ export class FileService {
       const source = record?.versions.find((v) => v.version === n);
       if (!source) throw new Problem('not-found', `${key} has no version ${n}`);
       if (source.deleted || !source.sha256) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; restore a version with content`);
+      if (source.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
       const content = { sha256: source.sha256, size: source.size, contentType: source.contentType, comment: comment ?? `restored from version ${n}` };
       return this.addVersion(key, record, caller, lock, now, content, false);
     });
@@ -158,6 +163,41 @@ export class FileService {
       return { next: { ...(record as FileRecord), lock: null }, result: undefined };
     });
     this.opts.events?.(force ? 'lock-forced' : 'lock-released');
+  }
+
+  /**
+   * Pin version `n` (retention never prunes it) or unpin it. Metadata only: no new version, and
+   * the lock rules of content writes do not apply; read-only callers are refused by the HTTP layer.
+   */
+  async pin(key: string, n: number, pinned: boolean): Promise<Version> {
+    return this.update(key, (record) => {
+      const index = record?.versions.findIndex((v) => v.version === n) ?? -1;
+      const version = record?.versions[index];
+      if (!record || !version) throw new Problem('not-found', `${key} has no version ${n}`);
+      if (version.deleted) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; only versions with content are pinned`);
+      if (version.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
+      if ((version.pinned === true) === pinned) return { result: version };
+      const { pinned: _old, ...rest } = version;
+      const next: Version = pinned ? { ...rest, pinned: true } : rest;
+      const versions = [...record.versions];
+      versions[index] = next;
+      return { next: { ...record, versions }, result: next };
+    });
+  }
+
+  /** Mark the versions `rule` lets go as pruned (their blobs are then unreferenced); returns their numbers and bytes. */
+  async prune(key: string, rule: RetentionRule): Promise<{ versions: number[]; bytes: number }> {
+    return this.update(key, (record, now) => {
+      const doomed = new Set(record ? versionsToPrune(record, rule, now) : []);
+      if (!record || doomed.size === 0) return { result: { versions: [], bytes: 0 } };
+      let bytes = 0;
+      const versions = record.versions.map((v): Version => {
+        if (!doomed.has(v.version)) return v;
+        bytes += v.size;
+        return { ...v, pruned: true };
+      });
+      return { next: { ...record, versions }, result: { versions: [...doomed], bytes } };
+    });
   }
 
   async get(key: string): Promise<FileRecord | undefined> {

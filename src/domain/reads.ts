@@ -36,6 +36,7 @@ export class FileReader {
     const version = n === undefined ? currentVersion(record) : record?.versions.find((v) => v.version === n);
     if (!version) throw new Problem('not-found', n === undefined ? `no file at ${key}` : `${key} has no version ${n}`);
     if (version.deleted) throw new Problem('not-found', `version ${n} of ${key} is a delete marker`);
+    if (version.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
     return version;
   }
 

@@ -38,3 +38,20 @@ async function identify(users: UserDirectory, header: string): Promise<Caller> {
 export function requireWriter(caller: Caller): void {
   if (caller.role === 'read-only') throw new Problem('forbidden', `${caller.name} is read-only`);
 }
+
+/**
+ * Operations endpoints (/admin/…): admins only when users are configured (401 without
+ * credentials, 403 for other roles). An open service has no admins, and everyone may.
+ */
+export function requireAdmin(users: UserDirectory | undefined) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (users) {
+      const caller = await identify(users, ctx.get('Authorization'));
+      if (caller.role !== 'admin') throw new Problem('forbidden', `${caller.name} is not an admin`);
+      ctx.state.caller = caller;
+    } else {
+      ctx.state.caller = ANONYMOUS;
+    }
+    await next();
+  };
+}

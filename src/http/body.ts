@@ -103,13 +103,14 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
     let failed = false;
     /** File streams not yet ended: on failure they are destroyed so no staging waits for bytes that will never come. */
     const open = new Set<Readable>();
-    const fail = (err: unknown) => {
+    /** `err` from the parser means a malformed body; from a handler (storage), it is passed on as it is. */
+    const fail = (err: unknown, fromHandler = false) => {
       if (failed) return;
       failed = true;
       req.unpipe(parser);
       parser.removeAllListeners('file');
-      const problem = err instanceof Problem ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`);
-      for (const stream of open) stream.destroy(problem);
+      const problem = err instanceof Problem || fromHandler ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`);
+      for (const stream of open) stream.destroy(problem instanceof Error ? problem : new Error(String(problem)));
       reject(problem);
     };
     parser.on('field', (name, value) => {
@@ -131,7 +132,7 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
       });
       chain.catch((err: unknown) => {
         stream.resume();
-        fail(err);
+        fail(err, true);
       });
     });
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {

@@ -2,12 +2,11 @@ import type { Context } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FileEvent } from '../domain/files.js';
 import type { Problem } from '../errors.js';
+import type { StorageStats } from '../maintenance/stats.js';
 
 /** Problem codes that are conflicts: someone else's lock or a newer version won. */
 const CONFLICTS = new Set(['locked', 'modified', 'not-checked-out', 'precondition-failed']);
 
-/** Lock events from the domain, and whether an upload's bytes were already stored. */
-export type DomainEvent = FileEvent | 'dedup-hit' | 'blob-new';
 
 /** One finished HTTP request, as the observe middleware measured it. */
 export interface RequestSample {
@@ -54,7 +53,13 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
     registers: this.registers,
   });
-  readonly liveLocks = new Gauge({ name: 'kluis_locks_live', help: 'Locks held and not expired, as of the last storage scan (refreshed at most once a minute on scrape)', registers: this.registers });
+  private readonly liveLocks = new Gauge({ name: 'kluis_locks_live', help: 'Locks held and not expired, as of the last storage scan (KLUIS_STATS_INTERVAL_SECONDS)', registers: this.registers });
+  private readonly store = new Gauge({
+    name: 'kluis_store',
+    help: 'What the store holds, as of the last storage scan: files, deleted_files, versions, pruned_versions, blobs, bytes_stored, bytes_uploaded',
+    labelNames: ['what'],
+    registers: this.registers,
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kluis_' });
@@ -73,12 +78,27 @@ export class Metrics {
     this.bytesOut.inc({ route: sample.route }, sample.bytesOut);
   }
 
-  event(event: DomainEvent): void {
+  event(event: FileEvent): void {
     this.events.inc({ event });
   }
 
   storage(backend: string, op: string, outcome: 'ok' | 'error', seconds: number): void {
     this.storageOps.observe({ backend, op, outcome }, seconds);
+  }
+
+  /** The gauges of a storage scan (the background stats pass, or GET /admin/stats). */
+  stats(stats: StorageStats): void {
+    this.liveLocks.set(stats.liveLocks);
+    const values: Record<string, number> = {
+      files: stats.files,
+      deleted_files: stats.deletedFiles,
+      versions: stats.versions,
+      pruned_versions: stats.prunedVersions,
+      blobs: stats.blobs,
+      bytes_stored: stats.bytesStored,
+      bytes_uploaded: stats.bytesUploaded,
+    };
+    for (const [what, value] of Object.entries(values)) this.store.set({ what }, value);
   }
 
   /** GET /metrics: Prometheus text exposition. */

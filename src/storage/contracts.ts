@@ -23,14 +23,61 @@ export interface BlobStore {
    * Publish a staged blob under `sha256`, the caller's hash of exactly the staged bytes.
    * Idempotent: if the blob already exists the staged copy is dropped (content is stored once).
    * After it resolves the blob survives a crash.
+   *
+   * Either way the blob's {@link BlobInfo.modifiedAt} is now (a commit of existing content
+   * "touches" it), and the blob exists when commit resolves even if a {@link remove} with
+   * `olderThan` ran concurrently: the backend makes that removal and this touch exclusive, so
+   * either the removal sees the touch and keeps the blob, or commit sees the blob gone and
+   * publishes its staged copy. This is what lets garbage collection (src/maintenance/gc.ts)
+   * reclaim an unreferenced blob while an upload of the same content reuses it.
+   *
+   * Resolves true when this commit stored the bytes, false when the content was already stored
+   * (a deduplicated upload).
    */
-  commit(staged: StagedBlob, sha256: string): Promise<void>;
+  commit(staged: StagedBlob, sha256: string): Promise<boolean>;
   /** Drop a staged blob that will not be committed. Never throws for a missing one. */
   discard(staged: StagedBlob): Promise<void>;
   /** Byte length of a committed blob, or undefined when there is none. */
   size(sha256: string): Promise<number | undefined>;
   /** Read a committed blob, or the inclusive byte range [start, end] of it. */
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Every committed blob, once each, in no particular order; staged blobs are not listed.
+   * Streams (the store may hold millions): a blob committed or removed while the listing runs
+   * may or may not appear. Rejects if the store cannot be listed.
+   */
+  list(): AsyncIterable<BlobInfo>;
+  /**
+   * Delete a committed blob. Idempotent: removing a missing blob is not an error. Resolves
+   * true when this call removed a blob, false when there was none or it was kept.
+   *
+   * With `olderThan` (ms since the epoch) the removal is conditional: the backend re-checks
+   * {@link BlobInfo.modifiedAt} as part of the removal and keeps the blob (false) unless it is
+   * below `olderThan`. A concurrent {@link commit} of the same content either lands first and
+   * keeps the blob, or finds it gone and publishes its own copy; it never resolves with the blob
+   * missing. Without `olderThan` the blob goes unconditionally: only for a caller that knows
+   * nothing commits it meanwhile.
+   */
+  remove(sha256: string, options?: RemoveOptions): Promise<boolean>;
+}
+
+/** One committed blob, as {@link BlobStore.list} reports it. */
+export interface BlobInfo {
+  /** Lower-case hex SHA-256. */
+  sha256: string;
+  /** Byte length. */
+  size: number;
+  /**
+   * Milliseconds since the epoch of its last commit (first publish or touch), rounded up to
+   * the store's resolution (S3 keeps whole seconds): never earlier than the real time, so a
+   * comparison with a cutoff errs on keeping. Clock of the store (fs: this host; S3: the server).
+   */
+  modifiedAt: number;
+}
+
+export interface RemoveOptions {
+  /** Remove only if the blob was last committed (published or touched) before this time (ms since the epoch). */
+  olderThan?: number;
 }
 
 /** Opaque revision of a record, compared by {@link RecordStore.put}. */
@@ -86,6 +133,13 @@ export interface RecordStore<T> {
   put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision>;
   /** Names directly below directory `dir` ('' for the root); undefined if there is no such directory. */
   list(dir: string): Promise<Listing | undefined>;
+  /**
+   * The key of every record in the store (`docs/a.txt`), once each, in no particular order;
+   * values are not read. Streams: a record created while the scan runs may or may not be
+   * listed, one that exists for the whole scan always is (records are never deleted). Rejects
+   * if the store cannot be listed, so a caller never mistakes a partial scan for a full one.
+   */
+  scan(): AsyncIterable<string>;
 }
 
 /** A backend: both stores plus lifecycle. */

@@ -5,7 +5,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Storage } from '../../src/storage/contracts.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobInfo, Storage } from '../../src/storage/contracts.js';
 import { openFor, type StorageFactory } from './record-store.js';
 
 export function sha256(data: Buffer | string): string {
@@ -23,6 +24,25 @@ export async function store(s: Storage<unknown>, data: Buffer): Promise<string> 
   const hash = sha256(data);
   await s.blobs.commit(await s.blobs.stage(Readable.from([data])), hash);
   return hash;
+}
+
+/** Every blob list() reports, by sha256 (failing on a duplicate). */
+export async function listed(s: Storage<unknown>): Promise<Map<string, BlobInfo>> {
+  const out = new Map<string, BlobInfo>();
+  for await (const blob of s.blobs.list()) {
+    if (out.has(blob.sha256)) throw new Error(`list() reported ${blob.sha256} twice`);
+    out.set(blob.sha256, blob);
+  }
+  return out;
+}
+
+/** Longer than the coarsest modifiedAt resolution of any backend (S3: whole seconds). */
+export const TICK_MS = 1100;
+
+/** Below 10: that many event-loop turns; from 10: (n - 10) ms. */
+async function delay(n: number): Promise<void> {
+  if (n >= 10) return void (await sleep(n - 10));
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** Deterministic, incompressible-looking bytes. */
@@ -92,9 +112,10 @@ export function blobStoreContract(title: string, open: StorageFactory): void {
 
   it('committing identical content twice is idempotent: one blob, the second staged copy is dropped', async (t, s) => {
     const data = Buffer.from('same bytes twice');
-    const hash = await store(s, data);
+    const hash = sha256(data);
+    t.true(await s.blobs.commit(await s.blobs.stage(Readable.from([data])), hash), 'the first commit stores the bytes');
     const second = await s.blobs.stage(Readable.from([data]));
-    await t.notThrowsAsync(s.blobs.commit(second, hash));
+    t.false(await s.blobs.commit(second, hash), 'the second finds them stored (dedup)');
     t.is(await s.blobs.size(hash), data.length);
     t.deepEqual(await collect(await s.blobs.read(hash)), data);
     // The second copy is gone: discarding it is the no-op the contract promises for a missing one.
@@ -145,6 +166,109 @@ export function blobStoreContract(title: string, open: StorageFactory): void {
     const start = 3 * 1024 * 1024 + 17;
     const end = 4 * 1024 * 1024 + 99;
     t.true((await collect(await s.blobs.read(hash, { start, end }))).equals(data.subarray(start, end + 1)));
+  });
+
+  it('list of an empty store reports no blob', async (t, s) => {
+    t.deepEqual([...(await listed(s)).keys()], []);
+  });
+
+  it('list reports every committed blob once, with its size and a modifiedAt of its commit; staged blobs are not listed', async (t, s) => {
+    const before = Date.now();
+    const contents = [Buffer.alloc(0), Buffer.from('alpha'), bytes(70_000, 3)];
+    const hashes: string[] = [];
+    for (const data of contents) hashes.push(await store(s, data));
+    await store(s, Buffer.from('alpha')); // again: still one blob
+    const after = Date.now();
+    const staged = await s.blobs.stage(Readable.from([Buffer.from('staged, never committed')]));
+    const blobs = await listed(s);
+    t.deepEqual([...blobs.keys()].sort(), [...hashes].sort());
+    contents.forEach((data, i) => {
+      const info = blobs.get(hashes[i] as string) as BlobInfo;
+      t.is(info.size, data.length);
+      // Rounded up to the store's resolution: at most a second after the commit.
+      t.true(info.modifiedAt >= before - 5 && info.modifiedAt <= after + 1000, `${info.modifiedAt} not within [${before}, ${after + 1000}]`);
+    });
+    await s.blobs.discard(staged);
+  });
+
+  it('committing existing content refreshes its modifiedAt (touch) and keeps its bytes', async (t, s) => {
+    const data = Buffer.from('touched content');
+    const hash = await store(s, data);
+    const first = (await listed(s)).get(hash) as BlobInfo;
+    await sleep(TICK_MS);
+    const touchedAt = Date.now();
+    await store(s, data);
+    const second = (await listed(s)).get(hash) as BlobInfo;
+    t.true(second.modifiedAt > first.modifiedAt, `${second.modifiedAt} <= ${first.modifiedAt}`);
+    t.true(second.modifiedAt >= touchedAt - 5);
+    t.is(second.size, data.length);
+    t.deepEqual(await collect(await s.blobs.read(hash)), data);
+  });
+
+  it('a blob staged well before its commit has the commit as its modifiedAt', async (t, s) => {
+    const data = Buffer.from('staged, committed later');
+    const staged = await s.blobs.stage(Readable.from([data]));
+    await sleep(TICK_MS);
+    const committedAt = Date.now();
+    await s.blobs.commit(staged, sha256(data));
+    const info = (await listed(s)).get(sha256(data)) as BlobInfo;
+    t.true(info.modifiedAt >= committedAt - 5, `${info.modifiedAt} < ${committedAt}`);
+  });
+
+  it('remove deletes a blob and is idempotent; the content can be committed again', async (t, s) => {
+    const keep = await store(s, Buffer.from('kept'));
+    const data = Buffer.from('removed, then back');
+    const hash = await store(s, data);
+    t.true(await s.blobs.remove(hash));
+    t.is(await s.blobs.size(hash), undefined);
+    await t.throwsAsync(async () => collect(await s.blobs.read(hash)));
+    t.deepEqual([...(await listed(s)).keys()], [keep]);
+    t.false(await s.blobs.remove(hash));
+    t.false(await s.blobs.remove(sha256('never stored')));
+    t.is(await s.blobs.size(keep), 4);
+    await store(s, data);
+    t.deepEqual(await collect(await s.blobs.read(hash)), data);
+    t.deepEqual([...(await listed(s)).keys()].sort(), [keep, hash].sort());
+  });
+
+  it('remove with olderThan keeps a blob committed or touched since then, and removes an older one', async (t, s) => {
+    const old = await store(s, Buffer.from('old'));
+    const touched = await store(s, Buffer.from('old, then touched'));
+    await sleep(TICK_MS);
+    const cutoff = Date.now();
+    const fresh = await store(s, Buffer.from('fresh'));
+    await store(s, Buffer.from('old, then touched'));
+    t.false(await s.blobs.remove(fresh, { olderThan: cutoff }));
+    t.false(await s.blobs.remove(touched, { olderThan: cutoff }));
+    t.true(await s.blobs.remove(old, { olderThan: cutoff }));
+    t.false(await s.blobs.remove(old, { olderThan: cutoff }));
+    t.deepEqual([...(await listed(s)).keys()].sort(), [fresh, touched].sort());
+  });
+
+  it('a commit racing a conditional remove of the same old blob never resolves with the blob missing', async (t, s) => {
+    const contents = Array.from({ length: 80 }, (_, i) => bytes(1000 + i, 100 + i));
+    await Promise.all(contents.map((data) => store(s, data)));
+    await sleep(TICK_MS);
+    let removed = 0;
+    const rounds = contents.map(async (data, i) => {
+      const staged = await Promise.all([0, 1].map(() => s.blobs.stage(Readable.from([data]))));
+      const hash = sha256(data);
+      const cutoff = Date.now();
+      // Offsets from a few event-loop turns to 30 ms, so that every step of one interleaves with the other.
+      const removals = [0, 1].map(async (j) => {
+        await delay((i + j * 13) % 6);
+        if (await s.blobs.remove(hash, { olderThan: cutoff })) removed++;
+      });
+      const commits = staged.map(async (st, j) => {
+        await delay((i * 3 + j * 17) % 40);
+        await s.blobs.commit(st, hash);
+      });
+      await Promise.all([...removals, ...commits]);
+      t.is(await s.blobs.size(hash), data.length, `blob ${i} is missing after its commits resolved`);
+      t.deepEqual(sha256(await collect(await s.blobs.read(hash))), hash);
+    });
+    await Promise.all(rounds);
+    t.true(removed > 0, 'no removal ran before a commit: the race was not exercised');
   });
 
   it('distinct contents are distinct blobs', async (t, s) => {

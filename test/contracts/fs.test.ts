@@ -7,8 +7,8 @@ import { RevisionMismatch, StorageUnavailable, type Storage } from '../../src/st
 import { openFsStorage } from '../../src/storage/fs/index.js';
 import { Layout } from '../../src/storage/fs/layout.js';
 import { tempDir } from '../helpers/server.js';
-import { blobStoreContract, failingSource, sha256, store } from './blob-store.js';
-import { recordStoreContract, type StorageFactory } from './record-store.js';
+import { blobStoreContract, failingSource, listed, sha256, store } from './blob-store.js';
+import { recordStoreContract, scanned, type StorageFactory } from './record-store.js';
 
 const openFresh: StorageFactory = async () => {
   const dir = await tempDir('kluis-contract-');
@@ -174,4 +174,31 @@ test('fs: unsafe keys are refused by the store and nothing is written outside th
   t.deepEqual((await readdir(dir)).sort(), ['blobs', 'records', 'tmp']);
   t.deepEqual(await readdir(path.join(dir, 'records')), []);
   t.deepEqual(await readdir(path.join(dir, 'blobs')), []);
+});
+
+test('fs: scan skips record locks and stray names; list skips stray files under blobs/', async (t) => {
+  const r = await root(t);
+  const s = await r.open();
+  await s.records.put('docs/a.txt', { n: 1 }, null);
+  const { lock } = new Layout(r.dir).record('docs/b.txt');
+  await mkdir(lock); // a writer holding the lock of a record not written yet
+  await writeFile(path.join(r.dir, 'records', 'd~docs', 'stray'), 'x');
+  t.deepEqual(await scanned(s), ['docs/a.txt']);
+  const hash = await store(s, Buffer.from('listed'));
+  await writeFile(path.join(r.dir, 'blobs', 'README'), 'x');
+  await writeFile(path.join(r.dir, 'blobs', hash.slice(0, 2), hash.slice(2, 4), 'not-a-sha256'), 'x');
+  await mkdir(path.join(r.dir, 'blobs', 'zz', 'zz'), { recursive: true });
+  t.deepEqual([...(await listed(s)).keys()], [hash]);
+});
+
+test('fs: a removal leaves nothing in the staging area, and a removed blob is committed again from its staged copy', async (t) => {
+  const r = await root(t);
+  const s = await r.open();
+  const data = Buffer.from('removed and back');
+  const hash = await store(s, data);
+  t.true(await s.blobs.remove(hash, { olderThan: Date.now() + 60_000 }));
+  t.deepEqual(await stagedFiles(r.dir), []);
+  await store(s, data);
+  t.is(await s.blobs.size(hash), data.length);
+  t.deepEqual(await stagedFiles(r.dir), []);
 });

@@ -26,6 +26,13 @@ export async function openFor(t: ExecutionContext, open: StorageFactory): Promis
 
 const sorted = (names: string[] | undefined): string[] => [...(names ?? [])].sort();
 
+/** Every key scan() yields, sorted (duplicates kept, so that a test sees them). */
+export async function scanned(s: Storage<unknown>): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of s.records.scan()) keys.push(key);
+  return keys.sort();
+}
+
 export interface RecordContractOptions {
   /**
    * The backend checks the revision before it runs `prepare` (fs: under the record lock), so a
@@ -212,6 +219,18 @@ export function recordStoreContract(title: string, open: StorageFactory, options
       t.deepEqual(prepared, won);
     });
   }
+
+  it('scan of an empty store finds no key', async (t, s) => {
+    t.deepEqual(await scanned(s), []);
+  });
+
+  it('scan yields the key of every record once, at every depth, whatever the names', async (t, s) => {
+    const keys = ['a.txt', 'x', 'x/y', 'docs/c.txt', 'docs/sub/deeper/e.txt', 'my docs/naïve résumé.txt', '日本語/ファイル 1.txt', 'emoji 😀/a~b %41+c.txt', 'my docs/l~x', 'my docs/f~y', 'my docs/d~z'];
+    for (const key of keys) await s.records.put(key, { key }, null);
+    const rev = (await s.records.get('a.txt'))?.revision as string;
+    await s.records.put('a.txt', { key: 'a.txt', n: 2 }, rev); // a replaced record is still one key
+    t.deepEqual(await scanned(s), [...keys].sort());
+  });
 
   it('check() resolves on a working store', async (t, s) => {
     await t.notThrowsAsync(s.check());

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import test from 'ava';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import test, { type ExecutionContext } from 'ava';
+import { S3BlobStore } from '../../src/storage/s3/blob-store.js';
+import { createClient } from '../../src/storage/s3/client.js';
 import { openS3Storage } from '../../src/storage/s3/index.js';
 import { s3Options, s3Server, type S3Server } from '../s3/ceph.js';
-import { blobStoreContract } from './blob-store.js';
-import { recordStoreContract, type StorageFactory } from './record-store.js';
+import { blobStoreContract, collect, listed, sha256, store, TICK_MS } from './blob-store.js';
+import { recordStoreContract, scanned, type StorageFactory } from './record-store.js';
 
 /** One real S3 server (Ceph RGW, or KLUIS_TEST_S3_ENDPOINT) for this file; every test gets its own key prefix. */
 let server: S3Server | undefined;
@@ -21,3 +26,73 @@ const openFresh: StorageFactory = async () => {
 
 recordStoreContract('s3', openFresh, { preparesOnlyOnMatch: false });
 blobStoreContract('s3', openFresh);
+
+/** A bucket prefix for one test, its storage (closed after the test) and a raw client on the bucket. */
+async function prefixed(t: ExecutionContext) {
+  const options = s3Options(await ready, `t-${randomUUID()}/`);
+  const storage = await openS3Storage<unknown>(options);
+  const client = createClient(options);
+  t.teardown(async () => {
+    client.destroy();
+    await storage.close();
+  });
+  const head = (key: string) => client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: `${options.prefix}${key}` }));
+  const put = (key: string, body = 'x') => client.send(new PutObjectCommand({ Bucket: options.bucket, Key: `${options.prefix}${key}`, Body: body }));
+  return { options, storage, client, head, put };
+}
+
+test('s3: a touch writes touch/<sha256> and leaves the blob object as it was; remove deletes both', async (t) => {
+  const { storage, head } = await prefixed(t);
+  const data = Buffer.from('reused content');
+  const hash = await store(storage, data);
+  const blob = await head(`blobs/${hash}`);
+  await t.throwsAsync(head(`touch/${hash}`), undefined, 'no marker for a first commit');
+  await sleep(TICK_MS);
+  await store(storage, data);
+  const again = await head(`blobs/${hash}`);
+  t.is(again.ETag, blob.ETag);
+  t.deepEqual(again.LastModified, blob.LastModified, 'the blob was not copied');
+  const marker = await head(`touch/${hash}`);
+  t.is(marker.ContentLength !== undefined && marker.ContentLength < 100, true);
+  t.true(((await listed(storage)).get(hash)?.modifiedAt ?? 0) >= (marker.LastModified?.getTime() ?? Infinity));
+  t.true(await storage.blobs.remove(hash));
+  await t.throwsAsync(head(`blobs/${hash}`));
+  await t.throwsAsync(head(`touch/${hash}`));
+});
+
+test('s3: scan skips objects under records/ that are not records; list skips markers without a blob and stray names', async (t) => {
+  const { storage, put } = await prefixed(t);
+  await storage.records.put('docs/a.txt', { n: 1 }, null);
+  for (const key of ['records/stray', 'records/d~docs/x.txt', 'records/docs/f~b.txt', 'records/d~/f~c', 'records/f~']) await put(key);
+  t.deepEqual(await scanned(storage), ['docs/a.txt']);
+  const hash = await store(storage, Buffer.from('listed'));
+  await put(`touch/${sha256('no such blob')}`);
+  await put('blobs/not-a-sha256');
+  t.deepEqual([...(await listed(storage)).keys()], [hash]);
+});
+
+test('s3: a commit that meets a removal in flight waits for it, then publishes the blob again', async (t) => {
+  const { options, storage } = await prefixed(t);
+  // A second instance on the same prefix whose blob DELETEs take 400 ms to land.
+  const slowClient = createClient(options);
+  const send = slowClient.send.bind(slowClient);
+  slowClient.send = (async (command: Parameters<typeof send>[0]) => {
+    if (command instanceof DeleteObjectCommand && command.input.Key?.includes('/blobs/')) await sleep(400);
+    return send(command);
+  }) as typeof slowClient.send;
+  const remover = new S3BlobStore(slowClient, options);
+  t.teardown(() => {
+    remover.janitor.close();
+    slowClient.destroy();
+  });
+  const data = Buffer.from('removed while it is reused');
+  const hash = await store(storage, data);
+  await sleep(TICK_MS);
+  const staged = await storage.blobs.stage(Readable.from([data]));
+  const removal = remover.remove(hash, { olderThan: Date.now() });
+  await sleep(150); // the claim is placed and the DELETE is on its way
+  await storage.blobs.commit(staged, hash);
+  t.true(await removal);
+  t.is(await storage.blobs.size(hash), data.length, 'the commit resolved but the removal took its blob');
+  t.deepEqual(await collect(await storage.blobs.read(hash)), data);
+});

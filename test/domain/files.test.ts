@@ -44,6 +44,7 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   const records: RecordStore<FileRecord> = {
     get: (key) => storage.records.get(key),
     list: (key) => storage.records.list(key),
+    scan: () => storage.records.scan(),
     put: async (key, value, expected, prepare) => {
       if (racers > 0) {
         if (--racers === 0) release();

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Logger, pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
 import type { UserDirectory } from '../../src/auth/users.js';
+import type { RetentionRule } from '../../src/domain/retention.js';
 import type { Clock, FileRecord } from '../../src/domain/types.js';
 import type { S3Server } from '../s3/ceph.js';
 import { type Backend, openTestStore, type StoreView, testBackend } from './backend.js';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   lockMaxSeconds?: number;
   /** Default: silent. */
   logger?: Logger;
+  /** Retention rules (default none). */
+  retention?: RetentionRule[];
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -57,6 +60,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       maxUploadBytes: options.maxUploadBytes ?? 1 << 30,
       lockDefaultSeconds: options.lockDefaultSeconds ?? 3600,
       lockMaxSeconds: options.lockMaxSeconds ?? 86400,
+      retention: options.retention ?? [],
     },
     storage,
     logger: options.logger ?? pino({ level: 'silent' }),

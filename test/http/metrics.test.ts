@@ -72,3 +72,13 @@ test('storage operation latency is recorded by backend and operation', async (t)
   t.is(await sample(s, 'kluis_storage_operation_seconds_count', { backend: s.backend, op: 'records.put', outcome: 'ok' }), 1);
   t.true((await sample(s, 'kluis_storage_operation_seconds_count', { backend: s.backend, op: 'records.get', outcome: 'ok' })) >= 1);
 });
+
+test('content events: bytes stored once (blob-new), then found stored for another path (dedup-hit)', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await put(s.url, 'a.txt', 'shared bytes');
+  await put(s.url, 'b.txt', 'shared bytes');
+  await put(s.url, 'b.txt', 'shared bytes'); // same as the current version: no new version, no commit
+  t.is(await sample(s, 'kluis_domain_events_total', { event: 'blob-new' }), 1);
+  t.is(await sample(s, 'kluis_domain_events_total', { event: 'dedup-hit' }), 1);
+});

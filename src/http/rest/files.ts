@@ -3,6 +3,7 @@ import { parseUrlPath } from '../../domain/paths.js';
 import { Problem } from '../../errors.js';
 import { requireWriter } from '../auth.js';
 import { checkinPost, checkout, uncheckout } from './checkout.js';
+import { pin } from './pin.js';
 import { read, type ReadDeps } from './read.js';
 import { callerOf, hasFlag } from './request.js';
 import { postMultipart, put, remove, restore, type WriteDeps } from './write.js';
@@ -43,6 +44,7 @@ export function filesHandler(deps: FilesDeps) {
         if (hasFlag(ctx, 'checkin')) return checkinPost(ctx, target, deps);
         if (hasFlag(ctx, 'uncheckout')) return uncheckout(ctx, target, deps);
         if (hasFlag(ctx, 'restore')) return restore(ctx, target, deps);
+        if (hasFlag(ctx, 'pin') || hasFlag(ctx, 'unpin')) return pin(ctx, target, deps);
         return postMultipart(ctx, target, deps);
       default:
         ctx.set('Allow', ALLOW);

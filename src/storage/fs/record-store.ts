@@ -1,4 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
 import { isNotFound } from './blob-store.js';
@@ -75,6 +76,10 @@ export class FsRecordStore<T> implements RecordStore<T> {
     return { files: files.sort(), directories: directories.sort() };
   }
 
+  async *scan(): AsyncIterable<string> {
+    yield* walk(this.layout.records, []);
+  }
+
   private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
     try {
       return JSON.parse(await readFile(file, 'utf8')) as Envelope<T>;
@@ -82,5 +87,21 @@ export class FsRecordStore<T> implements RecordStore<T> {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+}
+
+/** Record keys below `dir` (whose key segments are `segments`): `f~` files, `d~` directories; `l~` locks are skipped. */
+async function* walk(dir: string, segments: string[]): AsyncIterable<string> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    // The records root must be there; a directory below it is never removed, but be lenient.
+    if (segments.length > 0 && isNotFound(err)) return;
+    throw err;
+  }
+  for (const name of names.sort()) {
+    if (name.startsWith('f~')) yield [...segments, name.slice(2)].join('/');
+    else if (name.startsWith('d~')) yield* walk(path.join(dir, name), [...segments, name.slice(2)]);
   }
 }

@@ -73,6 +73,24 @@ export class S3RecordStore<T> implements RecordStore<T> {
     return { files: files.sort(), directories: directories.sort() };
   }
 
+  async *scan(): AsyncIterable<string> {
+    const root = `${this.prefix}records/`;
+    let token: string | undefined;
+    do {
+      let out;
+      try {
+        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
+      } catch (err) {
+        throw unavailable(err, 'ListObjectsV2 records/');
+      }
+      for (const item of out.Contents ?? []) {
+        const key = decodeKey(item.Key?.slice(root.length) ?? '');
+        if (key !== undefined) yield key;
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   private recordKey(key: string): string {
     const segments = key.split('/');
     const name = segments.pop() as string;
@@ -88,4 +106,13 @@ export class S3RecordStore<T> implements RecordStore<T> {
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"|"$/g, '');
+}
+
+/** `d~docs/f~a.txt` → `docs/a.txt`; undefined for a key of no record (not this layout). */
+function decodeKey(relative: string): string | undefined {
+  const segments = relative.split('/');
+  const name = segments.pop() ?? '';
+  if (!name.startsWith('f~') || name.length === 2) return undefined;
+  if (segments.some((s) => !s.startsWith('d~') || s.length === 2)) return undefined;
+  return [...segments.map((s) => s.slice(2)), name.slice(2)].join('/');
 }

@@ -4,7 +4,7 @@ import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { testBackend } from '../../helpers/backend.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, raw, rawSocket } from './_support.js';
+import { assertProblem, postForm, raw, rawSocket } from './_support.js';
 
 const INVALID_PATHS: [string, string][] = [
   ['raw ..', '/files/a/../b.txt'],
@@ -186,6 +186,17 @@ onDisk('a write that storage cannot take is 503 storage-unavailable with Retry-A
   const current = await request(`${s.url}/files/keep.txt`);
   t.is(current.text, 'k1');
   t.is((await request(`${s.url}/files/keep.txt?versions`)).json.versions.length, 1);
+});
+
+onDisk('a multipart upload that storage cannot take is 503 storage-unavailable, not a malformed body', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await breakStaging(s.dataDir);
+  for (const target of ['dir/', 'one.txt']) {
+    const answer = await postForm(s.url, target, [{ name: 'f', filename: 'one.txt', data: 'bytes' }]);
+    assertProblem(t, answer, 503, 'storage-unavailable');
+    t.regex(answer.headers.get('retry-after') ?? '', /^\d+$/);
+  }
 });
 
 test('GET /metrics answers Prometheus text including conflicts by code', async (t) => {

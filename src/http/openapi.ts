@@ -1,0 +1,308 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API (API.md, README "The HTTP API") and its handler,
+ * GET /openapi.json. test/http/openapi.test.ts keeps it true: every (method, path, status) it
+ * declares is answered by the running service, and every answer the test provokes is declared.
+ */
+import type { Context } from 'koa';
+import { adminPaths, adminSchemas } from './openapi-admin.js';
+import {
+  conflict,
+  draining,
+  header,
+  headers,
+  json,
+  multipartBody,
+  params,
+  parameters,
+  precondition,
+  problem,
+  readOnly,
+  ref,
+  schemas,
+  securitySchemes,
+  tooLarge,
+  unauthorized,
+  unavailable,
+  unexpected,
+  writeParams,
+  written,
+  type Operation,
+  type PathItem,
+  type Responses,
+} from './openapi-schemas.js';
+
+/** The refusals of an upload (PUT, or a multipart POST to a directory). */
+const uploadRefusals: Responses = {
+  '401': unauthorized,
+  '403': problem(403, readOnly, ['forbidden']),
+  '409': conflict,
+  '412': precondition,
+  '413': tooLarge,
+  '503': unavailable,
+  default: unexpected,
+};
+
+function read(operationId: string, summary: string): Operation {
+  const validators = { ETag: header('ETag'), 'Last-Modified': header('LastModified'), 'File-Version': header('FileVersion'), 'Accept-Ranges': header('AcceptRanges') };
+  return {
+    operationId,
+    summary,
+    tags: ['files'],
+    description: 'The current version\'s bytes, or version N\'s with `?version=N`, with `Content-Type` as stored. `?versions` answers the history and `?lock` the live lock instead (JSON, no validators).',
+    parameters: params('Version', 'Versions', 'Lock', 'IfMatch', 'IfNoneMatch', 'IfModifiedSince', 'IfUnmodifiedSince', 'Range', 'IfRange'),
+    responses: {
+      '200': {
+        description: 'The bytes of the version; with `?versions` a `History`, with `?lock` a `PublicLock`.',
+        headers: validators,
+        content: { '*/*': {}, 'application/json': { schema: { oneOf: [ref('schemas', 'History'), ref('schemas', 'PublicLock')] } } },
+      },
+      '206': { description: 'One byte range of the version.', headers: { ...validators, 'Content-Range': header('ContentRange', true) }, content: { '*/*': {} } },
+      '304': { description: '`If-None-Match` matched, or not modified since `If-Modified-Since`.', headers: { ETag: header('ETag', true), 'File-Version': header('FileVersion', true) } },
+      '400': problem(400, 'Invalid path, or a malformed `?version`', ['invalid-path', 'bad-request']),
+      '401': unauthorized,
+      '404': problem(404, 'No such file or version (a delete marker included), nothing ever stored (`?versions`), or no live lock (`?lock`)'),
+      '410': problem(410, '`?version=N` names a version retention pruned'),
+      '412': problem(412, '`If-Match` or `If-Unmodified-Since` evaluated false'),
+      '416': problem(416, '`Range` lies outside the content'),
+      '503': unavailable,
+      default: unexpected,
+    },
+  };
+}
+
+/** A method a directory URL does not serve: 400 `bad-request` (after auth and, with a path, its check). */
+function notAFile(operationId: string, method: string, root: boolean): Operation {
+  return {
+    operationId,
+    summary: `${method} names a file: refused on a directory URL`,
+    tags: ['files'],
+    responses: {
+      '400': problem(400, `The URL ends in \`/\` and names a directory${root ? '' : ', or the path is invalid'}`, root ? ['bad-request'] : ['invalid-path', 'bad-request']),
+      '401': unauthorized,
+      '403': problem(403, 'A read-only user', ['forbidden']),
+      '503': draining,
+      default: unexpected,
+    },
+  };
+}
+
+function lockMethod(operationId: string, root: boolean): Operation {
+  return {
+    operationId,
+    summary: 'WebDAV LOCK is not served; use CHECKOUT or `POST ?checkout`',
+    tags: ['locks'],
+    responses: {
+      '405': problem(405, 'LOCK belongs to a WebDAV mount; the `Allow` header names the methods served'),
+      ...(root ? {} : { '400': problem(400, 'Invalid path', ['invalid-path']) }),
+      '401': unauthorized,
+      '403': problem(403, 'A read-only user', ['forbidden']),
+      '503': draining,
+      default: unexpected,
+    },
+  };
+}
+
+function options(operationId: string, root: boolean): Operation {
+  const responses: Responses = { '204': { description: 'The methods served.', headers: { Allow: header('Allow', true) } } };
+  if (!root) responses['400'] = problem(400, 'Invalid path', ['invalid-path']);
+  responses['401'] = unauthorized;
+  responses['503'] = draining;
+  responses.default = unexpected;
+  return { operationId, summary: 'The methods /files serves', tags: ['files'], responses };
+}
+
+const checkoutOp: Operation = {
+  operationId: 'checkoutFile',
+  summary: 'Take the lock, or refresh it with the holder\'s token (the same as `POST ?checkout`)',
+  tags: ['locks'],
+  description: 'Works on a path with no file yet (reserves it). The answer is the only place the token is shown.',
+  parameters: params('Timeout', 'LockToken', 'If', 'Base', 'IfMatch', 'IfNoneMatch', 'IfUnmodifiedSince'),
+  responses: {
+    '200': {
+      description: 'The lock, with its token.',
+      headers: { 'Lock-Token': header('LockToken', true), Timeout: header('Timeout', true), Location: header('Location', true) },
+      content: json('Lock'),
+    },
+    '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
+    '401': unauthorized,
+    '403': problem(403, readOnly, ['forbidden']),
+    '409': problem(409, 'Checked out by someone else, the token names no live lock (a refresh of an expired lock), or `?base` is not the current version'),
+    '412': precondition,
+    '503': unavailable,
+    default: unexpected,
+  },
+};
+
+const unlockOp: Operation = {
+  operationId: 'unlockFile',
+  summary: 'Release the lock without a new version (the same as `POST ?uncheckout`)',
+  tags: ['locks'],
+  parameters: params('LockToken', 'If', 'Force'),
+  responses: {
+    '204': { description: 'The lock is released.' },
+    '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
+    '401': unauthorized,
+    '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden']),
+    '409': problem(409, 'Checked out by someone else, or no live lock for the token', ['locked', 'not-checked-out']),
+    '503': unavailable,
+    default: unexpected,
+  },
+};
+
+const fileItem: PathItem = {
+  summary: 'A file and its versions',
+  parameters: params('Path'),
+  get: read('getFile', 'Download a version, or read the history or the lock'),
+  head: read('headFile', 'As GET, headers only'),
+  put: {
+    operationId: 'putFile',
+    summary: 'Store the raw body as a new version (with `?checkin`, and release the lock)',
+    tags: ['files'],
+    description: 'The body is streamed while hashed; `Content-Type` is kept. Bytes equal to the current version\'s store nothing new (200). `?checkin` needs the caller\'s `Lock-Token`.',
+    parameters: [...params('Checkin', 'Comment', 'ContentDigest', 'ContentMD5'), ...writeParams],
+    requestBody: { required: true, content: { '*/*': {} } },
+    responses: {
+      '200': {
+        description: 'A new version of an existing file, or the current one for equal bytes; with `?checkin` a `CheckinResult`.',
+        headers: written,
+        content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult')] } } },
+      },
+      '201': { description: 'A new file (also after a delete).', headers: written, content: json('Version') },
+      '400': problem(400, 'Invalid path, a malformed query or digest header, or a digest that does not match the bytes'),
+      ...uploadRefusals,
+    },
+  },
+  post: {
+    operationId: 'postFile',
+    summary: 'Multipart upload of one file, or `?restore=N`, `?pin=N`, `?unpin=N`, `?checkout`, `?checkin`, `?uncheckout[&force]`',
+    tags: ['files', 'locks'],
+    description:
+      'The first flag present decides: `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
+    parameters: [...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'Comment', 'Timeout', 'ContentDigest', 'ContentMD5'), ...writeParams],
+    requestBody: { required: false, content: { ...multipartBody('One file part.'), '*/*': {} } },
+    responses: {
+      '200': {
+        description: 'A new version of an existing file (upload, `?restore`), the pinned or unpinned version (`?pin`, `?unpin`), a `CheckinResult` (`?checkin`), or the `Lock` (`?checkout`, with `Lock-Token` and `Timeout`).',
+        headers: { ETag: header('ETag'), Location: header('Location'), 'File-Version': header('FileVersion'), 'Lock-Token': header('LockToken'), Timeout: header('Timeout') },
+        content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult'), ref('schemas', 'Lock')] } } },
+      },
+      '201': { description: 'A new file (upload, or `?restore` of a deleted file).', headers: written, content: json('Version') },
+      '204': { description: '`?uncheckout`: the lock is released.' },
+      '400': problem(400, 'Invalid path, a malformed query, not one multipart file part, restoring a delete marker, or a digest mismatch (`?checkin`)'),
+      '401': unauthorized,
+      '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden']),
+      '404': problem(404, '`?restore=N`, `?pin=N`, `?unpin=N`: no version N'),
+      '409': conflict,
+      '410': problem(410, '`?restore=N` or `?pin=N` of a version retention pruned'),
+      '412': precondition,
+      '413': tooLarge,
+      '503': unavailable,
+      default: unexpected,
+    },
+  },
+  delete: {
+    operationId: 'deleteFile',
+    summary: 'Store a delete marker version; GET then answers 404, the history stays',
+    tags: ['files'],
+    parameters: writeParams,
+    responses: {
+      '204': { description: 'Deleted.', headers: { 'File-Version': header('FileVersion', true) } },
+      '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
+      '401': unauthorized,
+      '403': problem(403, readOnly, ['forbidden']),
+      '404': problem(404, 'No current file at the path'),
+      '409': conflict,
+      '412': precondition,
+      '503': unavailable,
+      default: unexpected,
+    },
+  },
+  options: options('optionsFile', false),
+  'x-kluis-methods': { CHECKOUT: checkoutOp, UNLOCK: unlockOp, LOCK: lockMethod('lockFile', false) },
+};
+
+/** `/files/{dir}/`, or the root `/files/` (which always exists and has no path to check). */
+function directoryItem(root: boolean): PathItem {
+  const id = (name: string) => `${name}${root ? 'Root' : 'Directory'}`;
+  const invalid: Responses = root ? {} : { '400': problem(400, 'Invalid path', ['invalid-path']) };
+  const list = (operationId: string, summary: string): Operation => ({
+    operationId,
+    summary,
+    tags: ['files'],
+    responses: {
+      '200': { description: 'One level: sub-directories, then files with a current version.', content: json('Listing') },
+      ...invalid,
+      '401': unauthorized,
+      ...(root ? {} : { '404': problem(404, 'No such directory') }),
+      '503': unavailable,
+      default: unexpected,
+    },
+  });
+  return {
+    summary: root ? 'The root directory (`/files` without the slash is the same)' : 'A directory (implicit: made by the files in it)',
+    ...(root ? {} : { parameters: params('Dir') }),
+    get: list(id('list'), 'List the directory'),
+    head: list(id('head'), 'As GET, headers only'),
+    post: {
+      operationId: id('uploadTo'),
+      summary: 'Multipart upload of several files, each stored at `<dir>/<part filename>`',
+      tags: ['files'],
+      description: 'Part filenames may hold sub-directories (`sub/x.txt`). The whole batch is checked (paths, locks, conditions) before any file is stored.',
+      parameters: [...params('Comment'), ...writeParams],
+      requestBody: { required: true, content: multipartBody('File parts.') },
+      responses: {
+        '200': { description: 'Every file existed: one result per file.', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'UploadResult') } } } },
+        '201': { description: 'At least one file is new: one result per file.', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'UploadResult') } } } },
+        '400': problem(400, 'Invalid path or part filename, not multipart, no file part, or a file-only query form (`?checkout`, `?restore`…)', ['invalid-path', 'bad-request']),
+        ...uploadRefusals,
+      },
+    },
+    put: notAFile(id('put'), 'PUT', root),
+    delete: notAFile(id('delete'), 'DELETE', root),
+    options: options(id('options'), root),
+    'x-kluis-methods': { CHECKOUT: notAFile(id('checkout'), 'CHECKOUT', root), UNLOCK: notAFile(id('unlock'), 'UNLOCK', root), LOCK: lockMethod(id('lock'), root) },
+  };
+}
+
+const service = (operationId: string, summary: string, responses: Responses): PathItem => ({ get: { operationId, summary, tags: ['service'], security: [], responses } });
+
+export const document = {
+  openapi: '3.1.0',
+  info: {
+    title: 'kluis',
+    version: '0.1.0',
+    description: [
+      'Versioned file service: content-addressed uploads and check-out locks over HTTP. Every 4xx/5xx body is `application/problem+json` (RFC 9457) with a stable `code`.',
+      'OpenAPI has no operation keys for WebDAV methods: CHECKOUT, UNLOCK and LOCK (which answers 405) are described under `x-kluis-methods` of each path item; CHECKOUT and UNLOCK have POST forms (`?checkout`, `?uncheckout`).',
+      'CHECKIN, UNCHECKOUT and VERSION-CONTROL as method names are refused by Node\'s HTTP parser; on any URL they answer 501 `method-not-supported` whose `detail` names the form to use (`PUT`/`POST ?checkin`, `POST ?uncheckout`). Any other method on /files answers 405 `method-not-allowed` with `Allow`.',
+      'Without a users file the service runs open: no credentials, every caller is `anonymous`. While the server drains for shutdown, every request but /healthz, /readyz and /metrics answers 503 `shutting-down`. Every answer carries `X-Request-Id`.',
+    ].join('\n\n'),
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  tags: [
+    { name: 'files', description: 'Versions, listings, uploads.' },
+    { name: 'locks', description: 'Check-out locks (WebDAV-style).' },
+    { name: 'service', description: 'Health, metrics and this document; no credentials needed.' },
+    { name: 'admin', description: 'Operations: storage stats, garbage collection, retention; admins only when users are configured.' },
+  ],
+  security: [{ basicAuth: [] }, { bearerAuth: [] }, {}],
+  paths: {
+    '/files/{path}': fileItem,
+    '/files/{dir}/': directoryItem(false),
+    '/files/': directoryItem(true),
+    '/healthz': service('healthz', 'The process is alive', { '200': { description: 'Alive.', content: json('Health') } }),
+    '/readyz': service('readyz', 'The storage backend is reachable', { '200': { description: 'Ready.', content: json('Health') }, '503': problem(503, 'The storage backend cannot be reached, or the server is shutting down') }),
+    '/metrics': service('metrics', 'Prometheus metrics, `kluis_problems_total{code,status}` included', { '200': { description: 'Prometheus text exposition.', content: { 'text/plain': {} } } }),
+    ...adminPaths,
+    '/openapi.json': service('openapi', 'This document', { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } }, '503': draining }),
+  } satisfies Record<string, PathItem>,
+  components: { schemas: { ...schemas, ...adminSchemas }, parameters, headers, securitySchemes },
+};
+
+const body = JSON.stringify(document);
+
+/** GET /openapi.json */
+export function openapi(ctx: Context): void {
+  ctx.type = 'application/json';
+  ctx.body = body;
+}

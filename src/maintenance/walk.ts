@@ -1,0 +1,39 @@
+import type { FileRecord, Version } from '../domain/types.js';
+import type { RecordStore } from '../storage/contracts.js';
+
+/** Records read at once: hides S3 latency, and leaves most of a server's S3 connection pool (50) to its requests. */
+export const RECORD_CONCURRENCY = 24;
+
+/**
+ * Run `fn` on every item of `source`, at most `limit` at a time. Rejects with the first
+ * failure once the calls in flight have settled; no new call starts after a failure.
+ */
+export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  for await (const item of source) {
+    if (failure) break;
+    const call: Promise<void> = fn(item)
+      .catch((err: unknown) => {
+        failure ??= { err };
+      })
+      .finally(() => running.delete(call));
+    running.add(call);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.err;
+}
+
+/** Every stored record with its key; a record missing when read (none are deleted) is skipped. */
+export async function forEachRecord(records: RecordStore<FileRecord>, fn: (record: FileRecord, key: string) => void, limit = RECORD_CONCURRENCY): Promise<void> {
+  await forEachLimit(records.scan(), limit, async (key) => {
+    const stored = await records.get(key);
+    if (stored) fn(stored.value, key);
+  });
+}
+
+/** The blob a version needs: none for a delete marker or a pruned version. */
+export function blobOf(version: Version): string | null {
+  return version.deleted || version.pruned || !version.sha256 ? null : version.sha256;
+}

@@ -1,0 +1,48 @@
+import test from 'ava';
+import { collectGarbage } from '../../src/maintenance/gc.js';
+import { storageStats } from '../../src/maintenance/stats.js';
+import { BACKENDS, CALLER, fixture } from './_support.js';
+
+for (const backend of BACKENDS) {
+  test(`${backend}: stats of an empty store are zero, with a dedup ratio of 1`, async (t) => {
+    const f = await fixture(t, backend);
+    t.deepEqual(await storageStats(f.storage), { files: 0, deletedFiles: 0, versions: 0, prunedVersions: 0, liveLocks: 0, blobs: 0, bytesStored: 0, bytesUploaded: 0, dedupRatio: 1 });
+  });
+
+  test(`${backend}: stats count files, deleted files, versions, pruned versions, live locks, blobs and bytes`, async (t) => {
+    const f = await fixture(t, backend);
+    const A = 'version one of a';
+    const B = 'version two of a, longer';
+    const C = 'c, then deleted';
+    const D = 'shared by d and e';
+    const O = 'orphan blob';
+    await f.upload('a.txt', A);
+    await f.upload('a.txt', B);
+    await f.prune('a.txt', 1);
+    await f.upload('docs/b.txt', C);
+    await f.remove('docs/b.txt');
+    await f.upload('docs/d.txt', D);
+    await f.upload('e.txt', D);
+    await f.files.checkout(CALLER, 'reserved.txt', { conditions: {} }, 60); // a record with no version
+    await f.orphan(O);
+    const uploaded = A.length + B.length + C.length + 2 * D.length;
+    const stored = A.length + B.length + C.length + D.length + O.length;
+    t.deepEqual(await storageStats(f.storage), {
+      files: 3,
+      deletedFiles: 1,
+      versions: 6,
+      prunedVersions: 1,
+      liveLocks: 1,
+      blobs: 5,
+      bytesStored: stored,
+      bytesUploaded: uploaded,
+      dedupRatio: Math.round((uploaded / stored) * 1000) / 1000,
+    });
+    t.is((await storageStats(f.storage, Date.now() + 120_000)).liveLocks, 0, 'the lock has expired by then');
+    // After GC the pruned version's and the orphan's bytes are gone; the uploads still count.
+    await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, clock: () => Date.now() + 2 * 3600_000 });
+    const after = await storageStats(f.storage);
+    const left = B.length + C.length + D.length;
+    t.like(after, { blobs: 3, bytesStored: left, bytesUploaded: uploaded, dedupRatio: Math.round((uploaded / left) * 1000) / 1000 });
+  });
+}
