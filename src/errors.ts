@@ -20,6 +20,7 @@ export const PROBLEMS = {
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
   internal: { status: 500, title: 'Internal server error' },
   'method-not-supported': { status: 501, title: 'Method not supported' },
+  'insufficient-storage': { status: 507, title: 'Insufficient storage' },
   'storage-unavailable': { status: 503, title: 'Storage unavailable' },
   'shutting-down': { status: 503, title: 'Shutting down' },
 } as const satisfies Record<string, { status: number; title: string }>;

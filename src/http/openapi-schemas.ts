@@ -239,6 +239,7 @@ export const draining = problem(503, 'The server is shutting down', ['shutting-d
 export const conflict = problem(409, 'Checked out by someone else, the file moved past the base version, or the token names no live lock');
 export const precondition = problem(412, '`If-Match`, `If-None-Match` or `If-Unmodified-Since` evaluated false');
 export const tooLarge = problem(413, 'The body is over the configured limit; nothing was stored');
+export const full = problem(507, 'Storage is full (ENOSPC, quota); nothing was stored, reads go on', ['insufficient-storage']);
 export const readOnly = 'A read-only user writes, or sends another user\'s lock token';
 
 /** Headers of a write that stored (or repeated) a version. */

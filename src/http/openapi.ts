@@ -8,6 +8,7 @@ import { adminPaths, adminSchemas } from './openapi-admin.js';
 import {
   conflict,
   draining,
+  full,
   header,
   headers,
   json,
@@ -39,6 +40,7 @@ const uploadRefusals: Responses = {
   '412': precondition,
   '413': tooLarge,
   '503': unavailable,
+  '507': full,
   default: unexpected,
 };
 
@@ -197,6 +199,7 @@ const fileItem: PathItem = {
       '412': precondition,
       '413': tooLarge,
       '503': unavailable,
+      '507': full,
       default: unexpected,
     },
   },

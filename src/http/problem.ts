@@ -17,15 +17,20 @@ function codeFor(status: number): ProblemCode {
 }
 
 /** Storage errors that mean "the backend is not there", answered 503 with Retry-After. */
-const UNAVAILABLE = new Set(['EACCES', 'EROFS', 'EIO', 'ENOSPC', 'EDQUOT', 'ELOCKED', 'ECONNREFUSED', 'ETIMEDOUT']);
+const UNAVAILABLE = new Set(['EACCES', 'EROFS', 'EIO', 'ELOCKED', 'ECONNREFUSED', 'ETIMEDOUT']);
+/** The disk (or quota) is full: 507, nothing stored; reads go on, and writes work again once space returns. */
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /** Turn any thrown value into a Problem: the one place errors become HTTP. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
+  const code = errnoOf(err);
+  if (code && FULL.has(code)) {
+    return new Problem('insufficient-storage', `storage is full (${code}); nothing was stored`, {}, { 'Retry-After': '60' });
+  }
   if (err instanceof StorageUnavailable) {
     return new Problem('storage-unavailable', `${err.message}; nothing was stored`, {}, { 'Retry-After': '5' });
   }
-  const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code && UNAVAILABLE.has(code)) {
     return new Problem('storage-unavailable', `storage failed (${code}); nothing was stored`, {}, { 'Retry-After': '5' });
   }
@@ -74,4 +79,12 @@ function logConflict(logger: Logger, ctx: Context, problem: Problem): void {
     },
     'conflict',
   );
+}
+
+/** The errno code of an error or of its cause (a StorageUnavailable may wrap one). */
+function errnoOf(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  }
+  return undefined;
 }

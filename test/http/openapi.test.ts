@@ -3,9 +3,10 @@
  * a scenario of real requests shows that every (method, path template, status) it declares is
  * answered and every answer provoked is declared, with the declared problem codes and headers.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
@@ -13,8 +14,9 @@ import type { FileRecord } from '../../src/domain/types.js';
 import { PROBLEMS } from '../../src/errors.js';
 import { Drain } from '../../src/http/drain.js';
 import { StorageUnavailable, type Storage } from '../../src/storage/contracts.js';
+import { openFsStorage } from '../../src/storage/fs/index.js';
 import { request, type Answer } from '../helpers/http.js';
-import { ROOT, startServer } from '../helpers/server.js';
+import { ROOT, startServer, tempDir } from '../helpers/server.js';
 import { AS, makeUsers, multipart, raw, rawSocket, type Part } from './rest/_support.js';
 
 type Json = any; // the document as fetched: walked generically
@@ -154,6 +156,26 @@ async function startBroken(): Promise<{ url: string; drain: Drain; close: () => 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, drain, close };
 }
 
+/** The real app over a real disk store whose blob staging fails as a full disk does (ENOSPC). */
+async function startFull(): Promise<{ url: string; close: () => Promise<void> }> {
+  const dir = await tempDir('kluis-openapi-full-');
+  const real = await openFsStorage<FileRecord>(dir);
+  const stage = async (source: Readable) => {
+    source.resume();
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  };
+  const storage = { ...real, blobs: Object.assign(Object.create(real.blobs) as typeof real.blobs, { stage }) };
+  const app = createApp({ config: { maxUploadBytes: 1024, lockDefaultSeconds: 60, lockMaxSeconds: 600 }, storage, logger: pino({ level: 'silent' }) });
+  const server = createServer(app, 60);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const close = async () => {
+    await new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done())));
+    await real.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close };
+}
+
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'CHECKOUT', 'UNLOCK', 'LOCK'];
 const WRITES = METHODS.filter((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m));
 const URLS = ['/files/doc.txt', '/files/d/', '/files/'];
@@ -197,9 +219,11 @@ test('the method names the parser refuses answer 501 as info.description says', 
 test('every declared (method, path, status) is answered, and every answer is declared', async (t) => {
   const s = await startServer({ users: await makeUsers(), maxUploadBytes: 1024, retention: [{ prefix: 'ret/', keepLast: 1 }] });
   const broken = await startBroken();
+  const full = await startFull();
   t.teardown(async () => {
     await s.close();
     await broken.close();
+    await full.close();
   });
   const doc = (await request(`${s.url}/openapi.json`)).json;
   const r = new Recorder(doc);
@@ -311,6 +335,10 @@ test('every declared (method, path, status) is answered, and every answer is dec
     }
     for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) await r.send(broken.url, 'GET', url);
   }
+  // A full disk: uploads are 507, nothing stored.
+  await r.send(full.url, 'PUT', '/files/doc.txt', {}, 'x');
+  for (const url of URLS) await r.form(full.url, url, file('x.txt', 'x'));
+
   // Still draining: the admin API is refused too.
   await r.send(broken.url, 'GET', '/admin/stats');
   await r.send(broken.url, 'POST', '/admin/gc');
