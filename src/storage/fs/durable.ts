@@ -1,4 +1,4 @@
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory so that a rename or a new entry in it survives a crash. */
@@ -18,12 +18,18 @@ export async function syncDir(dir: string): Promise<void> {
 export async function writeFileDurable(target: string, temp: string, data: string | Buffer): Promise<void> {
   const handle = await open(temp, 'wx');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (err) {
+    // A full disk or a failed rename: the temp file must not stay behind in staging.
+    await unlink(temp).catch(() => {});
+    throw err;
   }
-  await rename(temp, target);
   await syncDir(path.dirname(target));
 }
 
