@@ -10,7 +10,7 @@ import type { Clock, FileRecord } from './domain/types.js';
 import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
-import { onClientError } from './http/client-error.js';
+import { onClientError, onConnect } from './http/client-error.js';
 import { Drain } from './http/drain.js';
 import { healthz, readyz } from './http/health.js';
 import { Metrics } from './http/metrics.js';
@@ -89,6 +89,7 @@ export function createServer(app: Koa, bodyIdleSeconds: number): http.Server {
     void handler(req, res);
   });
   server.on('clientError', onClientError);
+  server.on('connect', onConnect);
   server.requestTimeout = 0;
   server.setTimeout(bodyIdleSeconds * 1000, (socket) => socket.destroy());
   return server;

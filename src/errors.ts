@@ -18,6 +18,7 @@ export const PROBLEMS = {
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'too-large': { status: 413, title: 'Body too large' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
+  'headers-too-large': { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal server error' },
   'method-not-supported': { status: 501, title: 'Method not supported' },
   'insufficient-storage': { status: 507, title: 'Insufficient storage' },

@@ -55,7 +55,7 @@ function checkSegment(segment: string): string {
   if (s.includes('/')) throw invalid('encoded slash in a path segment');
   if (s.includes('\\')) throw invalid('backslash in a path segment');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(s)) throw invalid('control character or NUL in a path segment');
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) throw invalid('control character (C0, DEL or C1) or NUL in a path segment');
   if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw invalid(`path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
   // A segment that is still an encoded dot segment would turn into one if anything decoded it again.
   let again: string | undefined;

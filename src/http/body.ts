@@ -48,6 +48,12 @@ export async function stage(source: Readable, blobs: BlobStore, limit: number, e
   const onSourceClose = () => {
     if ('complete' in source && !(source as IncomingMessage).complete) meter.destroy(new Problem('bad-request', 'the client closed the connection before the body was complete'));
   };
+  // A client that hung up (or a parser error) before staging began: its 'close' has already
+  // fired, so waiting for the body would wait forever.
+  if (source.destroyed && !(source as Partial<IncomingMessage>).complete) {
+    source.resume();
+    throw new Problem('bad-request', 'the client closed the connection before the body was complete');
+  }
   source.once('error', onSourceError);
   source.once('close', onSourceClose);
   source.pipe(meter);
@@ -111,7 +117,9 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
       parser.removeAllListeners('file');
       const problem = err instanceof Problem || fromHandler ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`);
       for (const stream of open) stream.destroy(problem instanceof Error ? problem : new Error(String(problem)));
-      reject(problem);
+      // Rejected once the handler of a part in flight has finished, so that the caller's
+      // cleanup sees every part it staged (a part finishing after the rejection would leak).
+      void chain.catch(() => {}).then(() => reject(problem));
     };
     parser.on('field', (name, value) => {
       fields[name] = value;

@@ -1,4 +1,5 @@
-import type { Socket } from 'node:net';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Problem } from '../errors.js';
 
 /** Methods Node's HTTP parser (llhttp) refuses before any application code runs, and their forms here. */
@@ -12,21 +13,33 @@ const REFUSED_METHODS: Record<string, string> = {
  * The server's `clientError` handler. A request whose method the parser does not know gets
  * a 501 problem naming the form to use; any other parse failure a 400 problem.
  */
-export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
+  const method = err.rawPacket?.toString('latin1', 0, 32).split(' ', 1)[0] ?? '';
+  const hint = err.code === 'HPE_INVALID_METHOD' ? REFUSED_METHODS[method] : undefined;
+  let problem: Problem;
+  if (hint) problem = new Problem('method-not-supported', `${method} is not supported as an HTTP method; use ${hint}`);
+  else if (err.code === 'HPE_HEADER_OVERFLOW') problem = new Problem('headers-too-large', 'the request line and headers are over the server\'s limit (16 KiB)');
+  else problem = new Problem('bad-request', `the request could not be parsed (${err.code ?? err.message})`);
+  writeProblem(socket, problem);
+}
+
+/** The server's `connect` handler: CONNECT (proxy tunnels) is not served; 405 with Allow, then close. */
+export function onConnect(_req: IncomingMessage, socket: Duplex): void {
+  writeProblem(socket, new Problem('method-not-allowed', 'CONNECT is not supported: this is not a proxy'), { Allow: 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS' });
+}
+
+/** A problem+json answer written straight to a socket the HTTP layer has not taken. */
+function writeProblem(socket: Duplex, problem: Problem, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const method = err.rawPacket?.toString('latin1', 0, 32).split(' ', 1)[0] ?? '';
-  const hint = err.code === 'HPE_INVALID_METHOD' ? REFUSED_METHODS[method] : undefined;
-  const problem = hint
-    ? new Problem('method-not-supported', `${method} is not supported as an HTTP method; use ${hint}`)
-    : new Problem('bad-request', `the request could not be parsed (${err.code ?? err.message})`);
   const body = JSON.stringify(problem.toJSON());
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
-    `HTTP/1.1 ${problem.status} ${problem.status === 501 ? 'Not Implemented' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
       'Content-Type: application/problem+json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}` +
       'Connection: close\r\n\r\n' +
       body,
   );

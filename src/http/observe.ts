@@ -36,7 +36,8 @@ export function observe(logger: Logger, metrics: Metrics) {
     ctx.res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(ctx.path);
-      const status = ctx.res.statusCode;
+      // 499 (nginx's "client closed request"): the client left before any answer was sent.
+      const status = !ctx.res.headersSent && !ctx.res.writableFinished ? 499 : ctx.res.statusCode;
       const bytesOut = Math.max(0, socket.bytesWritten - writtenBefore);
       const aborted = !ctx.res.writableFinished;
       metrics.request({ method: ctx.method, route, status, seconds, bytesIn, bytesOut });

@@ -25,6 +25,10 @@ const FULL = new Set(['ENOSPC', 'EDQUOT']);
 export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   const code = errnoOf(err);
+  if (code === 'ECONNRESET' || (err as Error | null)?.message === 'aborted') {
+    // The client went away in the middle of its body: its fault, not the service's.
+    return new Problem('bad-request', 'the client closed the connection before the body was complete');
+  }
   if (code && FULL.has(code)) {
     return new Problem('insufficient-storage', `storage is full (${code}); nothing was stored`, {}, { 'Retry-After': '60' });
   }

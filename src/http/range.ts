@@ -13,6 +13,9 @@ export interface ByteRange {
  */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
+  // A single range is short; a long header is served whole, never matched (the pattern's
+  // adjacent optional spaces backtrack quadratically on long runs of them).
+  if (header.length > 100) return undefined;
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   const unsatisfiable = () =>

@@ -34,27 +34,30 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
   const caller = callerOf(ctx);
   const intent = writeIntent(ctx);
   await deps.files.precheck(caller, key, intent, true);
+  const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageCheckinBody(ctx, deps);
   if (!content) {
     const { version, released } = await deps.files.checkin(caller, key, intent);
     ctx.body = { version: version && { path: key, ...version }, released };
     return;
   }
-  const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? stringParam(ctx, 'comment') }, true);
+  const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? comment }, true);
   respondWrite(ctx, key, result, true);
 }
 
 async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedContent | undefined> {
   if (ctx.is('multipart/form-data')) {
     let content: StagedContent | undefined;
-    await readMultipart(ctx, async (part, fields) => {
-      if (content) {
-        await deps.blobs.discard(content.staged);
-        content = undefined;
-        throw new Problem('bad-request', 'a check-in takes one file part');
-      }
-      content = { ...(await stage(part.stream, deps.blobs, deps.maxUploadBytes)), contentType: part.contentType, comment: fields.comment };
-    });
+    try {
+      await readMultipart(ctx, async (part, fields) => {
+        if (content) throw new Problem('bad-request', 'a check-in takes one file part');
+        content = { ...(await stage(part.stream, deps.blobs, deps.maxUploadBytes)), contentType: part.contentType, comment: fields.comment };
+      });
+    } catch (err) {
+      // A second part, or a body that turns malformed after the first: nothing stays staged.
+      if (content) await deps.blobs.discard((content as StagedContent).staged);
+      throw err;
+    }
     return content;
   }
   const declared = ctx.get('Content-Length');

@@ -22,8 +22,9 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const checkin = hasFlag(ctx, 'checkin');
   await deps.files.precheck(caller, key, intent, checkin);
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
+  const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
-  const result = await deps.files.upload(caller, key, intent, { ...content, comment: stringParam(ctx, 'comment') }, checkin);
+  const result = await deps.files.upload(caller, key, intent, { ...content, comment }, checkin);
   respondWrite(ctx, key, result, checkin);
 }
 
@@ -66,6 +67,7 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
 /** Stage every file part; fields (e.g. `comment`) apply to the file parts after them. */
 async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: string) => string, max: number): Promise<(StagedContent & { key: string })[]> {
   const parts: (StagedContent & { key: string })[] = [];
+  const queryComment = stringParam(ctx, 'comment');
   try {
     await readMultipart(ctx, async (part, fields) => {
       if (part.filename === '' && max === Infinity) {
@@ -75,7 +77,7 @@ async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: strin
       if (parts.length >= max) throw new Problem('bad-request', 'this URL names one file: send exactly one file part, or POST to a directory URL ending in /');
       const key = keyOf(part.filename);
       const staged = await stage(part.stream, deps.blobs, deps.maxUploadBytes);
-      parts.push({ ...staged, key, contentType: part.contentType, comment: fields.comment ?? stringParam(ctx, 'comment') });
+      parts.push({ ...staged, key, contentType: part.contentType, comment: fields.comment ?? queryComment });
     });
   } catch (err) {
     for (const part of parts) await deps.blobs.discard(part.staged);
