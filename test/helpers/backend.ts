@@ -81,7 +81,7 @@ async function listKeys(client: S3Client, bucket: string, prefix: string): Promi
 }
 
 /** The view into one key prefix of a bucket. */
-function s3View(client: S3Client, bucket: string, prefix: string): StoreView {
+export function s3View(client: S3Client, bucket: string, prefix: string): StoreView {
   return {
     blobs: () => listKeys(client, bucket, `${prefix}blobs/`),
     staged: async () => {

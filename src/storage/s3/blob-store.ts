@@ -59,10 +59,12 @@ export class S3BlobStore implements BlobStore {
   constructor(
     private readonly client: S3Client,
     private readonly options: S3Options,
+    /** This process's own staging area (src/storage/s3/sessions.ts), reclaimed if it dies. */
+    private readonly stagingPrefix = `${options.prefix}staging/`,
   ) {}
 
   async stage(source: Readable): Promise<StagedBlob> {
-    const key = `${this.options.prefix}staging/${randomUUID()}`;
+    const key = `${this.stagingPrefix}${randomUUID()}`;
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.options.bucket, Key: key, Body: source },

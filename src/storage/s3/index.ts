@@ -13,6 +13,7 @@ import { S3BlobStore } from './blob-store.js';
 import { createClient, isNotFound, statusOf, unavailable } from './client.js';
 import type { S3Options } from './options.js';
 import { S3RecordStore } from './record-store.js';
+import { Sessions } from './sessions.js';
 
 /** Multipart uploads under staging/ older than this were abandoned by a dead process. */
 const ABANDONED_MS = 24 * 3600_000;
@@ -24,16 +25,18 @@ const ABANDONED_MS = 24 * 3600_000;
  */
 export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> {
   const client = createClient(options);
+  const sessions = new Sessions(client, options, (options.heartbeatSeconds ?? 10) * 1000);
   try {
     await ensureBucket(client, options);
     await probeConditionalWrites(client, options);
-    // Housekeeping only: a store that cannot list multipart uploads still serves.
+    // Heartbeat, and the staging of dead processes reclaimed (a store that refuses it still serves).
+    await sessions.start().catch(() => {});
     await abortAbandonedUploads(client, options).catch(() => {});
   } catch (err) {
     client.destroy();
     throw err;
   }
-  const blobs = new S3BlobStore(client, options);
+  const blobs = new S3BlobStore(client, options, sessions.stagingPrefix);
   return {
     blobs,
     records: new S3RecordStore<T>(client, options.bucket, options.prefix),
@@ -46,6 +49,7 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
     },
     close: async () => {
       blobs.janitor.close();
+      await sessions.stop();
       client.destroy();
     },
   };

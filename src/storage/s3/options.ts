@@ -14,6 +14,8 @@ export interface S3Options {
   partSize: number;
   /** Parts uploaded at once per upload (bounded memory: about partSize × queueSize). */
   queueSize: number;
+  /** Seconds between this process's heartbeats; a session silent for three is reclaimed (default 10). */
+  heartbeatSeconds?: number | undefined;
   /** Explicit credentials; unset means the SDK's default chain (env, profile, role). */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
