@@ -1,7 +1,7 @@
 /**
  * `npm test` after the type-check: every test file (local disk, plus the S3 tests), then the
- * whole HTTP suite (test/http/rest/) and the model-based test (test/model/) again on the S3
- * backend. One test S3 server serves both passes: the developer's (`KLUIS_TEST_S3_ENDPOINT` and keys) or a Ceph gateway started here,
+ * whole HTTP suite (test/http/rest/), the model-based test (test/model/) and the hostile-input
+ * suite (test/hostile/) again on the S3 backend. One test S3 server serves both passes: the developer's (`KLUIS_TEST_S3_ENDPOINT` and keys) or a Ceph gateway started here,
  * installed first when missing (test/s3/ceph.ts). It fails, never skips, when it cannot start.
  *
  * Arguments go to ava as they are and run one pass only, on `KLUIS_TEST_BACKEND` (default fs):
@@ -36,8 +36,8 @@ async function main(): Promise<number> {
     if (args.length > 0) return await ava(args, env);
     console.log(`\n# every test (HTTP suite on local disk), S3 tests on ${s3.endpoint}\n`);
     const first = await ava([], env);
-    console.log('\n# the HTTP suite and the model-based test again, on the S3 backend (KLUIS_TEST_BACKEND=s3)\n');
-    const second = await ava(['test/http/rest/', 'test/model/'], { ...env, KLUIS_TEST_BACKEND: 's3' });
+    console.log('\n# the HTTP suite, the model-based test and the hostile-input suite again, on the S3 backend (KLUIS_TEST_BACKEND=s3)\n');
+    const second = await ava(['test/http/rest/', 'test/model/', 'test/hostile/'], { ...env, KLUIS_TEST_BACKEND: 's3' });
     return first || second;
   } finally {
     await s3.stop();
