@@ -1,8 +1,9 @@
 /**
  * `npm test` after the type-check: every test file (local disk, plus the S3 tests), then the
  * whole HTTP suite (test/http/rest/), the model-based test (test/model/) and the hostile-input
- * suite (test/hostile/) again on the S3 backend. One test S3 server serves both passes: the developer's (`KLUIS_TEST_S3_ENDPOINT` and keys) or a Ceph gateway started here,
- * installed first when missing (test/s3/ceph.ts). It fails, never skips, when it cannot start.
+ * suite (test/hostile/) again on the S3 backend. One test S3 server serves both passes: the
+ * developer's (`KLUIS_TEST_S3_ENDPOINT` and keys) or a Ceph gateway started here, installed first
+ * when missing (test/s3/ceph.ts). It fails, never skips, when it cannot start.
  *
  * Arguments go to ava as they are and run one pass only, on `KLUIS_TEST_BACKEND` (default fs):
  * `npm test -- test/http/rest/checkout.test.ts`.
