@@ -5,10 +5,9 @@
  * are printed as JSON. Safe while servers are running on the same store (src/maintenance/gc.ts).
  */
 import { ConfigError, loadConfig } from './config.js';
-import { FileService } from './domain/files.js';
 import type { FileRecord } from './domain/types.js';
 import { collectGarbage, DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS } from './maintenance/gc.js';
-import { applyRetention } from './maintenance/retention.js';
+import { retentionPass } from './maintenance/retention.js';
 import { openFsStorage } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
 
@@ -47,8 +46,7 @@ async function main(): Promise<number> {
   try {
     let retention;
     if (config.retention.length > 0 && !args.dryRun) {
-      const files = new FileService({ records: storage.records, blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds } });
-      retention = await applyRetention(storage.records, files, config.retention);
+      retention = await retentionPass(storage, config)();
     }
     const gc = await collectGarbage({ records: storage.records, blobs: storage.blobs, graceMs: args.graceSeconds * 1000, dryRun: args.dryRun });
     process.stdout.write(`${JSON.stringify(retention ? { retention, gc } : { gc }, null, 2)}\n`);

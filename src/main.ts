@@ -2,13 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp, createServer } from './app.js';
 import { UserDirectory } from './auth/users.js';
 import { ConfigError, loadConfig } from './config.js';
-import { FileService } from './domain/files.js';
 import type { FileRecord } from './domain/types.js';
 import { Drain } from './http/drain.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './http/metrics.js';
 import { every } from './maintenance/every.js';
-import { applyRetention } from './maintenance/retention.js';
+import { retentionPass } from './maintenance/retention.js';
 import { storageStats } from './maintenance/stats.js';
 import { openFsStorage } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
@@ -24,11 +23,10 @@ async function main(): Promise<void> {
   const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics });
   const server = createServer(app, config.bodyIdleSeconds);
   // Background retention (KLUIS_RETENTION); every instance may run it: prunes are compare-and-set.
-  const maintenance = new FileService({ records: storage.records, blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds } });
   const background = [
     config.retention.length === 0
       ? () => {}
-      : every(config.retentionIntervalSeconds, 'retention pass', () => applyRetention(storage.records, maintenance, config.retention), (retention) => logger.info({ retention }, 'retention pass done'), logger),
+      : every(config.retentionIntervalSeconds, 'retention pass', retentionPass(storage, config), (retention) => logger.info({ retention }, 'retention pass done'), logger),
     // The store and live-lock gauges: one full scan (a record read per file) per interval.
     every(config.statsIntervalSeconds, 'storage scan', () => storageStats(storage), (stats) => metrics.stats(stats), logger),
   ];

@@ -1,7 +1,8 @@
-import type { FileService } from '../domain/files.js';
+import type { Config } from '../config.js';
+import { FileService } from '../domain/files.js';
 import { type RetentionRule, ruleFor } from '../domain/retention.js';
 import type { FileRecord } from '../domain/types.js';
-import type { RecordStore } from '../storage/contracts.js';
+import type { RecordStore, Storage } from '../storage/contracts.js';
 
 export interface RetentionReport {
   /** Records looked at. */
@@ -34,4 +35,10 @@ export async function applyRetention(records: RecordStore<FileRecord>, files: Fi
     report.bytes += pruned.bytes;
   }
   return report;
+}
+
+/** A retention pass over `storage` with the configured rules, outside any app (server background, `npm run gc`). */
+export function retentionPass(storage: Storage<FileRecord>, config: Pick<Config, 'retention' | 'lockDefaultSeconds' | 'lockMaxSeconds'>): () => Promise<RetentionReport> {
+  const files = new FileService({ records: storage.records, blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds } });
+  return () => applyRetention(storage.records, files, config.retention);
 }

@@ -1,8 +1,8 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { fsView } from '../helpers/backend.js';
 import { put, request } from '../helpers/http.js';
 import { type ChildServer, startChild, tempDir } from '../helpers/server.js';
 
@@ -31,15 +31,6 @@ function slowPut(url: string, pieces: number, pauseMs: number): { answer: Promis
     })();
   });
   return { answer, started };
-}
-
-async function stagedFiles(dataDir: string): Promise<string[]> {
-  const tmp = path.join(dataDir, 'tmp');
-  const out: string[] = [];
-  for (const session of await readdir(tmp).catch(() => [])) {
-    if (!session.endsWith('.lock')) out.push(...(await readdir(path.join(tmp, session)).catch(() => [])));
-  }
-  return out;
 }
 
 async function child(t: { teardown(fn: () => Promise<void>): void }, grace: number): Promise<{ server: ChildServer; dataDir: string }> {
@@ -98,7 +89,7 @@ test('grace period over: the upload still running is cut, nothing of it is store
   t.true(took >= 900, `exited after ${took} ms, before the grace period`);
   const answer = await upload.answer;
   t.true(answer instanceof Error || answer.status >= 500, 'the cut upload was not acknowledged');
-  t.deepEqual(await stagedFiles(dataDir), [], 'its staged bytes are removed');
+  t.deepEqual(await fsView(dataDir).staged(), [], 'its staged bytes are removed');
   t.regex(server.output(), /grace period over/);
   const again = await startChild(dataDir);
   t.teardown(async () => void (await again.stop('SIGKILL')));
