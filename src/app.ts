@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
 import { FileService } from './domain/files.js';
+import { History } from './domain/history.js';
 import { FileReader } from './domain/reads.js';
 import type { Clock, FileRecord } from './domain/types.js';
 import { adminRoutes } from './http/admin.js';
@@ -49,14 +50,16 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
+  const history = new History(storage.history);
   const files = new FileService({
     records: storage.records,
+    history,
     blobs: storage.blobs,
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
   });
-  const reader = new FileReader(storage.records, clock);
+  const reader = new FileReader(storage.records, history, clock);
 
   const router = new Router({ methods: METHODS });
   router.get('/healthz', healthz);

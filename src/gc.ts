@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     if (config.retention.length > 0 && !args.dryRun) {
       retention = await retentionPass(storage, config)();
     }
-    const gc = await collectGarbage({ records: storage.records, blobs: storage.blobs, graceMs: args.graceSeconds * 1000, dryRun: args.dryRun });
+    const gc = await collectGarbage({ records: storage.records, history: storage.history, blobs: storage.blobs, graceMs: args.graceSeconds * 1000, dryRun: args.dryRun });
     process.stdout.write(`${JSON.stringify(retention ? { retention, gc } : { gc }, null, 2)}\n`);
     return 0;
   } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
 import { RevisionMismatch, type BlobStore, type RecordStore, type StagedBlob } from '../storage/contracts.js';
+import { addToRanges, type History } from './history.js';
 import { liveLock, type LockTimeouts } from './locks.js';
 import { type RetentionRule, versionsToPrune } from './retention.js';
 import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
@@ -15,6 +16,8 @@ export type FileEvent = 'lock-taken' | 'lock-refreshed' | 'lock-released' | 'loc
 
 export interface FileServiceOptions {
   records: RecordStore<FileRecord>;
+  /** Where older versions are paged out to; shared with the readers for its cache. */
+  history: History;
   blobs: BlobStore;
   clock: Clock;
   lockTimeouts: LockTimeouts;
@@ -124,9 +127,9 @@ export class FileService {
 
   /** A new version whose content is version `n`'s. */
   async restore(caller: Caller, key: string, n: number, intent: WriteIntent, comment?: string): Promise<WriteResult> {
-    return this.update(key, (record, now) => {
+    return this.update(key, async (record, now) => {
       const lock = checkWrite(key, record, caller, intent, now);
-      const source = record?.versions.find((v) => v.version === n);
+      const source = await this.opts.history.version(record, n);
       if (!source) throw new Problem('not-found', `${key} has no version ${n}`);
       if (source.deleted || !source.sha256) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; restore a version with content`);
       if (source.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
@@ -170,33 +173,41 @@ export class FileService {
    * the lock rules of content writes do not apply; read-only callers are refused by the HTTP layer.
    */
   async pin(key: string, n: number, pinned: boolean): Promise<Version> {
-    return this.update(key, (record) => {
-      const index = record?.versions.findIndex((v) => v.version === n) ?? -1;
-      const version = record?.versions[index];
+    return this.update(key, async (record) => {
+      const version = await this.opts.history.version(record, n);
       if (!record || !version) throw new Problem('not-found', `${key} has no version ${n}`);
       if (version.deleted) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; only versions with content are pinned`);
       if (version.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
       if ((version.pinned === true) === pinned) return { result: version };
       const { pinned: _old, ...rest } = version;
       const next: Version = pinned ? { ...rest, pinned: true } : rest;
-      const versions = [...record.versions];
-      versions[index] = next;
-      return { next: { ...record, versions }, result: next };
+      if (n <= (record.sealed ?? 0)) {
+        const others = (record.sealedPinned ?? []).filter((p) => p !== n);
+        const { sealedPinned: _list, ...base } = record;
+        return { next: { ...base, ...(pinned || others.length > 0 ? { sealedPinned: pinned ? [...others, n] : others } : {}) }, result: next };
+      }
+      return { next: { ...record, versions: record.versions.map((v) => (v.version === n ? next : v)) }, result: next };
     });
   }
 
   /** Mark the versions `rule` lets go as pruned (their blobs are then unreferenced); returns their numbers and bytes. */
   async prune(key: string, rule: RetentionRule): Promise<{ versions: number[]; bytes: number }> {
-    return this.update(key, (record, now) => {
-      const doomed = new Set(record ? versionsToPrune(record, rule, now) : []);
+    return this.update(key, async (record, now) => {
+      const all = record ? await this.opts.history.all(record) : [];
+      const doomed = new Set(versionsToPrune(all, rule, now));
       if (!record || doomed.size === 0) return { result: { versions: [], bytes: 0 } };
       let bytes = 0;
-      const versions = record.versions.map((v): Version => {
-        if (!doomed.has(v.version)) return v;
+      let sealedPruned = record.sealedPruned ?? [];
+      for (const v of all) {
+        if (!doomed.has(v.version)) continue;
         bytes += v.size;
-        return { ...v, pruned: true };
-      });
-      return { next: { ...record, versions }, result: { versions: [...doomed], bytes } };
+        if (v.version <= (record.sealed ?? 0)) sealedPruned = addToRanges(sealedPruned, v.version);
+      }
+      const versions = record.versions.map((v): Version => (doomed.has(v.version) ? { ...v, pruned: true } : v));
+      return {
+        next: { ...record, versions, ...(sealedPruned.length > 0 ? { sealedPruned } : {}) },
+        result: { versions: [...doomed], bytes },
+      };
     });
   }
 
@@ -237,14 +248,19 @@ export class FileService {
   }
 
   /** Read, decide, compare-and-set; on a lost race, read and decide again. */
-  private async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R>, prepare?: () => Promise<void>): Promise<R> {
+  private async update<R>(
+    key: string,
+    decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>,
+    prepare?: () => Promise<void>,
+  ): Promise<R> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const stored = await this.opts.records.get(key);
       const now = this.opts.clock();
-      const decision = decide(stored?.value, now);
+      const decision = await decide(stored?.value, now);
       if (!decision.next) return decision.result;
       try {
-        await this.opts.records.put(key, decision.next, stored?.revision ?? null, decision.needsBlob ? prepare : undefined);
+        const next = await this.opts.history.seal(decision.next);
+        await this.opts.records.put(key, next, stored?.revision ?? null, decision.needsBlob ? prepare : undefined);
         const old = stored?.value.lock;
         if (old && !liveLock(stored.value, now) && decision.next.lock?.token !== old.token) this.opts.events?.('lock-expired');
         return decision.result;
@@ -259,6 +275,7 @@ export class FileService {
 /** The record with `version` appended; the holder's lock (if any) follows the file to its new head. */
 function withVersion(key: string, record: FileRecord | undefined, version: Version, lock: Lock | null): FileRecord {
   return {
+    ...(record ?? {}),
     path: key,
     versions: [...(record?.versions ?? []), version],
     lock: lock ? { ...lock, baseVersion: version.version } : null,

@@ -1,5 +1,6 @@
 import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
+import type { History } from './history.js';
 import { liveLock, publicLock } from './locks.js';
 import { currentVersion } from './rules.js';
 import type { Clock, FileRecord, Lock, Version } from './types.js';
@@ -20,6 +21,14 @@ export interface DirectoryEntry {
   type: 'directory';
 }
 
+export interface HistoryPage {
+  path: string;
+  versions: Version[];
+  lock: Omit<Lock, 'token'> | null;
+  /** Present when older versions remain: ask again with `before` set to it. */
+  nextBefore?: number;
+}
+
 /** Records read at once while listing a directory. */
 const LIST_CONCURRENCY = 16;
 
@@ -27,24 +36,30 @@ const LIST_CONCURRENCY = 16;
 export class FileReader {
   constructor(
     private readonly records: RecordStore<FileRecord>,
+    private readonly pages: History,
     private readonly clock: Clock,
   ) {}
 
   /** Version `n`, or the current version; 404 for a missing file, version or delete marker. */
   async version(key: string, n?: number): Promise<Version> {
     const record = (await this.records.get(key))?.value;
-    const version = n === undefined ? currentVersion(record) : record?.versions.find((v) => v.version === n);
+    const version = n === undefined ? currentVersion(record) : await this.pages.version(record, n);
     if (!version) throw new Problem('not-found', n === undefined ? `no file at ${key}` : `${key} has no version ${n}`);
     if (version.deleted) throw new Problem('not-found', `version ${n} of ${key} is a delete marker`);
     if (version.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
     return version;
   }
 
-  /** The whole history, newest first, and the live lock (without its token). */
-  async history(key: string): Promise<{ path: string; versions: Version[]; lock: Omit<Lock, 'token'> | null }> {
+  /**
+   * One page of the history, newest first: up to `limit` versions numbered below `before`, the
+   * live lock (without its token), and `nextBefore` when older versions remain.
+   */
+  async history(key: string, limit: number, before?: number): Promise<HistoryPage> {
     const record = (await this.records.get(key))?.value;
     if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
-    return { path: key, versions: [...record.versions].reverse(), lock: publicLock(liveLock(record, this.clock())) };
+    const versions = await this.pages.newest(record, limit, before);
+    const oldest = versions.at(-1)?.version ?? 1;
+    return { path: key, versions, lock: publicLock(liveLock(record, this.clock())), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
   }
 
   async lock(key: string): Promise<Omit<Lock, 'token'>> {

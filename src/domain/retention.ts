@@ -1,4 +1,4 @@
-import type { FileRecord, Version } from './types.js';
+import type { Version } from './types.js';
 
 /**
  * One retention rule: for files under `prefix` ("" is every file), keep the newest `keepLast`
@@ -21,11 +21,11 @@ export function ruleFor(path: string, rules: readonly RetentionRule[]): Retentio
   return best;
 }
 
-/** Numbers of the versions of `record` that `rule` lets go at `now` (ms), oldest first. */
-export function versionsToPrune(record: FileRecord, rule: RetentionRule, now: number): number[] {
+/** Numbers of the `versions` (a whole history, oldest first) that `rule` lets go at `now` (ms), oldest first. */
+export function versionsToPrune(versions: readonly Version[], rule: RetentionRule, now: number): number[] {
   if (rule.keepLast === undefined && rule.keepDays === undefined) return [];
-  const head = record.versions.at(-1);
-  const content = record.versions.filter((v) => !v.deleted && v.sha256 !== null);
+  const head = versions.at(-1);
+  const content = versions.filter((v) => !v.deleted && v.sha256 !== null);
   const newest = new Set(rule.keepLast === undefined ? [] : content.slice(-rule.keepLast).map((v) => v.version));
   const youngSince = rule.keepDays === undefined ? undefined : now - rule.keepDays * 86_400_000;
   const kept = (v: Version): boolean =>

@@ -34,9 +34,17 @@ export interface Lock {
 /** Everything known about one path; replaced only by compare-and-set. */
 export interface FileRecord {
   path: string;
-  /** Oldest first. */
+  /**
+   * The newest versions, oldest first. Older ones live in history pages (src/domain/history.ts):
+   * versions 1..`sealed` (absent: 0), whose pin flags and pruned ranges are kept here.
+   */
   versions: Version[];
   lock: Lock | null;
+  sealed?: number;
+  /** Sealed versions that are pinned. */
+  sealedPinned?: number[];
+  /** Sealed versions that retention pruned, as inclusive ranges `[from, to]`. */
+  sealedPruned?: [number, number][];
 }
 
 /** Who is asking. `anonymous` when the service runs open. */

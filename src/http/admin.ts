@@ -12,7 +12,7 @@ import { requireAdmin } from './auth.js';
 import { callerOf, hasFlag, intParam } from './rest/request.js';
 
 export interface AdminDeps {
-  storage: Pick<Storage<FileRecord>, 'records' | 'blobs'>;
+  storage: Pick<Storage<FileRecord>, 'records' | 'history' | 'blobs'>;
   /** Absent: the service is open and anyone may call these, as anyone may delete any file. */
   users?: UserDirectory | undefined;
   /** T0 of a collection (default Date.now); must agree with the store's clock. */
@@ -62,6 +62,7 @@ export function gcHandler(deps: AdminDeps) {
     const graceSeconds = intParam(ctx, 'grace', MIN_GRACE_SECONDS) ?? DEFAULT_GRACE_SECONDS;
     const report = await collectGarbage({
       records: deps.storage.records,
+      history: deps.storage.history,
       blobs: deps.storage.blobs,
       graceMs: graceSeconds * 1000,
       dryRun: hasFlag(ctx, 'dry-run'),

@@ -102,8 +102,14 @@ export const schemas: Record<string, Schema> = {
   PublicLock: { type: 'object', description: 'A live lock without its token.', required: Object.keys(lockProps), properties: lockProps },
   History: {
     type: 'object',
+    description: 'One page of the history, newest first (`?limit`, default 100). `next` (and a `Link: <…>; rel="next"` header) is present when older versions remain.',
     required: ['path', 'versions', 'lock'],
-    properties: { path: { type: 'string' }, versions: { type: 'array', description: 'Newest first.', items: ref('schemas', 'Version') }, lock: nullable(ref('schemas', 'PublicLock')) },
+    properties: {
+      path: { type: 'string' },
+      versions: { type: 'array', description: 'Newest first.', items: ref('schemas', 'Version') },
+      lock: nullable(ref('schemas', 'PublicLock')),
+      next: { type: 'string', description: 'URL of the next (older) page.' },
+    },
   },
   ListingEntry: {
     oneOf: [
@@ -154,7 +160,9 @@ export const parameters: Record<string, Parameter> = {
   Path: { name: 'path', in: 'path', required: true, description: 'Slash-separated relative file path; each segment percent-encoded, the slashes sent as is.', schema: { type: 'string' } },
   Dir: { name: 'dir', in: 'path', required: true, description: 'Slash-separated relative directory path, percent-encoded like `path`.', schema: { type: 'string' } },
   Version: query('version', 'Read version N instead of the current one.', { type: 'integer', minimum: 1 }),
-  Versions: flag('versions', 'Answer the history (`History`) instead of the bytes.'),
+  Versions: flag('versions', 'Answer the history (`History`), newest first, one page at a time, instead of the bytes.'),
+  Limit: query('limit', 'With `?versions`: versions per page (default 100, at most 1000).', { type: 'integer', minimum: 1, maximum: 1000 }),
+  Before: query('before', 'With `?versions`: only versions numbered below this (the `next` URL sets it).', { type: 'integer', minimum: 1 }),
   Lock: flag('lock', 'Answer the live lock (`PublicLock`), 404 when unlocked.'),
   Base: query('base', 'The version the client started from (0: the file must not exist yet); 409 `modified` if the file moved on.', { type: 'integer', minimum: 0 }),
   Comment: query('comment', 'Stored on the new version.', { type: 'string' }),
@@ -193,6 +201,7 @@ export const headers = {
   RetryAfter: h('Seconds to wait before retrying.'),
   WWWAuthenticate: h('`Basic realm="kluis", charset="UTF-8", Bearer realm="kluis"`.'),
   Allow: h('The methods /files answers.'),
+  Link: h('With `?versions`, when older versions remain: `<next page URL>; rel="next"`.'),
 } satisfies Record<string, Header>;
 export type HeaderName = keyof typeof headers;
 

@@ -36,7 +36,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock, FileRecord } from '../domain/types.js';
 import type { BlobInfo, BlobStore, RecordStore } from '../storage/contracts.js';
-import { blobOf, forEachLimit, forEachRecord } from './walk.js';
+import { blobOf, forEachFile, forEachLimit } from './walk.js';
 
 export const DEFAULT_GRACE_SECONDS = 3600;
 /** The least grace the HTTP API and the CLI accept: below it an upload in flight is at risk. */
@@ -46,6 +46,8 @@ const REMOVE_CONCURRENCY = 8;
 
 export interface GcOptions {
   records: RecordStore<FileRecord>;
+  /** Where the records' history pages live (Storage.history). */
+  history: RecordStore<unknown>;
   blobs: BlobStore;
   /** Blobs committed less than this long before the run starts are kept (default one hour). */
   graceMs?: number;
@@ -95,9 +97,9 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   };
 
   const referenced = new Set<string>();
-  await forEachRecord(options.records, (record) => {
+  await forEachFile(options, (_record, versions) => {
     report.scannedRecords++;
-    for (const version of record.versions) {
+    for (const version of versions) {
       const sha256 = blobOf(version);
       if (sha256) referenced.add(sha256);
     }

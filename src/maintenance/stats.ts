@@ -1,7 +1,7 @@
 import { liveLock } from '../domain/locks.js';
 import type { FileRecord } from '../domain/types.js';
 import type { BlobStore, RecordStore } from '../storage/contracts.js';
-import { forEachRecord } from './walk.js';
+import { forEachFile } from './walk.js';
 
 /**
  * What the store holds. Read record by record and blob by blob while writes go on, so it is a
@@ -28,14 +28,17 @@ export interface StorageStats {
   dedupRatio: number;
 }
 
-export async function storageStats(store: { records: RecordStore<FileRecord>; blobs: BlobStore }, now = Date.now()): Promise<StorageStats> {
+export async function storageStats(
+  store: { records: RecordStore<FileRecord>; history: RecordStore<unknown>; blobs: BlobStore },
+  now = Date.now(),
+): Promise<StorageStats> {
   const stats: StorageStats = { files: 0, deletedFiles: 0, versions: 0, prunedVersions: 0, liveLocks: 0, blobs: 0, bytesStored: 0, bytesUploaded: 0, dedupRatio: 1 };
-  await forEachRecord(store.records, (record) => {
+  await forEachFile(store, (record, versions) => {
     if (liveLock(record, now)) stats.liveLocks++;
     const head = record.versions.at(-1);
     if (head?.deleted) stats.deletedFiles++;
     else if (head) stats.files++;
-    for (const version of record.versions) {
+    for (const version of versions) {
       stats.versions++;
       if (version.pruned) stats.prunedVersions++;
       if (!version.deleted) stats.bytesUploaded += version.size;

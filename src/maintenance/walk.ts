@@ -1,3 +1,4 @@
+import { History } from '../domain/history.js';
 import type { FileRecord, Version } from '../domain/types.js';
 import type { RecordStore } from '../storage/contracts.js';
 
@@ -25,11 +26,19 @@ export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, f
   if (failure) throw failure.err;
 }
 
-/** Every stored record with its key; a record missing when read (none are deleted) is skipped. */
-export async function forEachRecord(records: RecordStore<FileRecord>, fn: (record: FileRecord, key: string) => void, limit = RECORD_CONCURRENCY): Promise<void> {
-  await forEachLimit(records.scan(), limit, async (key) => {
-    const stored = await records.get(key);
-    if (stored) fn(stored.value, key);
+/**
+ * Every stored record with its whole history (oldest first, history pages read in), at most
+ * `limit` records at a time; a record missing when read (none are deleted) is skipped.
+ */
+export async function forEachFile(
+  store: { records: RecordStore<FileRecord>; history: RecordStore<unknown> },
+  fn: (record: FileRecord, versions: Version[]) => void,
+  limit = RECORD_CONCURRENCY,
+): Promise<void> {
+  const pages = new History(store.history);
+  await forEachLimit(store.records.scan(), limit, async (key) => {
+    const stored = await store.records.get(key);
+    if (stored) fn(stored.value, await pages.all(stored.value));
   });
 }
 

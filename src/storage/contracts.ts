@@ -146,6 +146,8 @@ export interface RecordStore<T> {
 export interface Storage<T> {
   blobs: BlobStore;
   records: RecordStore<T>;
+  /** Records of another kind, kept apart from `records` (history pages, src/domain/history.ts). */
+  history: RecordStore<unknown>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

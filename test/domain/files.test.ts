@@ -4,6 +4,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { FileService, type StagedContent } from '../../src/domain/files.js';
+import { History } from '../../src/domain/history.js';
 import type { Caller, FileRecord } from '../../src/domain/types.js';
 import { Problem, type ProblemCode } from '../../src/errors.js';
 import type { RecordStore, Storage } from '../../src/storage/contracts.js';
@@ -19,6 +20,7 @@ interface Fixture {
   dir: string;
   storage: Storage<FileRecord>;
   files: FileService;
+  history: History;
   /** Move the injected clock (ms). */
   advance(ms: number): void;
   /** Hold the next n puts until all n have arrived. */
@@ -53,11 +55,13 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
       return storage.records.put(key, value, expected, prepare);
     },
   };
-  const files = new FileService({ records, blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+  const history = new History(storage.history);
+  const files = new FileService({ records, history, blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
   return {
     dir,
     storage,
     files,
+    history,
     advance: (ms) => (now += ms),
     race: (n) => {
       racers = n;
@@ -150,7 +154,8 @@ test('30 concurrent unconditional uploads all land, with gapless version numbers
   const results = await Promise.all(contents.map((c) => f.files.upload(alice, 'many.txt', { conditions: {} }, c)));
   t.deepEqual(results.map((r) => r.version.version).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
   t.is(results.filter((r) => r.created).length, 1);
-  t.is((await f.files.get('many.txt'))?.versions.length, 30);
+  const record = await f.files.get('many.txt');
+  t.deepEqual((record ? await f.history.all(record) : []).map((v) => v.version), Array.from({ length: 30 }, (_, i) => i + 1));
 });
 
 test('a refused upload discards its staged blob and commits nothing', async (t) => {

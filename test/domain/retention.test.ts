@@ -1,25 +1,21 @@
 import test from 'ava';
 import { ruleFor, versionsToPrune } from '../../src/domain/retention.js';
-import type { FileRecord, Version } from '../../src/domain/types.js';
+import type { Version } from '../../src/domain/types.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 
-/** A record whose versions were made `ages` days ago (oldest first); `marker` numbers are delete markers. */
-function record(ages: number[], extra: Partial<Record<number, Partial<Version>>> = {}): FileRecord {
-  return {
-    path: 'f.txt',
-    lock: null,
-    versions: ages.map((age, i) => ({
+/** A history whose versions were made `ages` days ago (oldest first), with `extra` fields per version number. */
+function record(ages: number[], extra: Partial<Record<number, Partial<Version>>> = {}): Version[] {
+  return ages.map((age, i) => ({
       version: i + 1,
       sha256: extra[i + 1]?.deleted ? null : `${i + 1}`.padStart(64, '0'),
       size: 10,
       contentType: null,
       createdAt: new Date(NOW - age * DAY).toISOString(),
       author: 'a',
-      ...extra[i + 1],
-    })),
-  };
+    ...extra[i + 1],
+  }));
 }
 
 test('the longest matching prefix decides; no rule keeps everything', (t) => {

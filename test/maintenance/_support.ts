@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { FileService } from '../../src/domain/files.js';
+import { History } from '../../src/domain/history.js';
 import type { Caller, FileRecord, Version } from '../../src/domain/types.js';
 import { RevisionMismatch, type BlobInfo, type Storage } from '../../src/storage/contracts.js';
 import { type Backend, openTestStore } from '../helpers/backend.js';
@@ -49,7 +50,7 @@ export async function fixture(t: ExecutionContext, backend: Backend): Promise<Fi
     await storage.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const files = new FileService({ records: storage.records, blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+  const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
   const stage = async (data: Buffer | string) => {
     const bytes = Buffer.from(data);
     return { staged: await storage.blobs.stage(Readable.from([bytes])), sha256: sha256(bytes), size: bytes.length, contentType: 'application/octet-stream' };

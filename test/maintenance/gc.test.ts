@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { FileService } from '../../src/domain/files.js';
+import { History } from '../../src/domain/history.js';
 import type { FileRecord } from '../../src/domain/types.js';
 import { collectGarbage } from '../../src/maintenance/gc.js';
 import type { RecordStore } from '../../src/storage/contracts.js';
@@ -38,22 +39,22 @@ for (const backend of BACKENDS) {
   test(`${backend}: unreferenced old blobs are removed; referenced ones and young ones are kept`, async (t) => {
     const f = await fixture(t, backend);
     const { h, garbageBytes } = await scene(f);
-    const report = await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: 1000 });
+    const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 1000 });
     t.like(report, { scannedRecords: 4, referencedBlobs: 4, missingBlobs: 0, blobs: 7, candidates: 2, candidateBytes: garbageBytes, deleted: 2, freedBytes: garbageBytes, dryRun: false, graceSeconds: 1 });
     t.deepEqual([...(await f.blobs()).keys()].sort(), [h.B, h.C, h.D, h.E, h.Y].sort());
     await assertIntact(t, f);
     // Nothing is left to collect, and the files still read.
-    t.like(await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: 1000 }), { blobs: 5, candidates: 0, deleted: 0 });
+    t.like(await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 1000 }), { blobs: 5, candidates: 0, deleted: 0 });
   });
 
   test(`${backend}: a dry run removes nothing and reports the candidates a real run then removes`, async (t) => {
     const f = await fixture(t, backend);
     const { garbageBytes } = await scene(f);
     const before = [...(await f.blobs()).keys()].sort();
-    const dry = await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: 1000, dryRun: true });
+    const dry = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 1000, dryRun: true });
     t.like(dry, { blobs: 7, candidates: 2, candidateBytes: garbageBytes, deleted: 0, freedBytes: 0, dryRun: true });
     t.deepEqual([...(await f.blobs()).keys()].sort(), before);
-    const real = await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: 1000 });
+    const real = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 1000 });
     t.like(real, { candidates: dry.candidates, candidateBytes: dry.candidateBytes, deleted: 2, freedBytes: garbageBytes });
   });
 
@@ -61,9 +62,9 @@ for (const backend of BACKENDS) {
     const f = await fixture(t, backend);
     const orphan = await f.orphan('just committed');
     await f.upload('kept.txt', 'kept');
-    t.like(await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs }), { blobs: 2, candidates: 0, deleted: 0, graceSeconds: 3600 });
+    t.like(await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs }), { blobs: 2, candidates: 0, deleted: 0, graceSeconds: 3600 });
     const later = () => Date.now() + 2 * 3600_000;
-    t.like(await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, clock: later }), { blobs: 2, candidates: 1, deleted: 1 });
+    t.like(await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, clock: later }), { blobs: 2, candidates: 1, deleted: 1 });
     t.false((await f.blobs()).has(orphan));
     await assertIntact(t, f);
   });
@@ -83,7 +84,7 @@ for (const backend of BACKENDS) {
       list: (dir) => r.list(dir),
       scan: () => r.scan(),
     };
-    await t.throwsAsync(collectGarbage({ records, blobs: f.storage.blobs, graceMs: 0, clock: () => Date.now() + 60_000 }), { message: 'record unreadable' });
+    await t.throwsAsync(collectGarbage({ records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 0, clock: () => Date.now() + 60_000 }), { message: 'record unreadable' });
     t.true((await f.blobs()).has(orphan));
     t.is((await f.blobs()).size, 3);
   });
@@ -108,13 +109,13 @@ for (const backend of BACKENDS) {
       list: (dir) => r.list(dir),
       scan: () => r.scan(),
     };
-    const slow = new FileService({ records, blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+    const slow = new FileService({ records, history: new History(f.storage.history), blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
     const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(content)]));
     const upload = slow.upload(CALLER, 'slow.txt', { conditions: {} }, { staged, sha256: sha256(content), size: content.length, contentType: null });
     await commitDone;
     await sleep(20);
     // The run starts after the commit; its mark does not see the record, still unwritten.
-    const report = await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: 2500 });
+    const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 2500 });
     await upload;
     t.like(report, { scannedRecords: 0, candidates: 0, deleted: 0 });
     await assertIntact(t, f);
@@ -138,7 +139,7 @@ for (const backend of BACKENDS) {
       await inParallel(hot, async (content) => void (await f.orphan(content)));
       await sleep(TICK_MS);
       // The duration of a run: of the previous one, under the load of its uploads (first: 3 × an idle dry run).
-      span ||= 3 * (await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: GRACE_MS, dryRun: true })).durationMs;
+      span ||= 3 * (await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: GRACE_MS, dryRun: true })).durationMs;
       // Upload i of each content starts at a point spread over 1.6 runs: some before the mark,
       // some between the listing and the removal of that blob, some after it was removed.
       const uploads = hot.flatMap((content, i) =>
@@ -148,7 +149,7 @@ for (const backend of BACKENDS) {
           await f.upload(j === 0 ? `race/${r}/${i}.txt` : `filler/${String((i * 7 + r) % 60).padStart(2, '0')}.txt`, content);
         }),
       );
-      const gc = collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: GRACE_MS });
+      const gc = collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: GRACE_MS });
       await Promise.all(uploads);
       const report = await gc;
       durations.push(report.durationMs);
@@ -157,7 +158,7 @@ for (const backend of BACKENDS) {
       kept += HOT - report.deleted;
       await assertIntact(t, f, `round ${r}: `);
     }
-    t.like(await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, graceMs: GRACE_MS, dryRun: true }), { missingBlobs: 0, candidates: 0 });
+    t.like(await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: GRACE_MS, dryRun: true }), { missingBlobs: 0, candidates: 0 });
     t.log(`runs under load took ${durations.join(', ')} ms; of ${ROUNDS * HOT} hot blobs GC removed ${removed} while their uploads ran, ${kept} were touched first`);
     t.true(removed > 0, 'GC never removed a hot blob: the race was not exercised');
     t.true(kept > 0, 'uploads never touched a hot blob before GC removed it: the race was not exercised');

@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
     });
     t.is((await storageStats(f.storage, Date.now() + 120_000)).liveLocks, 0, 'the lock has expired by then');
     // After GC the pruned version's and the orphan's bytes are gone; the uploads still count.
-    await collectGarbage({ records: f.storage.records, blobs: f.storage.blobs, clock: () => Date.now() + 2 * 3600_000 });
+    await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, clock: () => Date.now() + 2 * 3600_000 });
     const after = await storageStats(f.storage);
     const left = B.length + C.length + D.length;
     t.like(after, { blobs: 3, bytesStored: left, bytesUploaded: uploaded, dedupRatio: Math.round((uploaded / left) * 1000) / 1000 });

@@ -6,7 +6,10 @@ import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { parseRange } from '../range.js';
-import { hasFlag, intParam } from './request.js';
+import { fileUrl, hasFlag, intParam } from './request.js';
+
+/** Versions per `?versions` answer unless `?limit` says otherwise, and the most it may say. */
+export const HISTORY_PAGE = { default: 100, max: 1000 };
 
 export interface ReadDeps {
   reader: FileReader;
@@ -18,12 +21,29 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
   if (target.directory) {
     ctx.body = await deps.reader.list(target.key);
   } else if (hasFlag(ctx, 'versions')) {
-    ctx.body = await deps.reader.history(target.key);
+    await history(ctx, target.key, deps.reader);
   } else if (hasFlag(ctx, 'lock')) {
     ctx.body = await deps.reader.lock(target.key);
   } else {
     await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps.blobs);
   }
+}
+
+/**
+ * `?versions[&limit=N][&before=V]`: newest first, one page at a time. When older versions
+ * remain, the body's `next` and a `Link: <…>; rel="next"` header give the URL of the next page.
+ */
+async function history(ctx: Context, key: string, reader: FileReader): Promise<void> {
+  const limit = intParam(ctx, 'limit', 1) ?? HISTORY_PAGE.default;
+  if (limit > HISTORY_PAGE.max) throw new Problem('bad-request', `?limit must be at most ${HISTORY_PAGE.max}`);
+  const { nextBefore, ...page } = await reader.history(key, limit, intParam(ctx, 'before', 1));
+  if (nextBefore === undefined) {
+    ctx.body = page;
+    return;
+  }
+  const next = `${fileUrl(key)}?versions&limit=${limit}&before=${nextBefore}`;
+  ctx.set('Link', `<${next}>; rel="next"`);
+  ctx.body = { ...page, next };
 }
 
 /** The bytes of one version, with validators, conditional GET (304/412) and a single Range (206/416). */

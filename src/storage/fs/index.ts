@@ -8,12 +8,15 @@ import { TempArea } from './temp-area.js';
 /** Open (creating if needed) a local-disk store under `root`; see layout.ts for the tree. */
 export async function openFsStorage<T>(root: string): Promise<Storage<T>> {
   const layout = new Layout(root);
+  const pages = new Layout(root, 'history');
   await mkdir(layout.blobs, { recursive: true });
   await mkdir(layout.records, { recursive: true });
+  await mkdir(pages.records, { recursive: true });
   const temp = await TempArea.open(layout.tmp);
   return {
     blobs: new FsBlobStore(layout, temp),
     records: new FsRecordStore<T>(layout, temp),
+    history: new FsRecordStore<unknown>(pages, temp),
     async check() {
       await access(temp.dir, constants.W_OK);
       await access(layout.records, constants.W_OK);

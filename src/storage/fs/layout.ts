@@ -6,6 +6,7 @@ import path from 'node:path';
  *   blobs/ab/cd/<sha256>      immutable content, one copy per distinct SHA-256
  *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
  *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
+ *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
  *   tmp/<session>/            staging of the running process (cleaned at start)
  *
  * Record names carry a prefix per kind so a file, a directory and a lock with the same name
@@ -17,10 +18,11 @@ export class Layout {
   readonly records: string;
   readonly tmp: string;
 
-  constructor(root: string) {
+  /** `area` names the records' directory: `records`, or `history` for history pages. */
+  constructor(root: string, area = 'records') {
     this.root = path.resolve(root);
     this.blobs = path.join(this.root, 'blobs');
-    this.records = path.join(this.root, 'records');
+    this.records = path.join(this.root, area);
     this.tmp = path.join(this.root, 'tmp');
   }
 

@@ -40,6 +40,7 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
   return {
     blobs,
     records: new S3RecordStore<T>(client, options.bucket, options.prefix),
+    history: new S3RecordStore<unknown>(client, options.bucket, options.prefix, 'history'),
     async check() {
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));

@@ -14,6 +14,8 @@ export class S3RecordStore<T> implements RecordStore<T> {
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
+    /** The key area below the prefix: `records` for file records, `history` for history pages. */
+    private readonly area = 'records',
   ) {}
 
   async get(key: string): Promise<StoredRecord<T> | undefined> {
@@ -74,14 +76,14 @@ export class S3RecordStore<T> implements RecordStore<T> {
   }
 
   async *scan(): AsyncIterable<string> {
-    const root = `${this.prefix}records/`;
+    const root = `${this.prefix}${this.area}/`;
     let token: string | undefined;
     do {
       let out;
       try {
         out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
       } catch (err) {
-        throw unavailable(err, 'ListObjectsV2 records/');
+        throw unavailable(err, `ListObjectsV2 ${this.area}/`);
       }
       for (const item of out.Contents ?? []) {
         const key = decodeKey(item.Key?.slice(root.length) ?? '');
@@ -100,7 +102,7 @@ export class S3RecordStore<T> implements RecordStore<T> {
   private dirPrefix(dir: string): string {
     const segments = dir === '' ? [] : dir.split('/');
     for (const s of segments) if (s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\')) throw new Error(`unsafe record key: ${JSON.stringify(dir)}`);
-    return `${this.prefix}records/${segments.map((s) => `d~${s}/`).join('')}`;
+    return `${this.prefix}${this.area}/${segments.map((s) => `d~${s}/`).join('')}`;
   }
 }
 
