@@ -21,6 +21,7 @@ import { problemMiddleware } from './http/problem.js';
 import { filesHandler } from './http/rest/files.js';
 import type { Storage } from './storage/contracts.js';
 import { applyRetention } from './maintenance/retention.js';
+import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
@@ -68,7 +69,7 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/openapi.json', openapi);
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
-  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, content: new SmallBlobCache(storage.blobs), maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parseRetention, type RetentionRule } from './domain/retention.js';
 import type { S3Options } from './storage/s3/options.js';
 
@@ -29,6 +30,8 @@ export interface Config {
   logFormat: 'json' | 'pretty' | 'auto';
   /** On SIGTERM/SIGINT, how long requests in flight may still run (`KLUIS_SHUTDOWN_GRACE_SECONDS`, default 30). */
   shutdownGraceSeconds: number;
+  /** Server processes (node:cluster workers) sharing the port and the store; 1 runs no cluster. */
+  workers: number;
   /** Retention rules (`KLUIS_RETENTION`, a JSON array; default none: every version is kept). */
   retention: RetentionRule[];
   /** Seconds between background retention passes (`KLUIS_RETENTION_INTERVAL_SECONDS`, default 3600; 0: only on demand). */
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel,
     logFormat: logFormat === 'json' || logFormat === 'pretty' ? logFormat : 'auto',
     shutdownGraceSeconds: int('KLUIS_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    workers: int('KLUIS_WORKERS', os.availableParallelism(), 1, 256),
     retention,
     retentionIntervalSeconds: int('KLUIS_RETENTION_INTERVAL_SECONDS', 3600, 0, 30 * 86400),
     statsIntervalSeconds: int('KLUIS_STATS_INTERVAL_SECONDS', 300, 0, 30 * 86400),

@@ -1,9 +1,13 @@
+import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { createApp, createServer } from './app.js';
 import { UserDirectory } from './auth/users.js';
-import { ConfigError, loadConfig } from './config.js';
+import { runPrimary } from './cluster.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import type { FileRecord } from './domain/types.js';
 import { Drain } from './http/drain.js';
+import { startHashThread } from './http/hash-worker.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './http/metrics.js';
 import { every } from './maintenance/every.js';
@@ -12,18 +16,29 @@ import { storageStats } from './maintenance/stats.js';
 import { openFsStorage } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
 
-/** Read the environment, open storage, listen; on SIGTERM/SIGINT stop accepting and drain. */
+/**
+ * Read the environment; with KLUIS_WORKERS > 1 become the primary of that many worker
+ * processes, otherwise (and in each worker) serve.
+ */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger);
+  await serve(config, cluster.isWorker ? logger.child({ worker: Number(process.env.KLUIS_WORKER_INDEX ?? 0) }) : logger);
+}
+
+/** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. */
+async function serve(config: Config, logger: Logger): Promise<void> {
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
   const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
+  startHashThread();
   const drain = new Drain();
   const metrics = new Metrics();
   const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics });
   const server = createServer(app, config.bodyIdleSeconds);
   // Background retention (KLUIS_RETENTION); every instance may run it: prunes are compare-and-set.
-  const background = [
+  // In a cluster only worker 0 does, and only its scan sets the store gauges.
+  const background = process.env.KLUIS_WORKER_INDEX && process.env.KLUIS_WORKER_INDEX !== '0' ? [] : [
     config.retention.length === 0
       ? () => {}
       : every(config.retentionIntervalSeconds, 'retention pass', retentionPass(storage, config), (retention) => logger.info({ retention }, 'retention pass done'), logger),
@@ -70,6 +85,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose primary is gone (killed) stops too, rather than serve on unsupervised.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
 }
 
 main().catch((err: unknown) => {

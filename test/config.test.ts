@@ -1,4 +1,5 @@
 import test from 'ava';
+import os from 'node:os';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const GiB = 2 ** 30;
@@ -18,6 +19,7 @@ test('defaults', (t) => {
     logLevel: 'info',
     logFormat: 'auto',
     shutdownGraceSeconds: 30,
+    workers: os.availableParallelism(),
     retention: [],
     retentionIntervalSeconds: 3600,
     statsIntervalSeconds: 300,
@@ -41,6 +43,7 @@ test('every variable is read', (t) => {
     KLUIS_RETENTION: '[{"prefix":"logs/","keepLast":3},{"prefix":"","keepDays":30,"keepLast":10}]',
     KLUIS_RETENTION_INTERVAL_SECONDS: '600',
     KLUIS_STATS_INTERVAL_SECONDS: '0',
+    KLUIS_WORKERS: '3',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -56,6 +59,7 @@ test('every variable is read', (t) => {
     logLevel: 'debug',
     logFormat: 'json',
     shutdownGraceSeconds: 5,
+    workers: 3,
     retention: [
       { prefix: 'logs/', keepLast: 3 },
       { prefix: '', keepDays: 30, keepLast: 10 },

@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { clusterMetrics } from '../cluster.js';
 import type { FileEvent } from '../domain/files.js';
 import type { Problem } from '../errors.js';
 import type { StorageStats } from '../maintenance/stats.js';
@@ -53,16 +55,29 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
     registers: this.registers,
   });
-  private readonly liveLocks = new Gauge({ name: 'kluis_locks_live', help: 'Locks held and not expired, as of the last storage scan (KLUIS_STATS_INTERVAL_SECONDS)', registers: this.registers });
+  // Gauges of the whole store, set by one worker's scan: the cluster's value is the max, not the sum.
+  private readonly liveLocks = new Gauge({
+    name: 'kluis_locks_live',
+    help: 'Locks held and not expired, as of the last storage scan (KLUIS_STATS_INTERVAL_SECONDS)',
+    aggregator: 'max',
+    registers: this.registers,
+  });
   private readonly store = new Gauge({
     name: 'kluis_store',
     help: 'What the store holds, as of the last storage scan: files, deleted_files, versions, pruned_versions, blobs, bytes_stored, bytes_uploaded',
     labelNames: ['what'],
+    aggregator: 'max',
     registers: this.registers,
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kluis_' });
+    // In a cluster worker, this registry is what the primary collects for GET /metrics.
+    // (Constructing an AggregatorRegistry is what makes prom-client answer the primary's requests.)
+    if (cluster.isWorker) {
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([this.registry]);
+    }
     for (const code of CONFLICTS) this.conflicts.inc({ code }, 0); // present from the start, so rate() works
   }
 
@@ -105,7 +120,8 @@ export class Metrics {
   handler() {
     return async (ctx: Context): Promise<void> => {
       ctx.set('Content-Type', this.registry.contentType);
-      ctx.body = await this.registry.metrics();
+      // Every worker's counters summed, whichever worker this request reached.
+      ctx.body = cluster.isWorker ? await clusterMetrics() : await this.registry.metrics();
     };
   }
 }

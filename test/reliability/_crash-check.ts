@@ -46,9 +46,17 @@ export async function checkAfterRestart(base: string, led: Ledger, out: Checked)
 }
 
 async function checkPath(base: string, led: Ledger, p: string, out: Checked): Promise<void> {
-  const r = await call(base, 'GET', `/files/${p}?versions`);
-  if (!r || (r.status !== 200 && r.status !== 404)) return void led.problems.push(`${p}?versions answered ${r?.status ?? 'nothing'}`);
-  const versions: Listed[] = r.status === 200 ? r.json.versions : [];
+  // The whole history: ?versions answers a page at a time, newest first, `next` naming the older one.
+  const versions: Listed[] = [];
+  let lock: unknown = null;
+  for (let url: string | undefined = `/files/${p}?versions&limit=1000`; url; ) {
+    const r = await call(base, 'GET', url);
+    if (!r || (r.status !== 200 && r.status !== 404)) return void led.problems.push(`${url} answered ${r?.status ?? 'nothing'}`);
+    if (r.status === 404) break;
+    versions.push(...(r.json.versions as Listed[]));
+    lock = r.json.lock;
+    url = r.json.next as string | undefined;
+  }
   const known = led.history.get(p) ?? new Map<number, string | null>();
   led.history.set(p, known);
   versions.forEach((v, i) => {
@@ -72,7 +80,7 @@ async function checkPath(base: string, led: Ledger, p: string, out: Checked): Pr
     }
     known.set(v.version, listed);
   }
-  await settleLock(base, led, p, r.status === 200 ? r.json.lock : null, out);
+  await settleLock(base, led, p, lock as Parameters<typeof settleLock>[3], out);
 }
 
 /**

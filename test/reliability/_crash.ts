@@ -66,7 +66,7 @@ export async function launch(entry: string, dataDir: string, env: Record<string,
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_FORMAT: 'json', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_FORMAT: 'json', KLUIS_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { port, exited } = await waitForListening(child);

@@ -68,10 +68,12 @@ const seedOf = (file: string): string => `seed of ${file}\n`;
 /** A file's history from every server (they must agree) and every version's bytes, read 8 at a time. */
 async function collect(servers: string[], file: string): Promise<{ listed: Listed[]; bytes: Map<number, string>; problems: string[] }> {
   const problems: string[] = [];
-  const histories = await Promise.all(servers.map((s) => request(`${s}/files/${file}?versions`)));
+  // limit=1000: the whole history in one answer (a run writes far fewer versions per file).
+  const histories = await Promise.all(servers.map((s) => request(`${s}/files/${file}?versions&limit=1000`)));
   const listed: Listed[] = histories[0]?.json?.versions ?? [];
   for (const [i, h] of histories.entries()) {
     if (h.status !== 200) problems.push(`?versions from server ${i}: ${h.status}`);
+    if (h.json?.next) problems.push(`${file} has more than 1000 versions: this check reads one page`);
     if (JSON.stringify(h.json?.versions) !== JSON.stringify(listed)) problems.push(`server ${i} lists another history of ${file}`);
     if (h.json?.lock) problems.push(`${file} is still checked out after the run (server ${i})`);
   }

@@ -258,7 +258,7 @@ async function recordWriteFails(t: ExecutionContext): Promise<{ d: Disk; v1: Buf
   const before = await snapshot(d, ['rec.bin']);
   const answer = await putRaw(d, 'rec.bin', body);
   assertProblem(t, answer, 507, 'insufficient-storage');
-  const where = /ENOSPC[^\n]*writeFileDurable[^\n]*record-store/;
+  const where = /ENOSPC[^\n]*writeTemp[^\n]*record-store/;
   for (let i = 0; i < 100 && !where.test(d.server.output()); i++) await sleep(20); // the log line may trail the answer
   t.regex(d.server.output(), where, 'the failure came from the record write');
   return { d, v1, body, before };

@@ -4,7 +4,7 @@ import type { FileReader } from '../../domain/reads.js';
 import type { Target } from '../../domain/paths.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
-import type { BlobStore } from '../../storage/contracts.js';
+import type { SmallBlobCache } from '../../storage/small-blobs.js';
 import { parseRange } from '../range.js';
 import { fileUrl, hasFlag, intParam } from './request.js';
 
@@ -13,7 +13,8 @@ export const HISTORY_PAGE = { default: 100, max: 1000 };
 
 export interface ReadDeps {
   reader: FileReader;
-  blobs: BlobStore;
+  /** Blob reads, small blobs from memory. */
+  content: SmallBlobCache;
 }
 
 /** GET and HEAD: a listing, a history, a lock, or the bytes of a version. */
@@ -25,7 +26,7 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
   } else if (hasFlag(ctx, 'lock')) {
     ctx.body = await deps.reader.lock(target.key);
   } else {
-    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps.blobs);
+    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps.content);
   }
 }
 
@@ -47,7 +48,7 @@ async function history(ctx: Context, key: string, reader: FileReader): Promise<v
 }
 
 /** The bytes of one version, with validators, conditional GET (304/412) and a single Range (206/416). */
-async function download(ctx: Context, key: string, version: Version, blobs: BlobStore): Promise<void> {
+async function download(ctx: Context, key: string, version: Version, content: SmallBlobCache): Promise<void> {
   const sha256 = version.sha256 as string;
   const etag = `"${sha256}"`;
   const lastModified = new Date(version.createdAt);
@@ -87,7 +88,7 @@ async function download(ctx: Context, key: string, version: Version, blobs: Blob
   }
   const length = range ? range.end - range.start + 1 : version.size;
   // An empty file or a HEAD needs no stream (Koa would leave a HEAD's stream unread).
-  if (ctx.method !== 'HEAD' && length > 0) ctx.body = await blobs.read(sha256, range);
+  if (ctx.method !== 'HEAD' && length > 0) ctx.body = await content.read(sha256, version.size, range);
   else if (length === 0) ctx.body = '';
   ctx.length = length;
 }

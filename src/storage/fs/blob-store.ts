@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageUnavailable, type BlobInfo, type BlobStore, type RemoveOptions, type StagedBlob } from '../contracts.js';
 import { mkdirDurable, syncDir } from './durable.js';
+import { DurableFileSink } from './file-sink.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
 
@@ -29,8 +29,8 @@ export class FsBlobStore implements BlobStore {
 
   async stage(source: Readable): Promise<StagedBlob> {
     const file = this.temp.file();
-    // flush: fsync before close, so the pipeline settles only once the bytes are durable.
-    const sink = createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: CHUNK });
+    // The pipeline settles only once the bytes are durable (the sink fsyncs before 'finish').
+    const sink = new DurableFileSink(file);
     try {
       await pipeline(source, sink);
     } catch (err) {

@@ -1,9 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
 import { isNotFound } from './blob-store.js';
-import { mkdirDurable, writeFileDurable } from './durable.js';
+import { mkdirDurable, readSmallFile, replaceWith, writeTemp } from './durable.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
 
@@ -47,12 +47,21 @@ export class FsRecordStore<T> implements RecordStore<T> {
       const current = await this.readEnvelope(file);
       const actual = current ? String(current.revision) : null;
       if (actual !== expected) throw new RevisionMismatch(key);
-      await prepare?.();
       const revision = (current?.revision ?? 0) + 1;
       const envelope: Envelope<T> = { revision, value };
-      await writeFileDurable(file, this.temp.file(), JSON.stringify(envelope)).catch((err: unknown) => {
+      const unavailable = (err: unknown) => {
         throw isNotFound(err) ? new StorageUnavailable(`cannot write record ${key}: ${(err as Error).message}`, { cause: err }) : err;
-      });
+      };
+      // The record's bytes reach the disk while prepare publishes the blob (its own fsyncs):
+      // nothing is visible until the rename below, which waits for both.
+      const temp = this.temp.file();
+      const [prepared, written] = await Promise.allSettled([prepare?.(), writeTemp(temp, JSON.stringify(envelope))]);
+      if (prepared.status === 'rejected') {
+        if (written.status === 'fulfilled') await unlink(temp).catch(() => {});
+        throw prepared.reason;
+      }
+      if (written.status === 'rejected') unavailable(written.reason);
+      await replaceWith(temp, file).catch(unavailable);
       return String(revision);
     } finally {
       await release().catch(() => {});
@@ -81,12 +90,8 @@ export class FsRecordStore<T> implements RecordStore<T> {
   }
 
   private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
-    try {
-      return JSON.parse(await readFile(file, 'utf8')) as Envelope<T>;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const data = await readSmallFile(file);
+    return data && (JSON.parse(data.toString('utf8')) as Envelope<T>);
   }
 }
 

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { BlobStore } from './contracts.js';
+
+/** Blobs up to this size are kept in memory once read. */
+export const SMALL_BLOB_BYTES = 64 * 1024;
+/** Memory the cache may hold in all (per process). */
+const CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads through an in-memory LRU of small blobs. A blob never changes once stored (its name is
+ * the hash of its bytes), so a cached copy needs no invalidation; a blob that garbage collection
+ * removed is one no version references any more, so nothing asks for it. Larger blobs, and
+ * ranges of uncached ones, stream from the store as before. Memory stays bounded by CACHE_BYTES.
+ */
+export class SmallBlobCache {
+  private readonly cache = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly blobs: BlobStore) {}
+
+  /** The blob `sha256` of `size` bytes, or its inclusive range [start, end]: a Buffer when small, else a stream. */
+  async read(sha256: string, size: number, range?: { start: number; end: number }): Promise<Buffer | Readable> {
+    if (size > SMALL_BLOB_BYTES) return this.blobs.read(sha256, range);
+    let data = this.cache.get(sha256);
+    if (data) {
+      this.cache.delete(sha256);
+      this.cache.set(sha256, data);
+    } else {
+      data = await this.load(sha256, size);
+    }
+    return range ? data.subarray(range.start, range.end + 1) : data;
+  }
+
+  private async load(sha256: string, size: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of await this.blobs.read(sha256)) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length > size) break;
+    }
+    const data = Buffer.concat(chunks);
+    // A blob whose length is not the recorded size is served as it is, but never cached.
+    if (data.length !== size) return data;
+    this.cache.set(sha256, data);
+    this.bytes += data.length;
+    while (this.bytes > CACHE_BYTES) {
+      const [oldest, buffer] = this.cache.entries().next().value as [string, Buffer];
+      this.cache.delete(oldest);
+      this.bytes -= buffer.length;
+    }
+    return data;
+  }
+}
