@@ -7,7 +7,6 @@ import { runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import type { FileRecord } from './domain/types.js';
 import { Drain } from './http/drain.js';
-import { startHashThread } from './http/hash-worker.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './http/metrics.js';
 import { every } from './maintenance/every.js';
@@ -31,7 +30,6 @@ async function main(): Promise<void> {
 async function serve(config: Config, logger: Logger): Promise<void> {
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
   const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
-  startHashThread();
   const drain = new Drain();
   const metrics = new Metrics();
   const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics });

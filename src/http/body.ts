@@ -6,7 +6,7 @@ import type { StagedContent } from '../domain/files.js';
 import { Problem } from '../errors.js';
 import type { BlobStore } from '../storage/contracts.js';
 import { verifyDigests, type ExpectedDigests } from './checksums.js';
-import { Meter, OFF_THREAD_BYTES } from './meter.js';
+import { Meter } from './meter.js';
 
 /** Set by the server's `checkContinue` handler: the client waits for 100 Continue before sending. */
 export const EXPECTS_CONTINUE = Symbol('expectsContinue');
@@ -40,14 +40,8 @@ function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
  * Stream `source` through a {@link Meter} into the blob store's staging area. Nothing is
  * held in memory beyond the stream buffers. On any failure the staged bytes are gone.
  */
-export async function stage(
-  source: Readable,
-  blobs: BlobStore,
-  limit: number,
-  expected: ExpectedDigests = {},
-  declaredLength = 0,
-): Promise<Omit<StagedContent, 'contentType'>> {
-  const meter = new Meter(limit, expected.md5 !== undefined, declaredLength >= OFF_THREAD_BYTES);
+export async function stage(source: Readable, blobs: BlobStore, limit: number, expected: ExpectedDigests = {}): Promise<Omit<StagedContent, 'contentType'>> {
+  const meter = new Meter(limit, expected.md5 !== undefined);
   // Not stream.pipeline: destroying the request would destroy the socket and with it the
   // answer (413, 400). On failure the source is unpiped and the response closes the connection.
   const onSourceError = (err: Error) => meter.destroy(err);
@@ -85,7 +79,7 @@ export async function stage(
 /** Stage a raw (non-multipart) request body. */
 export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected: ExpectedDigests): Promise<StagedContent> {
   checkDeclaredLength(ctx, limit);
-  const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected, Number(ctx.get('Content-Length')) || 0);
+  const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected);
   return { ...content, contentType: contentTypeOf(ctx.get('Content-Type')) };
 }
 

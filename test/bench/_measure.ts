@@ -34,7 +34,12 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 export const mbps = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+/** The median (the mean of the two middle values for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
 
 /** A process's resident set (VmRSS) or its peak so far (VmHWM), in bytes. */
 export async function memory(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {

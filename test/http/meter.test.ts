@@ -87,32 +87,3 @@ test('a large body over the limit fails as soon as the limit is passed', async (
   t.like(err, { code: 'too-large' });
   t.true(produced < 1000 * 65_536, 'the source was not read to its end');
 });
-
-test('on the hash thread: the same bytes and digests, chunk sizes across batch boundaries, several hashes at once', async (t) => {
-  const sizes = [1, 65_536, 1 << 20, (1 << 20) + 1, 3 * 1024 * 1024 + 7];
-  await Promise.all(
-    sizes.map(async (chunk, i) => {
-      const chunks = chunksOf(10 * 1024 * 1024 + i, chunk === 1 ? 333_333 : chunk);
-      const whole = Buffer.concat(chunks);
-      const meter = new Meter(64 * 1024 * 1024, true, true);
-      const { received, error } = await run(meter, chunks);
-      t.is(error, undefined);
-      t.true(received.equals(whole));
-      const digests = meter.digests();
-      t.is(digests.sha256, createHash('sha256').update(whole).digest('hex'));
-      t.is(digests.md5Base64, createHash('md5').update(whole).digest('base64'));
-    }),
-  );
-});
-
-test('on the hash thread: a body over the limit fails with 413 and the unfinished hash is dropped', async (t) => {
-  const meter = new Meter(9 * 1024 * 1024, false, true);
-  const { error } = await run(meter, chunksOf(12 * 1024 * 1024, 1 << 20));
-  t.true(error instanceof Problem);
-  t.is((error as Problem).code, 'too-large');
-  // The thread still serves the next upload.
-  const next = new Meter(1 << 30, false, true);
-  const chunks = chunksOf(2 * 1024 * 1024, 1 << 20);
-  await run(next, chunks);
-  t.is(next.digests().sha256, createHash('sha256').update(Buffer.concat(chunks)).digest('hex'));
-});
