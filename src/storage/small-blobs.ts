@@ -20,7 +20,9 @@ export class SmallBlobCache {
 
   /** The blob `sha256` of `size` bytes, or its inclusive range [start, end]: a Buffer when small, else a stream. */
   async read(sha256: string, size: number, range?: { start: number; end: number }): Promise<Buffer | Readable> {
-    if (size > SMALL_BLOB_BYTES) return this.blobs.read(sha256, range);
+    // The whole blob as an explicit range: the store reads no further than its end (no read
+    // buffer larger than the blob, no extra read to find the end of the file).
+    if (size > SMALL_BLOB_BYTES) return this.blobs.read(sha256, range ?? { start: 0, end: size - 1 });
     let data = this.cache.get(sha256);
     if (data) {
       this.cache.delete(sha256);

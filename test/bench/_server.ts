@@ -40,6 +40,9 @@ export async function startKluis(dataDir: string, env: Record<string, string> = 
   // startChild runs one process unless told otherwise; the bench runs what the user set, and
   // when nothing is set, the server's own default (an empty value means "default" to kluis).
   passed.KLUIS_WORKERS = process.env.KLUIS_WORKERS ?? '';
+  // The periodic store scan (one record read per file, every 300 s by default) would land in
+  // the middle of some measurement after the first five minutes: off, unless the user sets it.
+  passed.KLUIS_STATS_INTERVAL_SECONDS = process.env.KLUIS_STATS_INTERVAL_SECONDS ?? '0';
   const mine = new Set(await children(process.pid));
   let server: ChildServer;
   try {
