@@ -119,16 +119,25 @@ export async function startChild(dataDir: string, env: Record<string, string> = 
 export async function waitForListening(child: ChildProcess): Promise<{ port: number; output: () => string; exited: Promise<number | null> }> {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let found = false;
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (found) return; // only the start is searched: rescanning a growing log would cost quadratic time
       const m = /"port":(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
+      if (m) {
+        found = true;
+        resolve(Number(m[1]));
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-    setTimeout(() => reject(new Error(`server did not listen within 60 s:\n${output}`)), 60_000).unref();
+    setTimeout(() => {
+      if (found) return;
+      child.kill('SIGKILL'); // not left running when the caller gives up on it
+      reject(new Error(`server did not listen within 60 s:\n${output}`));
+    }, 60_000).unref();
   });
   return { port, output: () => output, exited };
 }
