@@ -58,7 +58,8 @@ export function runPrimary(workers: number, logger: Logger): void {
       quickDeaths = Date.now() - forkedAt < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
       const delay = Math.min(30_000, 100 * 2 ** Math.min(quickDeaths, 9));
       logger.error({ worker: i, pid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; starting another');
-      setTimeout(() => !stopping && fork(i), delay).unref();
+      // Not unref'd: with every worker dead, this timer is what keeps the primary alive.
+      setTimeout(() => !stopping && fork(i), delay);
     });
   };
 

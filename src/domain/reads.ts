@@ -21,7 +21,7 @@ export interface DirectoryEntry {
   type: 'directory';
 }
 
-export interface HistoryPage {
+export interface HistoryAnswer {
   path: string;
   versions: Version[];
   lock: Omit<Lock, 'token'> | null;
@@ -54,7 +54,7 @@ export class FileReader {
    * One page of the history, newest first: up to `limit` versions numbered below `before`, the
    * live lock (without its token), and `nextBefore` when older versions remain.
    */
-  async history(key: string, limit: number, before?: number): Promise<HistoryPage> {
+  async history(key: string, limit: number, before?: number): Promise<HistoryAnswer> {
     const record = (await this.records.get(key))?.value;
     if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
     const versions = await this.pages.newest(record, limit, before);

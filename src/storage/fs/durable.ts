@@ -33,7 +33,7 @@ async function fsyncDir(dir: string): Promise<void> {
   try {
     await handle.sync();
   } finally {
-    // Not awaited: the bytes are read, and a record read is on the path of every request.
+    // Not awaited: the fsync is done, and every upload waits for two of these.
     handle.close().catch(() => {});
   }
 }
