@@ -95,14 +95,16 @@ async function main(): Promise<number> {
   const header = [
     `kluis bench ${new Date().toISOString()}: node ${m.node}, ${m.cores} cores (${m.cpu}), ${m.platform}`,
     `median of ${cfg.rounds} rounds (min..max)${cfg.quick ? ', QUICK mode (small sizes, short runs)' : ''}; KLUIS_WORKERS=${cfg.workers}` +
-      `${workersSeen === undefined ? '' : `, worker processes seen: ${workersSeen === 0 ? 'none (serves in one process)' : workersSeen}`}; load generator ${wrk}; ${seconds.toFixed(0)} s`,
+      `${workersSeen === undefined ? '' : `, worker processes seen: ${workersSeen === 0 ? 'none (serves in one process)' : workersSeen}`}; load generator ${path.basename(wrk)}; ${seconds.toFixed(0)} s`,
   ].join('\n');
   console.log(header);
   console.log(textTable(cfg, results));
   for (const n of results.notes) console.log(`note: ${n}`);
 
   await mkdir(path.dirname(cfg.out), { recursive: true });
-  const json = { date: new Date().toISOString(), machine: m, config: cfg, workersEnv: cfg.workers, workersSeen, seconds, error: failure?.message, ...results.toJSON() };
+  // The results speak of the project only: output files relative to the working directory.
+  const files = { out: path.relative(process.cwd(), cfg.out), svg: path.relative(process.cwd(), cfg.svg), md: path.relative(process.cwd(), cfg.md) };
+  const json = { date: new Date().toISOString(), machine: m, config: { ...cfg, ...files }, workersEnv: cfg.workers, workersSeen, seconds, error: failure?.message, ...results.toJSON() };
   await writeFile(cfg.out, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(cfg.md, markdownTable(cfg, results, header.split('\n').map((l) => `${l}  `).join('\n')));
   const series = sizeSeries(cfg, results);
