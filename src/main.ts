@@ -23,11 +23,12 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger);
-  await serve(config, cluster.isWorker ? logger.child({ worker: Number(process.env.KLUIS_WORKER_INDEX ?? 0) }) : logger);
+  const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
+  await serve(config, worker === undefined ? logger : logger.child({ worker }), worker);
 }
 
-/** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. */
-async function serve(config: Config, logger: Logger): Promise<void> {
+/** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. `worker`: the index of a cluster worker. */
+async function serve(config: Config, logger: Logger, worker?: number): Promise<void> {
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
   const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
   const drain = new Drain();
@@ -36,7 +37,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const server = createServer(app, config.bodyIdleSeconds);
   // Background retention (KLUIS_RETENTION); every instance may run it: prunes are compare-and-set.
   // In a cluster only worker 0 does, and only its scan sets the store gauges.
-  const background = process.env.KLUIS_WORKER_INDEX && process.env.KLUIS_WORKER_INDEX !== '0' ? [] : [
+  const background = worker ? [] : [
     config.retention.length === 0
       ? () => {}
       : every(config.retentionIntervalSeconds, 'retention pass', retentionPass(storage, config), (retention) => logger.info({ retention }, 'retention pass done'), logger),

@@ -181,12 +181,11 @@ export class FileService {
       if ((version.pinned === true) === pinned) return { result: version };
       const { pinned: _old, ...rest } = version;
       const next: Version = pinned ? { ...rest, pinned: true } : rest;
-      if (n <= (record.sealed ?? 0)) {
-        const others = (record.sealedPinned ?? []).filter((p) => p !== n);
-        const { sealedPinned: _list, ...base } = record;
-        return { next: { ...base, ...(pinned || others.length > 0 ? { sealedPinned: pinned ? [...others, n] : others } : {}) }, result: next };
-      }
-      return { next: { ...record, versions: record.versions.map((v) => (v.version === n ? next : v)) }, result: next };
+      if (n > (record.sealed ?? 0)) return { next: { ...record, versions: record.versions.map((v) => (v.version === n ? next : v)) }, result: next };
+      // A paged version: its flag lives in the record's list, the page never changes.
+      const { sealedPinned = [], ...base } = record;
+      const list = pinned ? [...sealedPinned, n] : sealedPinned.filter((p) => p !== n);
+      return { next: list.length > 0 ? { ...base, sealedPinned: list } : base, result: next };
     });
   }
 
@@ -196,13 +195,9 @@ export class FileService {
       const all = record ? await this.opts.history.all(record) : [];
       const doomed = new Set(versionsToPrune(all, rule, now));
       if (!record || doomed.size === 0) return { result: { versions: [], bytes: 0 } };
-      let bytes = 0;
-      let sealedPruned = record.sealedPruned ?? [];
-      for (const v of all) {
-        if (!doomed.has(v.version)) continue;
-        bytes += v.size;
-        if (v.version <= (record.sealed ?? 0)) sealedPruned = addToRanges(sealedPruned, v.version);
-      }
+      const gone = all.filter((v) => doomed.has(v.version));
+      const bytes = gone.reduce((sum, v) => sum + v.size, 0);
+      const sealedPruned = addToRanges(record.sealedPruned ?? [], gone.filter((v) => v.version <= (record.sealed ?? 0)).map((v) => v.version));
       const versions = record.versions.map((v): Version => (doomed.has(v.version) ? { ...v, pruned: true } : v));
       return {
         next: { ...record, versions, ...(sealedPruned.length > 0 ? { sealedPruned } : {}) },

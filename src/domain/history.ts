@@ -86,8 +86,7 @@ export class History {
       const moved = next.versions.slice(0, PAGE_SIZE);
       if (moved[0]?.version !== first) throw new Error(`record ${record.path}: version ${first} expected at the head of its tail`);
       const pinned = [...(next.sealedPinned ?? []), ...moved.filter((v) => v.pinned).map((v) => v.version)];
-      let pruned = [...(next.sealedPruned ?? [])];
-      for (const v of moved.filter((m) => m.pruned)) pruned = addToRanges(pruned, v.version);
+      const pruned = addToRanges(next.sealedPruned ?? [], moved.filter((v) => v.pruned).map((v) => v.version));
       const page: HistoryPage = { path: record.path, first, versions: moved.map(({ pinned: _p, pruned: _r, ...rest }) => rest) };
       writes.push(this.write(page));
       next = {
@@ -134,9 +133,9 @@ function pageKey(path: string, k: number): string {
   return `${path}/${k}`;
 }
 
-/** Inclusive ranges, sorted and merged, with `n` added. */
-export function addToRanges(ranges: [number, number][], n: number): [number, number][] {
-  const all = [...ranges, [n, n] as [number, number]].sort((a, b) => a[0] - b[0]);
+/** Inclusive ranges, sorted and merged, with the numbers `ns` added. */
+export function addToRanges(ranges: readonly [number, number][], ns: readonly number[]): [number, number][] {
+  const all = [...ranges, ...ns.map((n): [number, number] => [n, n])].sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
   for (const [a, b] of all) {
     const last = out.at(-1);
