@@ -4,10 +4,12 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
+import { Collections } from './domain/collections.js';
 import { FileService } from './domain/files.js';
 import { History } from './domain/history.js';
 import { FileReader } from './domain/reads.js';
-import type { Clock, FileRecord } from './domain/types.js';
+import type { Clock, CollectionRecord, FileRecord } from './domain/types.js';
+import { WebDav } from './domain/webdav.js';
 import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
@@ -18,8 +20,9 @@ import { Metrics } from './http/metrics.js';
 import { observe } from './http/observe.js';
 import { openapi } from './http/openapi.js';
 import { problemMiddleware } from './http/problem.js';
+import { DAV_METHODS, davHandler } from './http/dav/index.js';
 import { filesHandler } from './http/rest/files.js';
-import type { Storage } from './storage/contracts.js';
+import type { RecordStore, Storage } from './storage/contracts.js';
 import { applyRetention } from './maintenance/retention.js';
 import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
@@ -41,7 +44,7 @@ export interface AppDeps {
 }
 
 /** Methods the router answers on /files, beyond the standard ones. */
-const METHODS = ['HEAD', 'OPTIONS', 'GET', 'PUT', 'POST', 'DELETE', 'CHECKOUT', 'UNLOCK', 'LOCK', 'PATCH'];
+const METHODS = [...new Set(['HEAD', 'OPTIONS', 'GET', 'PUT', 'POST', 'DELETE', 'CHECKOUT', 'UNLOCK', 'LOCK', 'PATCH', ...DAV_METHODS])];
 
 /** Build the Koa application: middleware order and mounts. No I/O happens here. */
 export function createApp(deps: AppDeps): Koa {
@@ -69,7 +72,10 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/openapi.json', openapi);
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
-  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, blobs: storage.blobs, content: new SmallBlobCache(storage.blobs), maxUploadBytes: config.maxUploadBytes }));
+  const content = new SmallBlobCache(storage.blobs);
+  const dav = new WebDav(files, new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records));
+  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;

@@ -14,13 +14,16 @@ export const PROBLEMS = {
   locked: { status: 409, title: 'Checked out by someone else' },
   modified: { status: 409, title: 'Modified since the base version' },
   'not-checked-out': { status: 409, title: 'Not checked out' },
+  conflict: { status: 409, title: 'Conflict with the namespace' },
   'version-pruned': { status: 410, title: 'Version pruned by retention' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'too-large': { status: 413, title: 'Body too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
   'headers-too-large': { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal server error' },
   'method-not-supported': { status: 501, title: 'Method not supported' },
+  'bad-gateway': { status: 502, title: 'Destination on another server' },
   'insufficient-storage': { status: 507, title: 'Insufficient storage' },
   'storage-unavailable': { status: 503, title: 'Storage unavailable' },
   'shutting-down': { status: 503, title: 'Shutting down' },
@@ -33,7 +36,8 @@ export type ProblemExtras = Record<string, unknown>;
 
 export class Problem extends Error {
   readonly code: ProblemCode;
-  readonly status: number;
+  /** The catalogue's status, or the one a mount answers it with ({@link answerAs}). */
+  status: number;
   readonly title: string;
   readonly extras: ProblemExtras;
   /** Response headers that belong to this refusal (WWW-Authenticate, Retry-After, Content-Range). */
@@ -47,6 +51,12 @@ export class Problem extends Error {
     this.title = PROBLEMS[code].title;
     this.extras = extras;
     this.headers = headers;
+  }
+
+  /** Answer with another status: the WebDAV mount answers `locked` with 423, as RFC 4918 says. */
+  answerAs(status: number): this {
+    this.status = status;
+    return this;
   }
 
   /** The problem+json body. */

@@ -5,7 +5,7 @@ import { addToRanges, type History } from './history.js';
 import { liveLock, type LockTimeouts } from './locks.js';
 import { type RetentionRule, versionsToPrune } from './retention.js';
 import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
-import type { Caller, Clock, FileRecord, Lock, Version } from './types.js';
+import type { Caller, Clock, DeadProps, FileRecord, Lock, Version } from './types.js';
 
 /**
  * What happened to locks and content, for metrics: a lock taken, refreshed or released by its
@@ -43,7 +43,7 @@ export interface WriteResult {
 }
 
 /** What one compare-and-set round decided: the record to write (if any) and the answer. */
-interface Decision<R> {
+export interface Decision<R> {
   next?: FileRecord;
   result: R;
   /** The new record references the staged blob, which must be committed first. */
@@ -138,6 +138,21 @@ export class FileService {
     });
   }
 
+  /**
+   * WebDAV COPY/MOVE: a new version at `key` with the content of `source` (a version of any
+   * file; content-addressed, so no byte is copied) and, when given, its dead properties.
+   */
+  async copyVersion(caller: Caller, key: string, intent: WriteIntent, source: Version, props: DeadProps | undefined): Promise<WriteResult> {
+    return this.update(key, (record, now) => {
+      const lock = checkWrite(key, record, caller, intent, now);
+      const content = { sha256: source.sha256 as string, size: source.size, contentType: source.contentType };
+      const decision = this.addVersion(key, record, caller, lock, now, content, false);
+      const base = decision.next ?? (record as FileRecord);
+      const { props: _old, ...rest } = base;
+      return { ...decision, next: props && Object.keys(props).length > 0 ? { ...rest, props } : rest };
+    });
+  }
+
   /** Take the lock, or refresh it when the request carries the holder's token. Reserves a path with no file. */
   async checkout(caller: Caller, key: string, intent: WriteIntent, seconds: number): Promise<{ lock: Lock; refreshed: boolean }> {
     return this.update(key, (record, now) => {
@@ -161,7 +176,7 @@ export class FileService {
       if (force) {
         if (!liveLock(record, now)) throw new Problem('not-checked-out', `${key} is not checked out`, conflictState(key, record, now));
       } else {
-        checkLock(key, record, caller, token, now, true);
+        checkLock(key, record, caller, { token }, now, true);
       }
       return { next: { ...(record as FileRecord), lock: null }, result: undefined };
     });
@@ -242,8 +257,11 @@ export class FileService {
     return { next, result: { version, created: current === null, released: checkin }, needsBlob: true };
   }
 
-  /** Read, decide, compare-and-set; on a lost race, read and decide again. */
-  private async update<R>(
+  /**
+   * Read, decide, compare-and-set; on a lost race, read and decide again. `decide` runs every
+   * rule on the record it is about to replace; `prepare` runs once the write is decided.
+   */
+  async update<R>(
     key: string,
     decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>,
     prepare?: () => Promise<void>,

@@ -1,4 +1,4 @@
-import type { FileRecord, Lock } from './types.js';
+import type { FileRecord, Lock, Lockable } from './types.js';
 
 /** Lock timeouts in seconds. */
 export interface LockTimeouts {
@@ -26,6 +26,12 @@ export function parseTimeout(header: string | undefined, limits: LockTimeouts): 
 export function liveLock(record: FileRecord | undefined, now: number): Lock | null {
   const lock = record?.lock;
   return lock && Date.parse(lock.expiresAt) > now ? lock : null;
+}
+
+/** Every live lock on a record: the exclusive one and WebDAV shared ones. */
+export function liveLocks(record: Lockable | undefined, now: number): Lock[] {
+  const all = record ? [...(record.lock ? [record.lock] : []), ...(record.shared ?? [])] : [];
+  return all.filter((lock) => Date.parse(lock.expiresAt) > now);
 }
 
 /** What anyone may see of a lock: everything but the token. */

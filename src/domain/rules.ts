@@ -1,5 +1,5 @@
 import { Problem } from '../errors.js';
-import { liveLock } from './locks.js';
+import { liveLock, liveLocks } from './locks.js';
 import { evaluate, type ConditionalHeaders } from './preconditions.js';
 import type { Caller, FileRecord, Lock, Version } from './types.js';
 
@@ -7,6 +7,13 @@ import type { Caller, FileRecord, Lock, Version } from './types.js';
 export interface WriteIntent {
   /** The lock token presented (`Lock-Token` or `If`). */
   token?: string | undefined;
+  /**
+   * WebDAV: every lock token the `If` header submits. Any of them satisfies a lock; one that
+   * names no lock here is no error (it may be a collection's).
+   */
+  tokens?: string[] | undefined;
+  /** WebDAV: the `If` header, evaluated on the record about to be replaced (throws 412). */
+  guard?: ((record: FileRecord | undefined) => void) | undefined;
   /** `?base=N`: the version the client started from (0: the file must not exist yet). */
   base?: number | undefined;
   conditions: ConditionalHeaders;
@@ -47,38 +54,46 @@ export function checkWrite(
   now: number,
   lockRequired = false,
 ): Lock | null {
-  const lock = checkLock(key, record, caller, intent.token, now, lockRequired);
+  intent.guard?.(record);
+  const lock = checkLock(key, record, caller, intent, now, lockRequired);
   checkState(key, record, intent, lock, now);
   return lock;
 }
 
+/** The lock tokens a request presents: `/files` sends one, a WebDAV `If` header any number. */
+export type Presented = Pick<WriteIntent, 'token' | 'tokens'>;
+
 /**
- * The lock part alone: someone else's live lock is 409 `locked`; the right token of another
- * user is 403; a token naming no live lock (or none when one is required) is 409
- * `not-checked-out`. Returns the live lock the caller holds, or null.
+ * The lock part alone: a live lock (exclusive, or any WebDAV shared one) whose token was not
+ * presented is 409 `locked`; the right token of another user is 403; a `/files` token naming
+ * no live lock (or none when one is required) is 409 `not-checked-out`. Returns the exclusive
+ * lock when the caller holds it, else null.
  */
 export function checkLock(
   key: string,
   record: FileRecord | undefined,
   caller: Caller,
-  token: string | undefined,
+  presented: Presented,
   now: number,
   lockRequired: boolean,
 ): Lock | null {
-  const lock = liveLock(record, now);
+  const locks = liveLocks(record, now);
+  const token = presented.token;
   const state = () => conflictState(key, record, now);
-  if (lock && token !== lock.token) {
-    const detail = `${key} is checked out by ${lock.owner} until ${lock.expiresAt}`;
-    throw new Problem('locked', token ? `${detail}; the token sent is not that lock's` : `${detail}; send its Lock-Token`, state());
+  const held = locks.find((l) => l.token === token || presented.tokens?.includes(l.token));
+  if (locks.length > 0 && !held) {
+    const lock = locks[0] as Lock;
+    const detail = `${key} is ${lock.scope === 'shared' ? 'locked (shared)' : 'checked out'} by ${lock.owner} until ${lock.expiresAt}`;
+    throw new Problem('locked', token || presented.tokens?.length ? `${detail}; the token sent is not that lock's` : `${detail}; send its Lock-Token`, state());
   }
-  if (lock && lock.owner !== caller.name) {
-    throw new Problem('forbidden', `the lock on ${key} belongs to ${lock.owner}, not ${caller.name}`);
+  if (held && held.owner !== caller.name) {
+    throw new Problem('forbidden', `the lock on ${key} belongs to ${held.owner}, not ${caller.name}`);
   }
-  if (!lock && (lockRequired || token !== undefined)) {
+  if (!held && (lockRequired || token !== undefined)) {
     const why = token ? 'the lock token sent names no live lock (expired, released or broken)' : 'no lock token was sent';
     throw new Problem('not-checked-out', `${key} is not checked out: ${why}`, state());
   }
-  return lock;
+  return held && held === liveLock(record, now) ? held : null;
 }
 
 /** Conditional headers (412), then the base version of the request and of the caller's lock (409 `modified`). */

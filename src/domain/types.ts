@@ -29,22 +29,52 @@ export interface Lock {
   expiresAt: string;
   /** The version that was current when the lock was taken (0 for a reserved path). */
   baseVersion: number;
+  /** A WebDAV shared lock (kept in `shared`); absent for the exclusive lock. */
+  scope?: 'shared';
+  /** A WebDAV collection lock that covers every member (Depth: infinity); absent for depth 0. */
+  depth?: 'infinity';
+  /** The `<D:owner>` element of a WebDAV LOCK, echoed verbatim in `DAV:lockdiscovery`. */
+  ownerXml?: string;
+}
+
+/** Dead WebDAV properties: `{namespace}name` to the property element's content as XML. */
+export type DeadProps = Record<string, string>;
+
+/** What carries locks: a file record or a collection record. */
+export interface Lockable {
+  /** The exclusive lock: a `/files` check-out or a WebDAV exclusive write lock. */
+  lock: Lock | null;
+  /** WebDAV shared write locks. */
+  shared?: Lock[];
 }
 
 /** Everything known about one path; replaced only by compare-and-set. */
-export interface FileRecord {
+export interface FileRecord extends Lockable {
   path: string;
   /**
    * The newest versions, oldest first. Older ones live in history pages (src/domain/history.ts):
    * versions 1..`sealed` (absent: 0), whose pin flags and pruned ranges are kept here.
    */
   versions: Version[];
-  lock: Lock | null;
   sealed?: number;
   /** Sealed versions that are pinned. */
   sealedPinned?: number[];
   /** Sealed versions that retention pruned, as inclusive ranges `[from, to]`. */
   sealedPruned?: [number, number][];
+  props?: DeadProps;
+}
+
+/**
+ * A WebDAV collection made explicit (MKCOL, a lock, or a `/files` upload reviving it). A
+ * directory with no record exists while it has records below it (made by `/files` uploads);
+ * a deleted collection keeps its record as a tombstone, so compare-and-set never races a
+ * missing key.
+ */
+export interface CollectionRecord extends Lockable {
+  path: string;
+  createdAt: string;
+  deleted?: true;
+  props?: DeadProps;
 }
 
 /** Who is asking. `anonymous` when the service runs open. */

@@ -27,7 +27,7 @@ export function checkDeclaredLength(ctx: Context, limit: number): void {
 }
 
 /** The request body as a stream: sends 100 Continue first if the client is waiting for it. */
-function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
+export function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
   const flagged = req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
   if (flagged[EXPECTS_CONTINUE]) {
     flagged[EXPECTS_CONTINUE] = false;

@@ -148,6 +148,8 @@ export interface Storage<T> {
   records: RecordStore<T>;
   /** Records of another kind, kept apart from `records` (history pages, src/domain/history.ts). */
   history: RecordStore<unknown>;
+  /** Explicit collections of the WebDAV mount (src/domain/collections.ts), keyed like records. */
+  collections: RecordStore<unknown>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

@@ -34,5 +34,11 @@ function timedPart<P extends object>(part: string, target: P, observe: StorageOb
  * storage latency metric). A refused compare-and-set counts as an error outcome of `records.put`.
  */
 export function timedStorage<T>(storage: Storage<T>, observe: StorageObserver): Storage<T> {
-  return { ...storage, blobs: timedPart('blobs', storage.blobs, observe), records: timedPart('records', storage.records, observe), history: timedPart('history', storage.history, observe) };
+  return {
+    ...storage,
+    blobs: timedPart('blobs', storage.blobs, observe),
+    records: timedPart('records', storage.records, observe),
+    history: timedPart('history', storage.history, observe),
+    collections: timedPart('collections', storage.collections, observe),
+  };
 }

@@ -9,14 +9,17 @@ import { TempArea } from './temp-area.js';
 export async function openFsStorage<T>(root: string): Promise<Storage<T>> {
   const layout = new Layout(root);
   const pages = new Layout(root, 'history');
+  const collections = new Layout(root, 'collections');
   await mkdir(layout.blobs, { recursive: true });
   await mkdir(layout.records, { recursive: true });
   await mkdir(pages.records, { recursive: true });
+  await mkdir(collections.records, { recursive: true });
   const temp = await TempArea.open(layout.tmp);
   return {
     blobs: new FsBlobStore(layout, temp),
     records: new FsRecordStore<T>(layout, temp),
     history: new FsRecordStore<unknown>(pages, temp),
+    collections: new FsRecordStore<unknown>(collections, temp),
     async check() {
       await access(temp.dir, constants.W_OK);
       await access(layout.records, constants.W_OK);

@@ -7,6 +7,7 @@ import path from 'node:path';
  *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
  *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
  *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
+ *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
  *   tmp/<session>/            staging of the running process (cleaned at start)
  *
  * Record names carry a prefix per kind so a file, a directory and a lock with the same name

@@ -41,6 +41,7 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
     blobs,
     records: new S3RecordStore<T>(client, options.bucket, options.prefix),
     history: new S3RecordStore<unknown>(client, options.bucket, options.prefix, 'history'),
+    collections: new S3RecordStore<unknown>(client, options.bucket, options.prefix, 'collections'),
     async check() {
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));

@@ -1,0 +1,124 @@
+import { Problem } from '../errors.js';
+import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
+import { currentVersion } from './rules.js';
+import type { CollectionRecord, FileRecord } from './types.js';
+
+/** Rounds of compare-and-set before giving up (each lost round means another writer won). */
+const MAX_ROUNDS = 1000;
+
+/** The parent collection of a key ('' for a top-level name). */
+export function parentOf(key: string): string {
+  const cut = key.lastIndexOf('/');
+  return cut < 0 ? '' : key.slice(0, cut);
+}
+
+/** Every ancestor collection of a key, the root ('') first: `a/b/c` → '', 'a', 'a/b'. */
+export function ancestorsOf(key: string): string[] {
+  const segments = key === '' ? [] : key.split('/');
+  return segments.map((_, i) => segments.slice(0, i).join('/'));
+}
+
+/** What is at a key: a file with a current version, a collection, or nothing. */
+export type Resource = { kind: 'file'; record: FileRecord } | { kind: 'collection'; record: CollectionRecord | undefined } | { kind: 'none'; record: FileRecord | undefined };
+
+/** Members of one collection, as WebDAV sees them. */
+export interface Members {
+  files: string[];
+  collections: string[];
+}
+
+/**
+ * Collections of the WebDAV mount. A collection exists when its record is live, or, with no
+ * record at all, while file records sit below it (a directory made by a `/files` upload). A
+ * deleted collection is a tombstone; a later MKCOL, lock or `/files` upload makes it live again.
+ */
+export class Collections {
+  constructor(
+    readonly store: RecordStore<CollectionRecord>,
+    private readonly records: RecordStore<FileRecord>,
+  ) {}
+
+  async get(key: string): Promise<CollectionRecord | undefined> {
+    return key === '' ? undefined : (await this.store.get(key))?.value;
+  }
+
+  /** Whether collection `key` exists ('' always does). */
+  async exists(key: string, record?: CollectionRecord): Promise<boolean> {
+    if (key === '') return true;
+    const value = record ?? (await this.get(key));
+    if (value) return !value.deleted;
+    return (await this.records.list(key)) !== undefined;
+  }
+
+  /** The file or collection at `key`; a file wins over a collection of the same name. */
+  async resolve(key: string): Promise<Resource> {
+    if (key === '') return { kind: 'collection', record: undefined };
+    const [file, collection] = await Promise.all([this.records.get(key), this.get(key)]);
+    if (file && currentVersion(file.value)) return { kind: 'file', record: file.value };
+    if (await this.exists(key, collection)) return { kind: 'collection', record: collection };
+    return { kind: 'none', record: file?.value };
+  }
+
+  /** Live members of collection `key`: files with a current version, collections that exist. */
+  async members(key: string): Promise<Members> {
+    const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
+    const join = (name: string) => (key === '' ? name : `${key}/${name}`);
+    const files = (
+      await Promise.all((fileList?.files ?? []).map(async (name) => ((currentVersion((await this.records.get(join(name)))?.value) ? name : null))))
+    ).filter((name): name is string => name !== null);
+    const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].sort();
+    const collections = (await Promise.all(candidates.map(async (name) => ((await this.exists(join(name))) && !files.includes(name) ? name : null)))).filter(
+      (name): name is string => name !== null,
+    );
+    return { files, collections };
+  }
+
+  /**
+   * Make every ancestor of `key` a live collection again where it was deleted (a `/files`
+   * upload creates its parents). Ancestors with no record are left implicit.
+   */
+  async revive(key: string, now: number): Promise<void> {
+    for (const dir of ancestorsOf(key).slice(1)) {
+      const record = await this.get(dir);
+      if (record?.deleted) await this.update(dir, (current) => (current?.deleted ? { next: live(dir, current, now), result: undefined } : { result: undefined }));
+    }
+  }
+
+  /** MKCOL: 405 when something is there, 409 when the parent collection is missing. */
+  async create(key: string, now: number): Promise<void> {
+    if (!(await this.exists(parentOf(key)))) throw new Problem('conflict', `the parent collection of ${key} does not exist; create it first (MKCOL)`);
+    const file = await this.records.get(key);
+    if (file && currentVersion(file.value)) throw new Problem('method-not-allowed', `${key} is a file`);
+    await this.update(key, async (record) => {
+      if (await this.exists(key, record)) throw new Problem('method-not-allowed', `the collection ${key} already exists`);
+      return { next: live(key, record, now), result: undefined };
+    });
+  }
+
+  /** Mark collection `key` deleted (its members are deleted by the caller). */
+  async tombstone(key: string, now: number): Promise<void> {
+    await this.update(key, (record) => ({ next: { ...(record ?? live(key, undefined, now)), deleted: true, lock: null, shared: [], props: {} }, result: undefined }));
+  }
+
+  /** Read, decide, compare-and-set; on a lost race, read and decide again. */
+  async update<R>(key: string, decide: (record: CollectionRecord | undefined) => { next?: CollectionRecord; result: R } | Promise<{ next?: CollectionRecord; result: R }>): Promise<R> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const stored = await this.store.get(key);
+      const decision = await decide(stored?.value);
+      if (!decision.next) return decision.result;
+      try {
+        await this.store.put(key, decision.next, stored?.revision ?? null);
+        return decision.result;
+      } catch (err) {
+        if (!(err instanceof RevisionMismatch)) throw err;
+      }
+    }
+    throw new Problem('storage-unavailable', `too much contention on ${key}; try again`, {}, { 'Retry-After': '1' });
+  }
+}
+
+/** A live collection record, keeping the locks and properties of `record` unless it was deleted. */
+export function live(key: string, record: CollectionRecord | undefined, now: number): CollectionRecord {
+  if (record && !record.deleted) return record;
+  return { path: key, createdAt: new Date(now).toISOString(), lock: null };
+}

@@ -1,0 +1,55 @@
+import { Problem } from '../errors.js';
+import { live } from './collections.js';
+import { currentVersion } from './rules.js';
+import type { Caller, DeadProps } from './types.js';
+import { join, type WebDav } from './webdav.js';
+
+/** What a COPY or MOVE does once its checks passed. */
+export interface CopyPlan {
+  source: string;
+  destination: string;
+  /** Collections: members too (`infinity`) or the collection alone (`0`). */
+  depth: '0' | 'infinity';
+  /** Lock tokens the request submitted. */
+  tokens: string[];
+}
+
+/**
+ * Copy a file (a new version at the destination with the same content: nothing is re-read or
+ * re-written, blobs are content-addressed) or a collection tree, dead properties included and
+ * locks left behind (RFC 4918 §9.8.2). The destination is free or was deleted by the caller.
+ */
+export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Promise<void> {
+  const source = await dav.collections.resolve(plan.source);
+  if (source.kind === 'none') throw new Problem('not-found', `nothing at ${plan.source}`);
+  if (source.kind === 'file') {
+    await copyFile(dav, caller, plan.source, plan.destination, plan.tokens);
+    return;
+  }
+  await copyCollection(dav, plan.destination, source.record?.props);
+  if (plan.depth === '0') return;
+  const members: { key: string; kind: 'file' | 'collection' }[] = [];
+  await dav.walk(plan.source, async (key, kind) => {
+    members.push({ key, kind });
+  });
+  for (const member of members) {
+    const target = join(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
+    if (member.kind === 'file') await copyFile(dav, caller, member.key, target, plan.tokens);
+    else await copyCollection(dav, target, (await dav.collections.get(member.key))?.props);
+  }
+}
+
+async function copyFile(dav: WebDav, caller: Caller, from: string, to: string, tokens: string[]): Promise<void> {
+  const record = await dav.files.get(from);
+  const current = currentVersion(record);
+  if (!record || !current?.sha256) throw new Problem('not-found', `no file at ${from}`);
+  await dav.files.copyVersion(caller, to, { tokens, conditions: {} }, current, record.props);
+}
+
+async function copyCollection(dav: WebDav, key: string, props: DeadProps | undefined): Promise<void> {
+  const now = dav.now();
+  await dav.collections.update(key, (record) => {
+    const { props: _old, ...base } = live(key, record, now);
+    return { next: props ? { ...base, props } : base, result: undefined };
+  });
+}

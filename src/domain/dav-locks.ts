@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { Problem } from '../errors.js';
+import { liveLocks } from './locks.js';
+import type { Caller, Lock, Lockable } from './types.js';
+
+/** A WebDAV LOCK request (RFC 4918 §9.10): write locks only. */
+export interface LockRequest {
+  scope: 'exclusive' | 'shared';
+  depth: 0 | 'infinity';
+  /** The `<D:owner>` element as sent, or undefined. */
+  ownerXml?: string | undefined;
+  seconds: number;
+}
+
+/** The lock fields of a record with expired locks dropped. */
+function liveFields(record: Lockable | undefined, now: number): Lockable {
+  const live = liveLocks(record, now);
+  const exclusive = live.find((l) => l.scope !== 'shared') ?? null;
+  const shared = live.filter((l) => l.scope === 'shared');
+  return shared.length > 0 ? { lock: exclusive, shared } : { lock: exclusive };
+}
+
+/** Refuse a lock that conflicts with `locks` (an exclusive lock conflicts with any; shared ones share). */
+export function checkCompatible(key: string, locks: Lock[], request: Pick<LockRequest, 'scope'>): void {
+  const blocking = locks.find((l) => request.scope === 'exclusive' || l.scope !== 'shared');
+  if (blocking) {
+    throw new Problem('locked', `${key} is already locked (${blocking.scope ?? 'exclusive'}) by ${blocking.owner} until ${blocking.expiresAt}`, {
+      path: key,
+      lock: { owner: blocking.owner, expiresAt: blocking.expiresAt },
+    });
+  }
+}
+
+/**
+ * Grant `request` on a record: a new lock beside the compatible live ones. Throws 409
+ * `locked` (423 on /dav) when a live lock conflicts.
+ */
+export function grant(key: string, record: Lockable | undefined, caller: Caller, request: LockRequest, now: number, baseVersion: number): { lock: Lock; fields: Lockable } {
+  const fields = liveFields(record, now);
+  checkCompatible(key, liveLocks(fields, now), request);
+  const lock: Lock = {
+    path: key,
+    token: `urn:uuid:${randomUUID()}`,
+    owner: caller.name,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + request.seconds * 1000).toISOString(),
+    baseVersion,
+    ...(request.scope === 'shared' ? { scope: 'shared' as const } : {}),
+    ...(request.depth === 'infinity' ? { depth: 'infinity' as const } : {}),
+    ...(request.ownerXml !== undefined ? { ownerXml: request.ownerXml } : {}),
+  };
+  if (request.scope === 'shared') return { lock, fields: { lock: fields.lock, shared: [...(fields.shared ?? []), lock] } };
+  return { lock, fields: { ...fields, lock } };
+}
+
+/** The live lock of `record` with `token`, or undefined. */
+export function findLock(record: Lockable | undefined, token: string, now: number): Lock | undefined {
+  return liveLocks(record, now).find((l) => l.token === token);
+}
+
+/** Extend the live lock with `token` to `seconds` from now; undefined when there is none. */
+export function refresh(record: Lockable | undefined, token: string, caller: Caller, seconds: number, now: number): { lock: Lock; fields: Lockable } | undefined {
+  const found = findLock(record, token, now);
+  if (!found) return undefined;
+  if (found.owner !== caller.name) throw new Problem('forbidden', `the lock belongs to ${found.owner}, not ${caller.name}`);
+  const lock = { ...found, expiresAt: new Date(now + seconds * 1000).toISOString() };
+  const fields = liveFields(record, now);
+  if (lock.scope === 'shared') return { lock, fields: { lock: fields.lock, shared: (fields.shared ?? []).map((l) => (l.token === token ? lock : l)) } };
+  return { lock, fields: { ...fields, lock } };
+}
+
+/** The lock fields without the live lock `token`; undefined when there is none. */
+export function release(record: Lockable | undefined, token: string, caller: Caller, now: number): Lockable | undefined {
+  const found = findLock(record, token, now);
+  if (!found) return undefined;
+  if (found.owner !== caller.name && caller.role !== 'admin') throw new Problem('forbidden', `the lock belongs to ${found.owner}, not ${caller.name}`);
+  const fields = liveFields(record, now);
+  const shared = (fields.shared ?? []).filter((l) => l.token !== token);
+  return { lock: fields.lock?.token === token ? null : fields.lock, ...(shared.length > 0 ? { shared } : {}) };
+}
+
+/** Replace the lock fields of a record (dropping an empty `shared`). */
+export function withLocks<T extends Lockable>(record: T, fields: Lockable): T {
+  const { shared: _old, ...rest } = record;
+  return { ...rest, lock: fields.lock, ...(fields.shared && fields.shared.length > 0 ? { shared: fields.shared } : {}) } as T;
+}

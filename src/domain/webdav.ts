@@ -1,0 +1,256 @@
+import { Problem } from '../errors.js';
+import { ancestorsOf, type Collections, live, parentOf } from './collections.js';
+import { checkCompatible, findLock, grant, type LockRequest, refresh, release, withLocks } from './dav-locks.js';
+import type { FileService } from './files.js';
+import { liveLocks } from './locks.js';
+import { checkWrite, currentVersion, headNumber } from './rules.js';
+import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
+
+/** One PROPPATCH instruction: set a dead property to an XML value, or remove it. */
+export type PropChange = { name: string; value: string } | { name: string; remove: true };
+
+/** Members visited at most by one recursive operation (DELETE, COPY, MOVE, LOCK of a tree). */
+export const MAX_TREE = 10_000;
+
+/**
+ * The WebDAV side of the namespace: collections, locks on collections and on files (the same
+ * lock record a `/files` check-out uses), dead properties. Every change is a compare-and-set on
+ * one record; a lock inherited from a collection (Depth: infinity) is read from the ancestors'
+ * records before the write.
+ */
+export class WebDav {
+  constructor(
+    readonly files: FileService,
+    readonly collections: Collections,
+  ) {}
+
+  now(): number {
+    return this.files.now();
+  }
+
+  /** Live locks of the ancestors that cover `key`: depth infinity, or the parent's depth-0 ones for a change of membership. */
+  async inherited(key: string, membership: boolean): Promise<{ root: string; locks: Lock[] }[]> {
+    const now = this.now();
+    const parent = parentOf(key);
+    const dirs = ancestorsOf(key).filter((dir) => dir !== '');
+    const records = await Promise.all(dirs.map((dir) => this.collections.get(dir)));
+    return dirs
+      .map((root, i) => ({ root, locks: liveLocks(records[i], now).filter((l) => l.depth === 'infinity' || (membership && root === parent)) }))
+      .filter((entry) => entry.locks.length > 0);
+  }
+
+  /** 423 unless every lock inherited by `key` had one of its tokens submitted. */
+  async checkInherited(key: string, tokens: string[], membership: boolean): Promise<void> {
+    for (const { root, locks } of await this.inherited(key, membership)) {
+      if (!locks.some((l) => tokens.includes(l.token))) {
+        const lock = locks[0] as Lock;
+        throw new Problem('locked', `${key} is inside ${root || '/'}, locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { path: key, lockRoot: root });
+      }
+    }
+  }
+
+  /**
+   * Before a `/files` write of `key`: refused (409 `locked`) inside a collection locked with
+   * Depth: infinity unless its token is presented; deleted ancestor collections live again
+   * (a `/files` upload creates its parents).
+   */
+  async beforeFilesWrite(key: string, token: string | undefined): Promise<void> {
+    await this.checkInherited(key, token ? [token] : [], false);
+    await this.collections.revive(key, this.now());
+  }
+
+  /** 423 unless `record`'s own live locks had a token submitted. */
+  checkOwn(key: string, record: Lockable | undefined, tokens: string[]): void {
+    const locks = liveLocks(record, this.now());
+    if (locks.length > 0 && !locks.some((l) => tokens.includes(l.token))) {
+      throw new Problem('locked', `${key} is locked by ${(locks[0] as Lock).owner}; submit its lock token in If`, { path: key });
+    }
+  }
+
+  /** Every live lock on `key` itself and inherited from its collections (for DAV:lockdiscovery and If). */
+  async locksOn(key: string, record: Lockable | undefined): Promise<Lock[]> {
+    const inherited = (await this.inherited(key, false)).flatMap((entry) => entry.locks);
+    return [...liveLocks(record, this.now()), ...inherited];
+  }
+
+  /**
+   * LOCK: a new lock on a file (an unmapped URL is reserved, 201), or on a collection (Depth
+   * infinity covers every member, so no member may hold a conflicting lock).
+   */
+  async lock(caller: Caller, key: string, request: LockRequest, tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<{ lock: Lock; created: boolean }> {
+    for (const { locks } of await this.inherited(key, false)) checkCompatible(key, locks, request);
+    const resource = await this.collections.resolve(key);
+    if (resource.kind === 'collection') {
+      if (request.depth === 'infinity') await this.checkTree(key, request);
+      const lock = await this.collections.update(key, (record) => {
+        guard?.(record);
+        const base = live(key, record, this.now());
+        const granted = grant(key, base, caller, request, this.now(), 0);
+        return { next: withLocks(base, granted.fields), result: granted.lock };
+      });
+      return { lock, created: false };
+    }
+    if (!(await this.collections.exists(parentOf(key)))) throw new Problem('conflict', `the parent collection of ${key} does not exist`);
+    await this.checkInherited(key, tokens, true);
+    return this.files.update(key, (record, now) => {
+      guard?.(record);
+      const granted = grant(key, record, caller, request, now, headNumber(record));
+      const next = withLocks(record ?? { path: key, versions: [], lock: null }, granted.fields);
+      return { next, result: { lock: granted.lock, created: !currentVersion(record) } };
+    });
+  }
+
+  /** No member of collection `key` holds a lock that conflicts with `request`. */
+  private async checkTree(key: string, request: LockRequest): Promise<void> {
+    await this.walk(key, async (member, kind) => {
+      const record = kind === 'file' ? await this.files.get(member) : await this.collections.get(member);
+      checkCompatible(member, liveLocks(record, this.now()), request);
+    });
+  }
+
+  /** Refresh the lock `token` on `key` or inherited by it; 412 when there is no such lock. */
+  async refresh(caller: Caller, key: string, token: string, seconds: number): Promise<Lock> {
+    const root = await this.lockRoot(key, token);
+    if (root.kind === 'file') {
+      return this.files.update(root.key, (record, now) => {
+        const done = refresh(record, token, caller, seconds, now);
+        if (!done || !record) throw noLock(key);
+        return { next: withLocks(record, done.fields), result: done.lock };
+      });
+    }
+    return this.collections.update(root.key, (record) => {
+      const done = refresh(record, token, caller, seconds, this.now());
+      if (!done || !record) throw noLock(key);
+      return { next: withLocks(record, done.fields), result: done.lock };
+    });
+  }
+
+  /** UNLOCK: release the lock `token` on `key` or inherited by it; 409 when there is none. */
+  async unlock(caller: Caller, key: string, token: string): Promise<void> {
+    const root = await this.lockRoot(key, token).catch(() => {
+      throw new Problem('conflict', `no live lock on ${key} has the token ${token}`);
+    });
+    const drop = <T extends Lockable>(record: T | undefined) => {
+      const fields = release(record, token, caller, this.now());
+      if (!fields || !record) throw new Problem('conflict', `no live lock on ${key} has the token ${token}`);
+      return { next: withLocks(record, fields), result: undefined };
+    };
+    if (root.kind === 'file') await this.files.update(root.key, (record) => drop(record));
+    else await this.collections.update(root.key, (record) => drop(record));
+  }
+
+  /** Where the lock `token` that applies to `key` lives: on `key` itself or on an ancestor. */
+  private async lockRoot(key: string, token: string): Promise<{ kind: 'file' | 'collection'; key: string }> {
+    const now = this.now();
+    const resource = await this.collections.resolve(key);
+    if (resource.kind !== 'collection' && findLock(resource.record, token, now)) return { kind: 'file', key };
+    if (resource.kind === 'collection' && findLock(resource.record, token, now)) return { kind: 'collection', key };
+    for (const { root, locks } of await this.inherited(key, false)) {
+      if (locks.some((l) => l.token === token)) return { kind: 'collection', key: root };
+    }
+    throw noLock(key);
+  }
+
+  /** PROPPATCH: apply every change or none (the caller answers 424 for the others when one fails). */
+  async patchProps(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], changes: PropChange[]): Promise<void> {
+    const apply = (props: DeadProps | undefined): DeadProps | undefined => {
+      const next = { ...(props ?? {}) };
+      for (const change of changes) {
+        if ('remove' in change) delete next[change.name];
+        else next[change.name] = change.value;
+      }
+      const size = Object.entries(next).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
+      if (size > MAX_PROPS_BYTES) throw new Problem('insufficient-storage', `dead properties of ${key} would take ${size} bytes; the limit is ${MAX_PROPS_BYTES}`);
+      return Object.keys(next).length > 0 ? next : undefined;
+    };
+    await this.checkInherited(key, tokens, false);
+    if (kind === 'file') {
+      await this.files.update(key, (record, now) => {
+        checkWrite(key, record, caller, { tokens, conditions: {} }, now);
+        return { next: withProps(record as FileRecord, apply(record?.props)), result: undefined };
+      });
+      return;
+    }
+    await this.collections.update(key, (record) => {
+      this.checkOwn(key, record, tokens);
+      const base = live(key, record, this.now());
+      return { next: withProps(base, apply(base.props)), result: undefined };
+    });
+  }
+
+  /** 423 unless the resource at `key` and, for a collection, every member may be deleted with these tokens. */
+  async checkRemovable(key: string, kind: 'file' | 'collection', tokens: string[]): Promise<void> {
+    await this.checkInherited(key, tokens, true);
+    if (kind === 'file') {
+      this.checkOwn(key, await this.files.get(key), tokens);
+      return;
+    }
+    this.checkOwn(key, await this.collections.get(key), tokens);
+    await this.walk(key, async (member, memberKind) => {
+      this.checkOwn(member, memberKind === 'file' ? await this.files.get(member) : await this.collections.get(member), tokens);
+    });
+  }
+
+  /**
+   * DELETE: a file gets a delete marker (its history stays); in a collection every file does
+   * and every collection becomes a tombstone, refused (423) before anything changes if any is locked.
+   */
+  async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<void> {
+    await this.checkRemovable(key, kind, tokens);
+    if (kind === 'file') {
+      await this.files.remove(caller, key, { tokens, guard, conditions: {} });
+      return;
+    }
+    const members: { key: string; kind: 'file' | 'collection' }[] = [];
+    await this.walk(key, async (member, memberKind) => {
+      members.push({ key: member, kind: memberKind });
+    });
+    for (const member of members.filter((m) => m.kind === 'file')) {
+      await this.files.remove(caller, member.key, { tokens, conditions: {} }).catch(ignoreGone);
+    }
+    for (const member of members.filter((m) => m.kind === 'collection').reverse()) await this.collections.tombstone(member.key, this.now());
+    await this.collections.tombstone(key, this.now());
+  }
+
+  /** Visit every member below collection `key` (depth first, a collection before its members), at most {@link MAX_TREE}. */
+  async walk(key: string, visit: (member: string, kind: 'file' | 'collection') => Promise<void>, depth = Infinity): Promise<void> {
+    let seen = 0;
+    const down = async (dir: string, level: number): Promise<void> => {
+      const members = await this.collections.members(dir);
+      for (const name of members.files) {
+        if (++seen > MAX_TREE) throw tooBig(key);
+        await visit(join(dir, name), 'file');
+      }
+      for (const name of members.collections) {
+        if (++seen > MAX_TREE) throw tooBig(key);
+        await visit(join(dir, name), 'collection');
+        if (level + 1 < depth) await down(join(dir, name), level + 1);
+      }
+    };
+    await down(key, 0);
+  }
+}
+
+/** Dead properties kept per resource, names and values together. */
+export const MAX_PROPS_BYTES = 64 * 1024;
+
+export function join(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
+function withProps<T extends FileRecord | CollectionRecord>(record: T, props: DeadProps | undefined): T {
+  const { props: _old, ...rest } = record;
+  return (props ? { ...rest, props } : rest) as T;
+}
+
+function noLock(key: string): Problem {
+  return new Problem('precondition-failed', `no live lock on ${key} has the token sent`);
+}
+
+function tooBig(key: string): Problem {
+  return new Problem('forbidden', `${key} has more than ${MAX_TREE} members; work on smaller collections`);
+}
+
+function ignoreGone(err: unknown): void {
+  if (!(err instanceof Problem && err.code === 'not-found')) throw err;
+}

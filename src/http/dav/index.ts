@@ -1,0 +1,96 @@
+import type { Context } from 'koa';
+import type { FileReader } from '../../domain/reads.js';
+import type { WebDav } from '../../domain/webdav.js';
+import { Problem } from '../../errors.js';
+import { requireWriter } from '../auth.js';
+import { EXPECTS_CONTINUE, openBody } from '../body.js';
+import { read, type ReadDeps } from '../rest/read.js';
+import { callerOf } from '../rest/request.js';
+import { readIf } from './conditions.js';
+import { copyMove } from './copymove.js';
+import { answerEtag, translateEtags } from './etag.js';
+import { listing } from './listing.js';
+import { lock, unlock } from './lock.js';
+import { propfind } from './propfind.js';
+import { proppatch } from './proppatch.js';
+import { requestTarget } from './request.js';
+import { checkout, report } from './versioning.js';
+import { type DavWriteDeps, mkcol, put, remove } from './write.js';
+
+export type DavDeps = DavWriteDeps & ReadDeps & { reader: FileReader; dav: WebDav };
+
+export const DAV_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK', 'REPORT', 'CHECKOUT'];
+const ALLOW = DAV_METHODS.join(', ');
+const READS = new Set(['OPTIONS', 'GET', 'HEAD', 'PROPFIND', 'REPORT']);
+
+/**
+ * The WebDAV mount (RFC 4918 class 1 and 2, an RFC 3253 subset) over the files, versions and
+ * locks of /files. Refusals are problem+json as everywhere, with the statuses WebDAV clients
+ * act on: a lock held by someone else is 423 (409 on /files), a token that names no lock 412.
+ */
+export function davHandler(deps: DavDeps) {
+  return async (ctx: Context): Promise<void> => {
+    try {
+      translateEtags(ctx);
+      await handle(ctx, deps);
+      answerEtag(ctx);
+    } catch (err) {
+      if (err instanceof Problem) {
+        if (err.code === 'locked') err.answerAs(423);
+        if (err.code === 'not-checked-out') err.answerAs(412);
+        if (err.code === 'method-not-allowed') ctx.set('Allow', ALLOW);
+      }
+      throw err;
+    }
+  };
+}
+
+async function handle(ctx: Context, deps: DavDeps): Promise<void> {
+  const method = ctx.method;
+  if (!READS.has(method)) requireWriter(callerOf(ctx));
+  const target = requestTarget(ctx);
+  ctx.set('DAV', '1, 2');
+  if (method !== 'PUT') sendContinue(ctx);
+  const ifs = readIf(ctx);
+  switch (method) {
+    case 'OPTIONS':
+      ctx.set({ Allow: ALLOW, 'MS-Author-Via': 'DAV' });
+      ctx.status = 200;
+      return;
+    case 'GET':
+    case 'HEAD': {
+      const resource = await deps.dav.collections.resolve(target.key);
+      if (resource.kind === 'collection') return listing(ctx, deps.dav, target.key);
+      if (resource.kind === 'none' && ctx.querystring === '') throw new Problem('not-found', `nothing at ${target.key || '/'}`);
+      return read(ctx, { key: target.key, directory: false }, deps);
+    }
+    case 'PUT':
+      return put(ctx, target, ifs, deps);
+    case 'DELETE':
+      return remove(ctx, target, ifs, deps);
+    case 'MKCOL':
+      return mkcol(ctx, target, ifs, deps);
+    case 'COPY':
+    case 'MOVE':
+      return copyMove(ctx, deps.dav, target, ifs, method === 'MOVE');
+    case 'PROPFIND':
+      return propfind(ctx, deps.dav, target);
+    case 'PROPPATCH':
+      return proppatch(ctx, deps.dav, target, ifs);
+    case 'LOCK':
+      return lock(ctx, deps.dav, target, ifs);
+    case 'UNLOCK':
+      return unlock(ctx, deps.dav, target);
+    case 'REPORT':
+      return report(ctx, deps.dav, deps.reader, target);
+    case 'CHECKOUT':
+      return checkout(ctx, deps.dav, target, ifs);
+    default:
+      throw new Problem('method-not-allowed', `${method} is not supported on /dav; allowed: ${ALLOW}`);
+  }
+}
+
+/** A client waiting for 100 Continue gets it before its XML body is read (PUT sends it when staging starts). */
+function sendContinue(ctx: Context): void {
+  if ((ctx.req as { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE]) openBody(ctx.req, ctx.res);
+}

@@ -1,0 +1,76 @@
+import type { Context } from 'koa';
+import { liveLocks } from '../../domain/locks.js';
+import type { Target } from '../../domain/paths.js';
+import type { Lock } from '../../domain/types.js';
+import type { WebDav } from '../../domain/webdav.js';
+import { Problem } from '../../errors.js';
+import { propstat, response, sendMultistatus } from './multistatus.js';
+import { type Described, lookup, propElement, propKey, propNames } from './props.js';
+import { depthOf, hrefOf } from './request.js';
+import { children, DAV, readXmlBody, type XmlElement } from './xml.js';
+
+/** Bytes of a PROPFIND, PROPPATCH or LOCK body. */
+export const MAX_XML_BYTES = 256 * 1024;
+
+/** What a PROPFIND asks for. */
+type Wanted = { mode: 'all'; include: string[] } | { mode: 'names' } | { mode: 'prop'; names: string[] };
+
+function parsePropfind(body: XmlElement | undefined): Wanted {
+  if (!body) return { mode: 'all', include: [] };
+  if (body.ns !== DAV || body.name !== 'propfind') throw new Problem('bad-request', 'a PROPFIND body is a DAV:propfind element');
+  const [first, ...rest] = children(body);
+  const names = (el: XmlElement | undefined) => (el ? children(el).map((p) => propKey(p.ns, p.name)) : []);
+  if (first?.ns === DAV && first.name === 'allprop') return { mode: 'all', include: names(rest.find((el) => el.ns === DAV && el.name === 'include')) };
+  if (first?.ns === DAV && first.name === 'propname') return { mode: 'names' };
+  if (first?.ns === DAV && first.name === 'prop') return { mode: 'prop', names: names(first) };
+  throw new Problem('bad-request', 'DAV:propfind holds one of DAV:allprop, DAV:propname or DAV:prop');
+}
+
+/** PROPFIND (RFC 4918 §9.1): Depth 0, 1 or infinity (up to the tree limit); 207 with one response per resource. */
+export async function propfind(ctx: Context, dav: WebDav, target: Target): Promise<void> {
+  const depth = depthOf(ctx, ['0', '1', 'infinity'] as const, 'infinity');
+  const wanted = parsePropfind(await readXmlBody(ctx.req, MAX_XML_BYTES));
+  const root = await describe(dav, target.key);
+  if (!root) throw new Problem('not-found', `nothing at ${target.key || '/'}`);
+  const now = dav.now();
+  const responses = [render(root, wanted, now)];
+  if (root.kind === 'collection' && depth !== '0') {
+    const covering = [...root.locks.filter((l) => l.depth === 'infinity')];
+    await dav.walk(
+      target.key,
+      async (key, kind) => {
+        const member = await describe(dav, key, kind === 'collection' && depth === 'infinity' ? undefined : covering);
+        if (member) responses.push(render(member, wanted, now));
+      },
+      depth === '1' ? 1 : Infinity,
+    );
+  }
+  sendMultistatus(ctx, responses);
+}
+
+/**
+ * The resource at `key` with its locks: its own and, given `inherited`, those; else read from
+ * the ancestors. Undefined when nothing is there.
+ */
+export async function describe(dav: WebDav, key: string, inherited?: Lock[]): Promise<Described | undefined> {
+  const resource = await dav.collections.resolve(key);
+  if (resource.kind === 'none') return undefined;
+  const locks = inherited ? [...liveLocks(resource.record, dav.now()), ...inherited] : await dav.locksOn(key, resource.record);
+  return resource.kind === 'file' ? { kind: 'file', key, record: resource.record, locks } : { kind: 'collection', key, record: resource.record, locks };
+}
+
+function render(r: Described, wanted: Wanted, now: number): string {
+  const href = hrefOf(r.key, r.kind === 'collection');
+  if (wanted.mode === 'names') return response(href, { propstats: [propstat(200, propNames(r, now).map((key) => propElement(key, '')))] });
+  const { found, missing } = lookup(r, wanted.mode === 'all' ? 'all' : wanted.names, now);
+  if (wanted.mode === 'all') {
+    for (const key of wanted.include) {
+      const extra = lookup(r, [key], now).found.get(key);
+      if (extra !== undefined) found.set(key, extra);
+    }
+  }
+  const propstats: string[] = [];
+  if (found.size > 0 || missing.length === 0) propstats.push(propstat(200, [...found].map(([key, value]) => propElement(key, value))));
+  if (missing.length > 0) propstats.push(propstat(404, missing.map((key) => propElement(key, ''))));
+  return response(href, { propstats });
+}

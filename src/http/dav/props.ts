@@ -1,0 +1,132 @@
+import { liveLock } from '../../domain/locks.js';
+import { currentVersion, headNumber } from '../../domain/rules.js';
+import type { CollectionRecord, DeadProps, FileRecord, Lock } from '../../domain/types.js';
+import { davEtag } from './etag.js';
+import { escapeXml } from './xml.js';
+import { hrefOf } from './request.js';
+
+/** A resource as PROPFIND describes it. */
+export type Described = { kind: 'file'; key: string; record: FileRecord; locks: Lock[] } | { kind: 'collection'; key: string; record: CollectionRecord | undefined; locks: Lock[] };
+
+/** `{namespace}name` of a property: the key of dead properties and of the live table. */
+export function propKey(ns: string, name: string): string {
+  return `{${ns}}${name}`;
+}
+
+/** `{ns}name` back to its parts. */
+export function splitKey(key: string): { ns: string; name: string } {
+  const cut = key.indexOf('}');
+  return { ns: key.slice(1, cut), name: key.slice(cut + 1) };
+}
+
+/** An element of property `key` holding `inner` (already XML), with its namespace declared on it. */
+export function propElement(key: string, inner: string): string {
+  const { ns, name } = splitKey(key);
+  const [tag, decl] = ns === 'DAV:' ? [`D:${name}`, ''] : ns === '' ? [name, ' xmlns=""'] : [`x:${name}`, ` xmlns:x="${escapeXml(ns)}"`];
+  return inner === '' ? `<${tag}${decl}/>` : `<${tag}${decl}>${inner}</${tag}>`;
+}
+
+const d = (name: string) => propKey('DAV:', name);
+
+/** Live properties every resource answers in allprop (RFC 4918 §15). */
+const ALLPROP = ['creationdate', 'displayname', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'].map(d);
+/** RFC 3253 properties: answered when asked for by name, never in allprop. */
+const VERSIONING = ['checked-in', 'checked-out', 'version-name', 'auto-version', 'supported-report-set', 'version-history'].map(d);
+
+/** The `DAV:activelock` of a lock (RFC 4918 §14.1), its token included: the holder asked for it. */
+export function activeLock(lock: Lock, now: number): string {
+  const seconds = Math.max(0, Math.ceil((Date.parse(lock.expiresAt) - now) / 1000));
+  return (
+    '<D:activelock><D:locktype><D:write/></D:locktype>' +
+    `<D:lockscope>${lock.scope === 'shared' ? '<D:shared/>' : '<D:exclusive/>'}</D:lockscope>` +
+    `<D:depth>${lock.depth === 'infinity' ? 'infinity' : '0'}</D:depth>` +
+    (lock.ownerXml ?? `<D:owner>${escapeXml(lock.owner)}</D:owner>`) +
+    `<D:timeout>Second-${seconds}</D:timeout>` +
+    `<D:locktoken><D:href>${escapeXml(lock.token)}</D:href></D:locktoken>` +
+    `<D:lockroot><D:href>${escapeXml(hrefOf(lock.path, lock.depth === 'infinity' || lock.path === ''))}</D:href></D:lockroot>` +
+    '</D:activelock>'
+  );
+}
+
+const SUPPORTED_LOCK =
+  '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>' +
+  '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>';
+
+/** The value (inner XML) of a live property, or undefined when the resource has none. */
+function live(r: Described, key: string, now: number): string | undefined {
+  const file = r.kind === 'file' ? r.record : undefined;
+  const current = file ? currentVersion(file) : null;
+  const created = r.kind === 'file' ? (r.record.versions[0]?.createdAt ?? current?.createdAt) : r.record?.createdAt;
+  const modified = current?.createdAt ?? created;
+  switch (key) {
+    case d('creationdate'):
+      return created && new Date(created).toISOString();
+    case d('displayname'):
+      return escapeXml(r.key.split('/').at(-1) ?? '');
+    case d('getcontentlength'):
+      return current ? String(current.size) : undefined;
+    case d('getcontenttype'):
+      return current ? escapeXml(current.contentType ?? 'application/octet-stream') : undefined;
+    case d('getetag'):
+      return current?.sha256 ? escapeXml(davEtag(current.sha256)) : undefined;
+    case d('getlastmodified'):
+      return modified && new Date(modified).toUTCString();
+    case d('resourcetype'):
+      return r.kind === 'collection' ? '<D:collection/>' : '';
+    case d('lockdiscovery'):
+      return r.locks.map((lock) => activeLock(lock, now)).join('');
+    case d('supportedlock'):
+      return SUPPORTED_LOCK;
+  }
+  if (!file || !current) return undefined;
+  const lock = liveLock(file, now);
+  switch (key) {
+    case d('checked-in'):
+      return lock ? undefined : `<D:href>${escapeXml(versionHref(r.key, current.version))}</D:href>`;
+    case d('checked-out'):
+      return lock ? `<D:href>${escapeXml(versionHref(r.key, lock.baseVersion || headNumber(file)))}</D:href>` : undefined;
+    case d('version-name'):
+      return String(current.version);
+    case d('auto-version'):
+      return '<D:checkout-checkin/>';
+    case d('supported-report-set'):
+      return '<D:supported-report><D:report><D:version-tree/></D:report></D:supported-report>';
+    case d('version-history'):
+      return `<D:href>${escapeXml(`${hrefOf(r.key, false)}?versions`)}</D:href>`;
+  }
+  return undefined;
+}
+
+/** The URL of version `n` of a file: GET answers its bytes. */
+export function versionHref(key: string, n: number): string {
+  return `${hrefOf(key, false)}?version=${n}`;
+}
+
+function deadOf(r: Described): DeadProps {
+  return r.record?.props ?? {};
+}
+
+/** Names of every property of the resource (propname). */
+export function propNames(r: Described, now: number): string[] {
+  const liveNames = [...ALLPROP, ...VERSIONING].filter((key) => live(r, key, now) !== undefined);
+  return [...liveNames, ...Object.keys(deadOf(r))];
+}
+
+/** Properties found (key → inner XML) and not found, for a list of names or for allprop. */
+export function lookup(r: Described, names: string[] | 'all', now: number): { found: Map<string, string>; missing: string[] } {
+  const found = new Map<string, string>();
+  const missing: string[] = [];
+  const dead = deadOf(r);
+  const wanted = names === 'all' ? [...ALLPROP, ...Object.keys(dead)] : names;
+  for (const key of wanted) {
+    const value = live(r, key, now) ?? dead[key];
+    if (value !== undefined) found.set(key, value);
+    else if (names !== 'all') missing.push(key);
+  }
+  return { found, missing };
+}
+
+/** True for a property the server computes (PROPPATCH may not set or remove it). */
+export function isLive(key: string): boolean {
+  return ALLPROP.includes(key) || VERSIONING.includes(key);
+}

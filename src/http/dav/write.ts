@@ -1,0 +1,76 @@
+import type { Context } from 'koa';
+import type { Target } from '../../domain/paths.js';
+import type { WriteIntent } from '../../domain/rules.js';
+import type { WebDav } from '../../domain/webdav.js';
+import { Problem } from '../../errors.js';
+import type { BlobStore } from '../../storage/contracts.js';
+import { openBody, stageRawBody } from '../body.js';
+import { parseDigests } from '../checksums.js';
+import { callerOf } from '../rest/request.js';
+import { checkIf, type DavIf, ifGuard } from './conditions.js';
+import { hasBody } from './request.js';
+
+export interface DavWriteDeps {
+  dav: WebDav;
+  blobs: BlobStore;
+  maxUploadBytes: number;
+}
+
+/** The write intent of a /dav request: the `If` header's tokens and guard, and HTTP's conditional headers. */
+export async function davIntent(ctx: Context, dav: WebDav, key: string, ifs: DavIf): Promise<WriteIntent> {
+  const header = (name: string) => ctx.get(name) || undefined;
+  return {
+    tokens: ifs.tokens,
+    guard: await ifGuard(ctx, dav, key, ifs),
+    conditions: { ifMatch: header('If-Match'), ifNoneMatch: header('If-None-Match'), ifUnmodifiedSince: header('If-Unmodified-Since') },
+  };
+}
+
+/**
+ * PUT: the body becomes a new version (auto-versioning: every save is a version). The parent
+ * collection must exist (409), a collection is not overwritten by a file (405); 201 for a new
+ * file, 204 for a new version.
+ */
+export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWriteDeps): Promise<void> {
+  const { dav } = deps;
+  if (target.directory) throw new Problem('method-not-allowed', 'PUT names a file; this URL ends in / and names a collection');
+  const resource = await dav.collections.resolve(target.key);
+  if (resource.kind === 'collection') throw new Problem('method-not-allowed', `${target.key} is a collection`);
+  const parent = target.key.includes('/') ? target.key.slice(0, target.key.lastIndexOf('/')) : '';
+  if (!(await dav.collections.exists(parent))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
+  const caller = callerOf(ctx);
+  const intent = await davIntent(ctx, dav, target.key, ifs);
+  await dav.files.precheck(caller, target.key, intent);
+  await dav.checkInherited(target.key, ifs.tokens, resource.kind === 'none');
+  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const result = await dav.files.upload(caller, target.key, intent, content);
+  ctx.set({ ETag: `"${result.version.sha256}"`, 'File-Version': String(result.version.version) });
+  ctx.status = result.created ? 201 : 204;
+}
+
+/** DELETE: a file gets a delete marker (its history stays); a collection loses every member. 204. */
+export async function remove(ctx: Context, target: Target, ifs: DavIf, deps: DavWriteDeps): Promise<void> {
+  const { dav } = deps;
+  const resource = await dav.collections.resolve(target.key);
+  if (resource.kind === 'none') throw new Problem('not-found', `nothing at ${target.key || '/'}`);
+  if (target.key === '') throw new Problem('forbidden', 'the root collection cannot be deleted');
+  const guard = await ifGuard(ctx, dav, target.key, ifs);
+  guard(resource.record); // 412 before 423: the If header is judged before any lock
+  await dav.removeAny(callerOf(ctx), target.key, resource.kind, ifs.tokens, guard);
+  ctx.status = 204;
+}
+
+/** MKCOL: a new, empty collection (201); a body is 415, an existing resource 405, a missing parent 409. */
+export async function mkcol(ctx: Context, target: Target, ifs: DavIf, deps: DavWriteDeps): Promise<void> {
+  const { dav } = deps;
+  if (hasBody(ctx)) {
+    openBody(ctx.req, ctx.res).resume();
+    throw new Problem('unsupported-media-type', 'MKCOL takes no body');
+  }
+  if (target.key === '') throw new Problem('method-not-allowed', 'the root collection exists');
+  await checkIf(ctx, dav, target.key, ifs);
+  await dav.checkInherited(target.key, ifs.tokens, true);
+  await dav.collections.create(target.key, dav.now());
+  ctx.status = 201;
+}
