@@ -171,7 +171,7 @@ test('fs: unsafe keys are refused by the store and nothing is written outside th
   await t.throwsAsync(s.blobs.commit(staged, '../../escape'));
   await s.blobs.discard(staged);
   t.deepEqual(await readdir(parent), ['root']);
-  t.deepEqual((await readdir(dir)).sort(), ['blobs', 'history', 'records', 'tmp']);
+  t.deepEqual((await readdir(dir)).sort(), ['blobs', 'collections', 'history', 'records', 'tmp']);
   t.deepEqual(await readdir(path.join(dir, 'records')), []);
   t.deepEqual(await readdir(path.join(dir, 'blobs')), []);
 });

@@ -147,7 +147,7 @@ class Recorder {
 async function startBroken(): Promise<{ url: string; drain: Drain; close: () => Promise<void> }> {
   const outage = () => Promise.reject(new StorageUnavailable('the test store is down'));
   const part = new Proxy({}, { get: (_target, key) => (key === 'then' ? undefined : outage) });
-  const storage = { blobs: part, records: part, history: part, check: outage, close: async () => {} } as unknown as Storage<FileRecord>;
+  const storage = { blobs: part, records: part, history: part, collections: part, check: outage, close: async () => {} } as unknown as Storage<FileRecord>;
   const drain = new Drain();
   const app = createApp({ config: { maxUploadBytes: 1024, lockDefaultSeconds: 60, lockMaxSeconds: 600 }, storage, logger: pino({ level: 'silent' }), drain });
   const server = createServer(app, 60);

@@ -133,7 +133,7 @@ export function evaluateIf(lists: IfList[], stateOf: (resource: string | undefin
 }
 
 function strongMatch(condition: string, etag: string | null): boolean {
-  return etag !== null && !condition.startsWith('W/') && !etag.startsWith('W/') && condition === etag;
+  return etag !== null && !etag.startsWith('W/') && condition === etag;
 }
 
 /**

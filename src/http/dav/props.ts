@@ -56,7 +56,8 @@ const SUPPORTED_LOCK =
 function live(r: Described, key: string, now: number): string | undefined {
   const file = r.kind === 'file' ? r.record : undefined;
   const current = file ? currentVersion(file) : null;
-  const created = r.kind === 'file' ? (r.record.versions[0]?.createdAt ?? current?.createdAt) : r.record?.createdAt;
+  // A directory made by /files uploads has no record: it answers the time of the request.
+  const created = r.kind === 'file' ? (r.record.versions[0]?.createdAt ?? current?.createdAt) : (r.record?.createdAt ?? new Date(now).toISOString());
   const modified = current?.createdAt ?? created;
   switch (key) {
     case d('creationdate'):

@@ -52,7 +52,8 @@ export function parseXml(body: Buffer): XmlElement {
       throw refuse(`the XML declaration names encoding ${JSON.stringify(decl.encoding)}; only UTF-8 is accepted`);
     }
   });
-  // Thrown when the DOCTYPE has been read, before any element or entity reference after it.
+  // saxes never reads a DTD's entities (a reference to one is an 'undefined entity' error);
+  // refusing any DOCTYPE, before the root is reached, makes that our rule, not the library's habit.
   parser.on('doctype', () => {
     throw refuse('a DOCTYPE is not accepted in a WebDAV body (no DTDs, no entities)');
   });
