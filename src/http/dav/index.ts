@@ -37,7 +37,6 @@ export function davHandler(deps: DavDeps) {
     } catch (err) {
       if (err instanceof Problem) {
         if (err.code === 'locked') err.answerAs(423);
-        if (err.code === 'not-checked-out') err.answerAs(412);
         if (err.code === 'method-not-allowed') ctx.set('Allow', ALLOW);
       }
       throw err;
