@@ -91,7 +91,7 @@ export class WebDav {
       return { lock, created: false };
     }
     if (!(await this.collections.exists(parentOf(key)))) throw new Problem('conflict', `the parent collection of ${key} does not exist`);
-    await this.checkInherited(key, tokens, true);
+    await this.checkInherited(key, tokens, resource.kind === 'none'); // locking an unmapped URL adds a member
     return this.files.update(key, (record, now) => {
       guard?.(record);
       const granted = grant(key, record, caller, request, now, headNumber(record));

@@ -85,10 +85,10 @@ export interface DavServer {
  * `src/main.ts` as its own process, as an operator runs it: one worker, local disk, open mode,
  * on a fresh data directory. Stopped and removed when the test ends.
  */
-export async function startDavServer(t: ExecutionContext): Promise<DavServer> {
+export async function startDavServer(t: ExecutionContext, env: Record<string, string> = {}): Promise<DavServer> {
   const dataDir = await tempDir('kluis-dav-');
   // Empty values read as unset: the developer's own KLUIS_* environment must not reach it.
-  const child = await startChild(dataDir, { KLUIS_WORKERS: '1', KLUIS_STORAGE: 'fs', KLUIS_USERS_FILE: '', KLUIS_RETENTION: '' });
+  const child = await startChild(dataDir, { KLUIS_WORKERS: '1', KLUIS_STORAGE: 'fs', KLUIS_USERS_FILE: '', KLUIS_RETENTION: '', ...env });
   let stopping = false;
   // A server that dies under a client shows up there as "connection refused": say why here.
   child.child.once('exit', (code, signal) => {

@@ -1,12 +1,14 @@
 /**
  * litmus 0.13, the WebDAV server test suite of neon's author, against `/dav/` on a real kluis
  * process: basic, copymove, props, locks and http, each in turn in its own working directory
- * (litmus writes debug.log and child.log there). Every test must pass, with no warning and
+ * (litmus writes debug.log and child.log there), on local disk and on S3. Every test must pass, with no warning and
  * nothing skipped: litmus exits non-zero only on failures, so its output is read instead.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import { s3Env, s3Server } from '../s3/ceph.js';
 import { ensureTool, runTool, scratchDir, startDavServer, tail } from './_tools.js';
 
 const SUITES = ['basic', 'copymove', 'props', 'locks', 'http'] as const;
@@ -75,10 +77,16 @@ function traceOf(debugLog: string, problem: { number: string; test: string } | u
   return tail(trace, 40);
 }
 
-test('litmus: basic, copymove, props, locks and http pass with no warning and nothing skipped', async (t) => {
+const litmusRun = test.macro(async (t, backend: 'fs' | 's3') => {
   t.timeout(15 * 60_000);
   const litmus = await ensureTool('litmus', 'litmus');
-  const server = await startDavServer(t);
+  let env: Record<string, string> = {};
+  if (backend === 's3') {
+    const s3 = await s3Server();
+    t.teardown(() => s3.stop());
+    env = s3Env(s3, `kluis-litmus-${randomBytes(4).toString('hex')}`);
+  }
+  const server = await startDavServer(t, env);
   const work = await scratchDir(t, 'kluis-litmus-');
   const failures: string[] = [];
   for (const suite of SUITES) {
@@ -103,5 +111,8 @@ test('litmus: basic, copymove, props, locks and http pass with no warning and no
       ].join('\n'),
     );
   }
-  t.is(failures.length, 0, `litmus against ${server.dav}:\n\n${failures.join('\n\n')}`);
+  t.is(failures.length, 0, `litmus against ${server.dav} (${backend}):\n\n${failures.join('\n\n')}`);
 });
+
+test('litmus on local disk: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 'fs');
+test('litmus on S3: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 's3');
