@@ -10,6 +10,8 @@ const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function routeOf(path: string): string {
   if (path === '/files' || path === '/files/') return '/files/';
   if (path.startsWith('/files/')) return path.endsWith('/') ? '/files/{dir}/' : '/files/{path}';
+  if (path === '/dav' || path === '/dav/') return '/dav/';
+  if (path.startsWith('/dav/')) return path.endsWith('/') ? '/dav/{dir}/' : '/dav/{path}';
   if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path;
   if (path.startsWith('/admin/')) return path;
   return 'other';

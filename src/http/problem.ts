@@ -54,7 +54,7 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
     } catch (err) {
       const problem = toProblem(err);
       metrics.problem(problem);
-      if (problem.status === 409 || problem.status === 412) logConflict(logger, ctx, problem);
+      if (problem.status === 409 || problem.status === 412 || problem.status === 423) logConflict(logger, ctx, problem);
       if (problem.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;

@@ -29,6 +29,25 @@ test('requests are counted by method, route template and status; no raw path bec
   t.false((await request(`${s.url}/metrics`)).text.includes('secret-project'));
 });
 
+test('WebDAV requests are counted under /dav/ route templates, and a 423 counts as a locked conflict', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await request(`${s.url}/dav/secret-plans/`, { method: 'MKCOL' });
+  await request(`${s.url}/dav/secret-plans/`, { method: 'PROPFIND', headers: { Depth: '1' } });
+  const lock = await request(`${s.url}/dav/secret-plans/a.txt`, {
+    method: 'LOCK',
+    body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+  });
+  t.is(lock.status, 201);
+  t.is((await request(`${s.url}/dav/secret-plans/a.txt`, { method: 'PUT', body: 'x' })).status, 423);
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(await sample(s, 'kluis_http_requests_total', { method: 'MKCOL', route: '/dav/{dir}/', status: '201' }), 1);
+  t.is(await sample(s, 'kluis_http_requests_total', { method: 'PROPFIND', route: '/dav/{dir}/', status: '207' }), 1);
+  t.is(await sample(s, 'kluis_http_requests_total', { method: 'PUT', route: '/dav/{path}', status: '423' }), 1);
+  t.is(await sample(s, 'kluis_conflicts_total', { code: 'locked' }), 1);
+  t.false((await request(`${s.url}/metrics`)).text.includes('secret-plans'));
+});
+
 test('conflicts by code move with real 409s and 412s, and are present at zero from the start', async (t) => {
   const s = await startServer({ users: await makeUsers() });
   t.teardown(() => s.close());
