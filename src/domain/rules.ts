@@ -32,7 +32,7 @@ export function currentVersion(record: FileRecord | undefined): Version | null {
 
 /** The state a 409 carries so that a client can resolve the conflict without another request. */
 export function conflictState(key: string, record: FileRecord | undefined, now: number): Record<string, unknown> {
-  const lock = liveLock(record, now);
+  const lock = liveLocks(record, now)[0];
   return {
     path: key,
     currentVersion: headNumber(record),

@@ -39,14 +39,9 @@ export class WebDav {
       .filter((entry) => entry.locks.length > 0);
   }
 
-  /** 423 unless every lock inherited by `key` had one of its tokens submitted. */
-  async checkInherited(key: string, tokens: string[], membership: boolean): Promise<void> {
-    for (const { root, locks } of await this.inherited(key, membership)) {
-      if (!locks.some((l) => tokens.includes(l.token))) {
-        const lock = locks[0] as Lock;
-        throw new Problem('locked', `${key} is inside ${root || '/'}, locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { path: key, lockRoot: root });
-      }
-    }
+  /** 423 unless every lock inherited by `key` had one of its tokens submitted by its owner. */
+  async checkInherited(key: string, who: Submitted, membership: boolean): Promise<void> {
+    for (const { root, locks } of await this.inherited(key, membership)) requireHeld(`${key} (inside ${root || '/'})`, locks, who, { path: key, lockRoot: root });
   }
 
   /**
@@ -54,17 +49,14 @@ export class WebDav {
    * Depth: infinity unless its token is presented; deleted ancestor collections live again
    * (a `/files` upload creates its parents).
    */
-  async beforeFilesWrite(key: string, token: string | undefined): Promise<void> {
-    await this.checkInherited(key, token ? [token] : [], false);
+  async beforeFilesWrite(key: string, caller: Caller, token: string | undefined): Promise<void> {
+    await this.checkInherited(key, { caller, tokens: token ? [token] : [] }, false);
     await this.collections.revive(key, this.now());
   }
 
-  /** 423 unless `record`'s own live locks had a token submitted. */
-  checkOwn(key: string, record: Lockable | undefined, tokens: string[]): void {
-    const locks = liveLocks(record, this.now());
-    if (locks.length > 0 && !locks.some((l) => tokens.includes(l.token))) {
-      throw new Problem('locked', `${key} is locked by ${(locks[0] as Lock).owner}; submit its lock token in If`, { path: key });
-    }
+  /** 423 unless one of `record`'s own live locks had its token submitted by its owner. */
+  checkOwn(key: string, record: Lockable | undefined, who: Submitted): void {
+    requireHeld(key, liveLocks(record, this.now()), who, { path: key });
   }
 
   /** Every live lock on `key` itself and inherited from its collections (for DAV:lockdiscovery and If). */
@@ -91,7 +83,7 @@ export class WebDav {
       return { lock, created: false };
     }
     if (!(await this.collections.exists(parentOf(key)))) throw new Problem('conflict', `the parent collection of ${key} does not exist`);
-    await this.checkInherited(key, tokens, resource.kind === 'none'); // locking an unmapped URL adds a member
+    await this.checkInherited(key, { caller, tokens }, resource.kind === 'none'); // locking an unmapped URL adds a member
     return this.files.update(key, (record, now) => {
       guard?.(record);
       const granted = grant(key, record, caller, request, now, headNumber(record));
@@ -159,11 +151,11 @@ export class WebDav {
         if ('remove' in change) delete next[change.name];
         else next[change.name] = change.value;
       }
-      const size = Object.entries(next).reduce((sum, [k, v]) => sum + k.length + v.length, 0);
+      const size = Object.entries(next).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
       if (size > MAX_PROPS_BYTES) throw new Problem('insufficient-storage', `dead properties of ${key} would take ${size} bytes; the limit is ${MAX_PROPS_BYTES}`);
       return Object.keys(next).length > 0 ? next : undefined;
     };
-    await this.checkInherited(key, tokens, false);
+    await this.checkInherited(key, { caller, tokens }, false);
     if (kind === 'file') {
       await this.files.update(key, (record, now) => {
         checkWrite(key, record, caller, { tokens, conditions: {} }, now);
@@ -172,22 +164,22 @@ export class WebDav {
       return;
     }
     await this.collections.update(key, (record) => {
-      this.checkOwn(key, record, tokens);
+      this.checkOwn(key, record, { caller, tokens });
       const base = live(key, record, this.now());
       return { next: withProps(base, apply(base.props)), result: undefined };
     });
   }
 
   /** 423 unless the resource at `key` and, for a collection, every member may be deleted with these tokens. */
-  async checkRemovable(key: string, kind: 'file' | 'collection', tokens: string[]): Promise<void> {
-    await this.checkInherited(key, tokens, true);
+  async checkRemovable(key: string, kind: 'file' | 'collection', who: Submitted): Promise<void> {
+    await this.checkInherited(key, who, true);
     if (kind === 'file') {
-      this.checkOwn(key, await this.files.get(key), tokens);
+      this.checkOwn(key, await this.files.get(key), who);
       return;
     }
-    this.checkOwn(key, await this.collections.get(key), tokens);
+    this.checkOwn(key, await this.collections.get(key), who);
     await this.walk(key, async (member, memberKind) => {
-      this.checkOwn(member, memberKind === 'file' ? await this.files.get(member) : await this.collections.get(member), tokens);
+      this.checkOwn(member, memberKind === 'file' ? await this.files.get(member) : await this.collections.get(member), who);
     });
   }
 
@@ -196,7 +188,7 @@ export class WebDav {
    * and every collection becomes a tombstone, refused (423) before anything changes if any is locked.
    */
   async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<void> {
-    await this.checkRemovable(key, kind, tokens);
+    await this.checkRemovable(key, kind, { caller, tokens });
     if (kind === 'file') {
       await this.files.remove(caller, key, { tokens, guard, conditions: {} });
       return;
@@ -231,7 +223,22 @@ export class WebDav {
   }
 }
 
-/** Dead properties kept per resource, names and values together. */
+/** Who submits which lock tokens (RFC 4918 §6.4: a token is good only in its creator's hands). */
+export interface Submitted {
+  caller: Caller;
+  tokens: string[];
+}
+
+/** 423 when `locks` are live and none had its token submitted; 403 when the one submitted is another user's. */
+function requireHeld(what: string, locks: Lock[], who: Submitted, extras: Record<string, unknown>): void {
+  if (locks.length === 0) return;
+  const held = locks.find((l) => who.tokens.includes(l.token));
+  const lock = locks[0] as Lock;
+  if (!held) throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
+  if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
+}
+
+/** Dead properties kept per resource, names and values together (UTF-8 bytes). */
 export const MAX_PROPS_BYTES = 64 * 1024;
 
 export function join(dir: string, name: string): string {

@@ -28,9 +28,9 @@ export async function copyMove(ctx: Context, dav: WebDav, target: Target, ifs: D
   if (!(await dav.collections.exists(parentOf(to)))) throw new Problem('conflict', `the parent collection of ${to} does not exist`);
   await checkIf(ctx, dav, from, ifs);
   const caller = callerOf(ctx);
-  if (move) await dav.checkRemovable(from, source.kind, ifs.tokens);
+  if (move) await dav.checkRemovable(from, source.kind, { caller, tokens: ifs.tokens });
   const existing = await dav.collections.resolve(to);
-  await dav.checkInherited(to, ifs.tokens, existing.kind === 'none');
+  await dav.checkInherited(to, { caller, tokens: ifs.tokens }, existing.kind === 'none');
   if (existing.kind !== 'none') {
     if (!overwrite) throw new Problem('precondition-failed', `${to} exists and Overwrite is F`);
     await dav.removeAny(caller, to, existing.kind, ifs.tokens);

@@ -41,7 +41,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const caller = callerOf(ctx);
   const intent = await davIntent(ctx, dav, target.key, ifs);
   await dav.files.precheck(caller, target.key, intent);
-  await dav.checkInherited(target.key, ifs.tokens, resource.kind === 'none');
+  await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none');
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   const result = await dav.files.upload(caller, target.key, intent, content);
@@ -70,7 +70,7 @@ export async function mkcol(ctx: Context, target: Target, ifs: DavIf, deps: DavW
   }
   if (target.key === '') throw new Problem('method-not-allowed', 'the root collection exists');
   await checkIf(ctx, dav, target.key, ifs);
-  await dav.checkInherited(target.key, ifs.tokens, true);
+  await dav.checkInherited(target.key, { caller: callerOf(ctx), tokens: ifs.tokens }, true);
   await dav.collections.create(target.key, dav.now());
   ctx.status = 201;
 }

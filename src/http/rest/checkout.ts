@@ -34,7 +34,7 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
   const caller = callerOf(ctx);
   const intent = writeIntent(ctx);
   await deps.files.precheck(caller, key, intent, true);
-  await deps.dav.beforeFilesWrite(key, intent.token);
+  await deps.dav.beforeFilesWrite(key, caller, intent.token);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageCheckinBody(ctx, deps);
   if (!content) {

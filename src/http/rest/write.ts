@@ -24,7 +24,7 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const intent = writeIntent(ctx);
   const checkin = hasFlag(ctx, 'checkin');
   await deps.files.precheck(caller, key, intent, checkin);
-  await deps.dav.beforeFilesWrite(key, intent.token);
+  await deps.dav.beforeFilesWrite(key, caller, intent.token);
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
@@ -41,7 +41,7 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
   const intent = writeIntent(ctx);
   if (!target.directory) {
     await deps.files.precheck(caller, target.key, intent);
-    await deps.dav.beforeFilesWrite(target.key, intent.token);
+    await deps.dav.beforeFilesWrite(target.key, caller, intent.token);
     checkDeclaredLength(ctx, deps.maxUploadBytes);
     const [part] = await stageParts(ctx, deps, () => target.key, 1);
     const result = await deps.files.upload(caller, target.key, intent, part as StagedContent);
@@ -55,7 +55,7 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
     // Refuse the whole batch, changing nothing, if any file is refused now.
     for (const part of parts) {
       await deps.files.precheck(caller, part.key, intent);
-      await deps.dav.beforeFilesWrite(part.key, intent.token);
+      await deps.dav.beforeFilesWrite(part.key, caller, intent.token);
     }
     while (parts.length > 0) {
       const part = parts.shift() as (typeof parts)[number];
@@ -107,7 +107,7 @@ export async function remove(ctx: Context, target: Target, deps: WriteDeps): Pro
 export async function restore(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'restore');
   const n = intParam(ctx, 'restore', 1) as number;
-  await deps.dav.beforeFilesWrite(key, writeIntent(ctx).token);
+  await deps.dav.beforeFilesWrite(key, callerOf(ctx), writeIntent(ctx).token);
   const result = await deps.files.restore(callerOf(ctx), key, n, writeIntent(ctx), stringParam(ctx, 'comment'));
   respondWrite(ctx, key, result, false);
 }
