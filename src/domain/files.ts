@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
 import { RevisionMismatch, type BlobStore, type RecordStore, type StagedBlob } from '../storage/contracts.js';
 import { addToRanges, type History } from './history.js';
-import { liveLock, type LockTimeouts } from './locks.js';
+import { checkCompatible, release, withLocks } from './dav-locks.js';
+import { liveLock, liveLocks, type LockTimeouts } from './locks.js';
 import { type RetentionRule, versionsToPrune } from './retention.js';
 import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, Clock, DeadProps, FileRecord, Lock, Version } from './types.js';
@@ -157,6 +158,8 @@ export class FileService {
   async checkout(caller: Caller, key: string, intent: WriteIntent, seconds: number): Promise<{ lock: Lock; refreshed: boolean }> {
     return this.update(key, (record, now) => {
       const held = checkWrite(key, record, caller, intent, now);
+      // A shared WebDAV lock's token lets its holder write, not take the exclusive lock beside it.
+      if (!held) checkCompatible(key, liveLocks(record, now), { scope: 'exclusive' });
       const expiresAt = new Date(now + seconds * 1000).toISOString();
       const lock: Lock = held
         ? { ...held, expiresAt }
@@ -175,10 +178,11 @@ export class FileService {
     await this.update(key, (record, now) => {
       if (force) {
         if (!liveLock(record, now)) throw new Problem('not-checked-out', `${key} is not checked out`, conflictState(key, record, now));
-      } else {
-        checkLock(key, record, caller, { token }, now, true);
+        return { next: { ...(record as FileRecord), lock: null }, result: undefined };
       }
-      return { next: { ...(record as FileRecord), lock: null }, result: undefined };
+      checkLock(key, record, caller, { token }, now, true);
+      // The token may name a WebDAV shared lock: release that one, keep the others.
+      return { next: withLocks(record as FileRecord, release(record, token as string, caller, now) ?? { lock: null }), result: undefined };
     });
     this.opts.events?.(force ? 'lock-forced' : 'lock-released');
   }

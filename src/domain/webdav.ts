@@ -3,7 +3,7 @@ import { ancestorsOf, type Collections, live, parentOf } from './collections.js'
 import { checkCompatible, findLock, grant, type LockRequest, refresh, release, withLocks } from './dav-locks.js';
 import type { FileService } from './files.js';
 import { liveLocks } from './locks.js';
-import { checkWrite, currentVersion, headNumber } from './rules.js';
+import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
 
 /** One PROPPATCH instruction: set a dead property to an XML value, or remove it. */
@@ -45,13 +45,37 @@ export class WebDav {
   }
 
   /**
-   * Before a `/files` write of `key`: refused (409 `locked`) inside a collection locked with
-   * Depth: infinity unless its token is presented; deleted ancestor collections live again
-   * (a `/files` upload creates its parents).
+   * Before a `/files` write of `key`: a lock inherited from a collection (Depth: infinity) needs
+   * its token (409 `locked`, with the file's state); such a token counts as submitted for that
+   * lock, not as the file's own. With `revive`, deleted ancestor collections live again (a
+   * `/files` upload creates its parents). Returns the intent to write with.
    */
-  async beforeFilesWrite(key: string, caller: Caller, token: string | undefined): Promise<void> {
-    await this.checkInherited(key, { caller, tokens: token ? [token] : [] }, false);
-    await this.collections.revive(key, this.now());
+  async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, revive = true): Promise<WriteIntent> {
+    const token = intent.token;
+    const inherited = await this.inherited(key, false);
+    try {
+      for (const { root, locks } of inherited) requireHeld(`${key} (inside ${root || '/'})`, locks, { caller, tokens: token ? [token] : [] }, { path: key, lockRoot: root });
+    } catch (err) {
+      throw await this.withState(key, err);
+    }
+    if (revive) await this.collections.revive(key, this.now());
+    const covering = inherited.some((entry) => entry.locks.some((l) => l.token === token));
+    return covering ? { ...intent, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : intent;
+  }
+
+  /** 409 `locked` (423 on /dav) when a collection lock covering `key` leaves no room for a new lock of `scope` on it. */
+  async checkLockable(key: string, scope: 'exclusive' | 'shared'): Promise<void> {
+    try {
+      for (const { locks } of await this.inherited(key, false)) checkCompatible(key, locks, { scope });
+    } catch (err) {
+      throw await this.withState(key, err);
+    }
+  }
+
+  /** A refusal with the file's state added, as every `/files` 409 carries it. */
+  private async withState(key: string, err: unknown): Promise<unknown> {
+    if (err instanceof Problem) Object.assign(err.extras, { ...conflictState(key, await this.files.get(key), this.now()), ...err.extras });
+    return err;
   }
 
   /** 423 unless one of `record`'s own live locks had its token submitted by its owner. */

@@ -11,7 +11,7 @@ import { copyMove } from './copymove.js';
 import { answerEtag, translateEtags } from './etag.js';
 import { listing } from './listing.js';
 import { lock, unlock } from './lock.js';
-import { propfind } from './propfind.js';
+import { MAX_XML_BYTES, propfind } from './propfind.js';
 import { proppatch } from './proppatch.js';
 import { requestTarget } from './request.js';
 import { checkout, report } from './versioning.js';
@@ -49,7 +49,8 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
   if (!READS.has(method)) requireWriter(callerOf(ctx));
   const target = requestTarget(ctx);
   ctx.set('DAV', '1, 2');
-  if (method !== 'PUT') sendContinue(ctx);
+  // PUT sends it when staging starts; an XML body over its cap is refused (413) without it.
+  if (method !== 'PUT' && !(Number(ctx.get('Content-Length')) > MAX_XML_BYTES)) sendContinue(ctx);
   const ifs = readIf(ctx);
   switch (method) {
     case 'OPTIONS':
@@ -89,7 +90,7 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
   }
 }
 
-/** A client waiting for 100 Continue gets it before its XML body is read (PUT sends it when staging starts). */
+/** A client waiting for 100 Continue gets it before its XML body is read. */
 function sendContinue(ctx: Context): void {
   if ((ctx.req as { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE]) openBody(ctx.req, ctx.res);
 }

@@ -83,12 +83,14 @@ export async function checkout(ctx: Context, dav: WebDav, target: Target, ifs: D
   if (resource.kind !== 'file') throw new Problem(resource.kind === 'none' ? 'not-found' : 'conflict', `${target.key || '/'} is not a version-controlled file`);
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, dav.files.lockTimeouts);
   const intent = await davIntent(ctx, dav, target.key, ifs);
+  await dav.checkLockable(target.key, 'exclusive');
   try {
     const { lock } = await dav.files.checkout(callerOf(ctx), target.key, { ...intent, tokens: [] }, seconds);
     ctx.set({ 'Lock-Token': `<${lock.token}>`, 'Cache-Control': 'no-cache' });
     ctx.status = 200;
   } catch (err) {
     if (!(err instanceof Problem && err.code === 'locked')) throw err;
-    sendXml(ctx, 409, '<D:error xmlns:D="DAV:"><D:checkout-of-checked-out-version-is-forbidden/></D:error>');
+    // Checked out means no DAV:checked-in (must-be-checked-in, RFC 3253 §4.3); the other names the same refusal for a version.
+    sendXml(ctx, 409, '<D:error xmlns:D="DAV:"><D:must-be-checked-in/><D:checkout-of-checked-out-version-is-forbidden/></D:error>');
   }
 }

@@ -12,6 +12,7 @@ import { fileKey, respondWrite, type WriteDeps } from './write.js';
 export async function checkout(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'CHECKOUT');
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, deps.files.lockTimeouts);
+  await deps.dav.checkLockable(key, 'exclusive');
   const { lock } = await deps.files.checkout(callerOf(ctx), key, writeIntent(ctx), seconds);
   ctx.set({ 'Lock-Token': `<${lock.token}>`, Timeout: `Second-${seconds}`, Location: fileUrl(key) });
   ctx.status = 200;
@@ -32,9 +33,8 @@ export async function uncheckout(ctx: Context, target: Target, deps: WriteDeps):
 export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'checkin');
   const caller = callerOf(ctx);
-  const intent = writeIntent(ctx);
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
   await deps.files.precheck(caller, key, intent, true);
-  await deps.dav.beforeFilesWrite(key, caller, intent.token);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageCheckinBody(ctx, deps);
   if (!content) {

@@ -21,6 +21,8 @@ export function filesHandler(deps: FilesDeps) {
     const method = ctx.method;
     const reads = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
     if (!reads) requireWriter(callerOf(ctx));
+    // Koa's path drops a raw `#` and what follows: that would name another file than the one sent.
+    if (ctx.req.url?.includes('#')) throw new Problem('invalid-path', 'a raw # in the request target; percent-encode it as %23');
     const raw = ctx.path === '/files' ? '' : ctx.path.slice('/files/'.length);
     const target = parseUrlPath(raw);
     switch (method) {

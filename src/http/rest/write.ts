@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { FileService, StagedContent, WriteResult } from '../../domain/files.js';
 import type { WebDav } from '../../domain/webdav.js';
 import { joinKey, parseRelativeName, type Target } from '../../domain/paths.js';
+import type { WriteIntent } from '../../domain/rules.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
@@ -21,10 +22,9 @@ export interface WriteDeps {
 export async function put(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'PUT');
   const caller = callerOf(ctx);
-  const intent = writeIntent(ctx);
   const checkin = hasFlag(ctx, 'checkin');
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
   await deps.files.precheck(caller, key, intent, checkin);
-  await deps.dav.beforeFilesWrite(key, caller, intent.token);
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
@@ -38,10 +38,10 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
     throw new Problem('bad-request', 'POST uploads need a multipart/form-data body (curl -F file=@name); use PUT for a raw body');
   }
   const caller = callerOf(ctx);
-  const intent = writeIntent(ctx);
+  const asked = writeIntent(ctx);
   if (!target.directory) {
+    const intent = await deps.dav.beforeFilesWrite(target.key, caller, asked);
     await deps.files.precheck(caller, target.key, intent);
-    await deps.dav.beforeFilesWrite(target.key, caller, intent.token);
     checkDeclaredLength(ctx, deps.maxUploadBytes);
     const [part] = await stageParts(ctx, deps, () => target.key, 1);
     const result = await deps.files.upload(caller, target.key, intent, part as StagedContent);
@@ -53,13 +53,15 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
   const results: (Version & { path: string; created: boolean })[] = [];
   try {
     // Refuse the whole batch, changing nothing, if any file is refused now.
+    const intents = new Map<string, WriteIntent>();
     for (const part of parts) {
+      const intent = await deps.dav.beforeFilesWrite(part.key, caller, asked);
       await deps.files.precheck(caller, part.key, intent);
-      await deps.dav.beforeFilesWrite(part.key, caller, intent.token);
+      intents.set(part.key, intent);
     }
     while (parts.length > 0) {
       const part = parts.shift() as (typeof parts)[number];
-      const result = await deps.files.upload(caller, part.key, intent, part);
+      const result = await deps.files.upload(caller, part.key, intents.get(part.key) as WriteIntent, part);
       results.push({ path: part.key, ...result.version, created: result.created });
     }
   } catch (err) {
@@ -98,7 +100,9 @@ async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: strin
 /** DELETE /files/<path>: a delete marker; 204. */
 export async function remove(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'DELETE');
-  const marker = await deps.files.remove(callerOf(ctx), key, writeIntent(ctx));
+  const caller = callerOf(ctx);
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), false);
+  const marker = await deps.files.remove(caller, key, intent);
   ctx.set('File-Version', String(marker.version));
   ctx.status = 204;
 }
@@ -107,8 +111,9 @@ export async function remove(ctx: Context, target: Target, deps: WriteDeps): Pro
 export async function restore(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'restore');
   const n = intParam(ctx, 'restore', 1) as number;
-  await deps.dav.beforeFilesWrite(key, callerOf(ctx), writeIntent(ctx).token);
-  const result = await deps.files.restore(callerOf(ctx), key, n, writeIntent(ctx), stringParam(ctx, 'comment'));
+  const caller = callerOf(ctx);
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
+  const result = await deps.files.restore(caller, key, n, intent, stringParam(ctx, 'comment'));
   respondWrite(ctx, key, result, false);
 }
 
