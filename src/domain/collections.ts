@@ -27,6 +27,29 @@ export interface Members {
   collections: string[];
 }
 
+/** Members with their records (a collection made by `/files` uploads has none). */
+export interface Entries {
+  files: { name: string; record: FileRecord }[];
+  collections: { name: string; record: CollectionRecord | undefined }[];
+}
+
+/** Records read at once while listing a collection. */
+const READ_CONCURRENCY = 16;
+
+/** `fn` over `items`, at most {@link READ_CONCURRENCY} at a time, results in order. */
+async function mapLimit<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
+  return out;
+}
+
 /**
  * Collections of the WebDAV mount. A collection exists when its record is live, or, with no
  * record at all, while file records sit below it (a directory made by a `/files` upload). A
@@ -59,18 +82,31 @@ export class Collections {
     return { kind: 'none', record: file?.value };
   }
 
-  /** Live members of collection `key`: files with a current version, collections that exist. */
+  /** Names of the live members of collection `key`. */
   async members(key: string): Promise<Members> {
+    const { files, collections } = await this.entries(key);
+    return { files: files.map((m) => m.name), collections: collections.map((m) => m.name) };
+  }
+
+  /**
+   * Live members of collection `key` with their records, read {@link READ_CONCURRENCY} at a time:
+   * files with a current version, collections that exist (a file wins over a collection of its name).
+   */
+  async entries(key: string): Promise<Entries> {
     const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
     const join = (name: string) => (key === '' ? name : `${key}/${name}`);
-    const files = (
-      await Promise.all((fileList?.files ?? []).map(async (name) => ((currentVersion((await this.records.get(join(name)))?.value) ? name : null))))
-    ).filter((name): name is string => name !== null);
-    const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].sort();
-    const collections = (await Promise.all(candidates.map(async (name) => ((await this.exists(join(name))) && !files.includes(name) ? name : null)))).filter(
-      (name): name is string => name !== null,
-    );
-    return { files, collections };
+    const fileRecords = await mapLimit(fileList?.files ?? [], async (name) => (await this.records.get(join(name)))?.value);
+    const files = (fileList?.files ?? []).flatMap((name, i) => {
+      const record = fileRecords[i];
+      return record && currentVersion(record) ? [{ name, record }] : [];
+    });
+    const taken = new Set(files.map((f) => f.name));
+    const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
+    const states = await mapLimit(candidates, async (name) => {
+      const record = await this.get(join(name));
+      return { name, record, exists: await this.exists(join(name), record) };
+    });
+    return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })) };
   }
 
   /**

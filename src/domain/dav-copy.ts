@@ -1,7 +1,7 @@
 import { Problem } from '../errors.js';
 import { live } from './collections.js';
 import { currentVersion } from './rules.js';
-import type { Caller, DeadProps } from './types.js';
+import type { Caller, CollectionRecord, DeadProps, FileRecord, Lockable } from './types.js';
 import { join, type WebDav } from './webdav.js';
 
 /** What a COPY or MOVE does once its checks passed. */
@@ -23,26 +23,25 @@ export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Pro
   const source = await dav.collections.resolve(plan.source);
   if (source.kind === 'none') throw new Problem('not-found', `nothing at ${plan.source}`);
   if (source.kind === 'file') {
-    await copyFile(dav, caller, plan.source, plan.destination, plan.tokens);
+    await copyFile(dav, caller, source.record, plan.destination, plan.tokens);
     return;
   }
   await copyCollection(dav, plan.destination, source.record?.props);
   if (plan.depth === '0') return;
-  const members: { key: string; kind: 'file' | 'collection' }[] = [];
-  await dav.walk(plan.source, async (key, kind) => {
-    members.push({ key, kind });
+  const members: { key: string; kind: 'file' | 'collection'; record: Lockable | undefined }[] = [];
+  await dav.walk(plan.source, async (key, kind, record) => {
+    members.push({ key, kind, record });
   });
   for (const member of members) {
     const target = join(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
-    if (member.kind === 'file') await copyFile(dav, caller, member.key, target, plan.tokens);
-    else await copyCollection(dav, target, (await dav.collections.get(member.key))?.props);
+    if (member.kind === 'file') await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens);
+    else await copyCollection(dav, target, (member.record as CollectionRecord | undefined)?.props);
   }
 }
 
-async function copyFile(dav: WebDav, caller: Caller, from: string, to: string, tokens: string[]): Promise<void> {
-  const record = await dav.files.get(from);
+async function copyFile(dav: WebDav, caller: Caller, record: FileRecord, to: string, tokens: string[]): Promise<void> {
   const current = currentVersion(record);
-  if (!record || !current?.sha256) throw new Problem('not-found', `no file at ${from}`);
+  if (!current?.sha256) throw new Problem('not-found', `no file at ${record.path}`);
   await dav.files.copyVersion(caller, to, { tokens, conditions: {} }, current, record.props);
 }
 

@@ -118,10 +118,7 @@ export class WebDav {
 
   /** No member of collection `key` holds a lock that conflicts with `request`. */
   private async checkTree(key: string, request: LockRequest): Promise<void> {
-    await this.walk(key, async (member, kind) => {
-      const record = kind === 'file' ? await this.files.get(member) : await this.collections.get(member);
-      checkCompatible(member, liveLocks(record, this.now()), request);
-    });
+    await this.walk(key, async (member, _kind, record) => checkCompatible(member, liveLocks(record, this.now()), request));
   }
 
   /** Refresh the lock `token` on `key` or inherited by it; 412 when there is no such lock. */
@@ -202,9 +199,7 @@ export class WebDav {
       return;
     }
     this.checkOwn(key, await this.collections.get(key), who);
-    await this.walk(key, async (member, memberKind) => {
-      this.checkOwn(member, memberKind === 'file' ? await this.files.get(member) : await this.collections.get(member), who);
-    });
+    await this.walk(key, async (member, _kind, record) => this.checkOwn(member, record, who));
   }
 
   /**
@@ -228,18 +223,21 @@ export class WebDav {
     await this.collections.tombstone(key, this.now());
   }
 
-  /** Visit every member below collection `key` (depth first, a collection before its members), at most {@link MAX_TREE}. */
-  async walk(key: string, visit: (member: string, kind: 'file' | 'collection') => Promise<void>, depth = Infinity): Promise<void> {
+  /**
+   * Visit every member below collection `key` with its record (depth first, a collection
+   * before its members), at most {@link MAX_TREE}.
+   */
+  async walk(key: string, visit: (member: string, kind: 'file' | 'collection', record: Lockable | undefined) => Promise<void>, depth = Infinity): Promise<void> {
     let seen = 0;
     const down = async (dir: string, level: number): Promise<void> => {
-      const members = await this.collections.members(dir);
-      for (const name of members.files) {
+      const entries = await this.collections.entries(dir);
+      for (const { name, record } of entries.files) {
         if (++seen > MAX_TREE) throw tooBig(key);
-        await visit(join(dir, name), 'file');
+        await visit(join(dir, name), 'file', record);
       }
-      for (const name of members.collections) {
+      for (const { name, record } of entries.collections) {
         if (++seen > MAX_TREE) throw tooBig(key);
-        await visit(join(dir, name), 'collection');
+        await visit(join(dir, name), 'collection', record);
         if (level + 1 < depth) await down(join(dir, name), level + 1);
       }
     };

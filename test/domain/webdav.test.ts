@@ -247,11 +247,15 @@ test('walk: depth first, a collection before its members; depth limits the level
   t.deepEqual(top, ['p/a.txt', 'p/imp', 'p/q']);
 });
 
-test('walk: past MAX_TREE members it stops with a Problem (members stubbed: 10 000 real records are too slow)', async (t) => {
+test('walk: past MAX_TREE members it stops with a Problem (entries stubbed: 10 000 real records are too slow)', async (t) => {
   const f = await fixture(t, false);
   const names = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
   const listing = new Map<string, Members>();
-  const stub = Object.assign(Object.create(f.collections) as Collections, { members: async (dir: string) => listing.get(dir) ?? { files: [], collections: [] } });
+  const entries = async (dir: string) => {
+    const { files, collections } = listing.get(dir) ?? { files: [], collections: [] };
+    return { files: files.map((name) => ({ name, record: { path: name, versions: [], lock: null } })), collections: collections.map((name) => ({ name, record: undefined })) };
+  };
+  const stub = Object.assign(Object.create(f.collections) as Collections, { entries });
   const dav = new WebDav(f.files, stub);
   let visits = 0;
   const count = async () => void visits++;

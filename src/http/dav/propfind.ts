@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import { liveLocks } from '../../domain/locks.js';
 import type { Target } from '../../domain/paths.js';
-import type { Lock } from '../../domain/types.js';
+import { parentOf } from '../../domain/collections.js';
+import type { CollectionRecord, FileRecord, Lock } from '../../domain/types.js';
 import type { WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import { propstat, response, sendMultistatus } from './multistatus.js';
@@ -35,12 +36,17 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
   const now = dav.now();
   const responses = [render(root, wanted, now)];
   if (root.kind === 'collection' && depth !== '0') {
-    const covering = [...root.locks.filter((l) => l.depth === 'infinity')];
+    // Locks each collection passes down (Depth infinity), its ancestors' included.
+    const covering = new Map<string, Lock[]>([[target.key, root.locks.filter((l) => l.depth === 'infinity')]]);
     await dav.walk(
       target.key,
-      async (key, kind) => {
-        const member = await describe(dav, key, kind === 'collection' && depth === 'infinity' ? undefined : covering);
-        if (member) responses.push(render(member, wanted, now));
+      async (key, kind, record) => {
+        const inherited = covering.get(parentOf(key)) ?? [];
+        const own = liveLocks(record, now);
+        if (kind === 'collection') covering.set(key, [...inherited, ...own.filter((l) => l.depth === 'infinity')]);
+        const locks = [...own, ...inherited];
+        const member: Described = kind === 'file' ? { kind, key, record: record as FileRecord, locks } : { kind, key, record: record as CollectionRecord | undefined, locks };
+        responses.push(render(member, wanted, now));
       },
       depth === '1' ? 1 : Infinity,
     );
@@ -48,14 +54,11 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
   sendMultistatus(ctx, responses);
 }
 
-/**
- * The resource at `key` with its locks: its own and, given `inherited`, those; else read from
- * the ancestors. Undefined when nothing is there.
- */
-export async function describe(dav: WebDav, key: string, inherited?: Lock[]): Promise<Described | undefined> {
+/** The resource at `key` with its locks, its own and those its collections pass down; undefined when nothing is there. */
+export async function describe(dav: WebDav, key: string): Promise<Described | undefined> {
   const resource = await dav.collections.resolve(key);
   if (resource.kind === 'none') return undefined;
-  const locks = inherited ? [...liveLocks(resource.record, dav.now()), ...inherited] : await dav.locksOn(key, resource.record);
+  const locks = await dav.locksOn(key, resource.record);
   return resource.kind === 'file' ? { kind: 'file', key, record: resource.record, locks } : { kind: 'collection', key, record: resource.record, locks };
 }
 
