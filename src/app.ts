@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): Koa {
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
   const content = new SmallBlobCache(storage.blobs);
-  const dav = new WebDav(files, new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records));
+  const dav = new WebDav(files, new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, clock));
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 

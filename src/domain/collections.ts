@@ -1,7 +1,8 @@
 import { Problem } from '../errors.js';
 import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
 import { currentVersion } from './rules.js';
-import type { CollectionRecord, FileRecord } from './types.js';
+import { liveLocks } from './locks.js';
+import type { Clock, CollectionRecord, FileRecord } from './types.js';
 
 /** Rounds of compare-and-set before giving up (each lost round means another writer won). */
 const MAX_ROUNDS = 1000;
@@ -31,6 +32,8 @@ export interface Members {
 export interface Entries {
   files: { name: string; record: FileRecord }[];
   collections: { name: string; record: CollectionRecord | undefined }[];
+  /** Paths with no file, reserved by a live lock (a LOCK on an unmapped URL, a check-out). */
+  reserved: { name: string; record: FileRecord }[];
 }
 
 /** Records read at once while listing a collection. */
@@ -59,6 +62,7 @@ export class Collections {
   constructor(
     readonly store: RecordStore<CollectionRecord>,
     private readonly records: RecordStore<FileRecord>,
+    private readonly clock: Clock = Date.now,
   ) {}
 
   async get(key: string): Promise<CollectionRecord | undefined> {
@@ -96,9 +100,12 @@ export class Collections {
     const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
     const join = (name: string) => (key === '' ? name : `${key}/${name}`);
     const fileRecords = await mapLimit(fileList?.files ?? [], async (name) => (await this.records.get(join(name)))?.value);
-    const files = (fileList?.files ?? []).flatMap((name, i) => {
+    const files: Entries['files'] = [];
+    const reserved: Entries['reserved'] = [];
+    (fileList?.files ?? []).forEach((name, i) => {
       const record = fileRecords[i];
-      return record && currentVersion(record) ? [{ name, record }] : [];
+      if (record && currentVersion(record)) files.push({ name, record });
+      else if (record && liveLocks(record, this.clock()).length > 0) reserved.push({ name, record });
     });
     const taken = new Set(files.map((f) => f.name));
     const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
@@ -106,7 +113,7 @@ export class Collections {
       const record = await this.get(join(name));
       return { name, record, exists: await this.exists(join(name), record) };
     });
-    return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })) };
+    return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })), reserved };
   }
 
   /**

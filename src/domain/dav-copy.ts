@@ -30,7 +30,7 @@ export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Pro
   if (plan.depth === '0') return;
   const members: { key: string; kind: 'file' | 'collection'; record: Lockable | undefined }[] = [];
   await dav.walk(plan.source, async (key, kind, record) => {
-    members.push({ key, kind, record });
+    if (kind !== 'reserved') members.push({ key, kind, record }); // a reservation has nothing to copy
   });
   for (const member of members) {
     const target = join(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));

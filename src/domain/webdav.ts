@@ -212,12 +212,16 @@ export class WebDav {
       await this.files.remove(caller, key, { tokens, guard, conditions: {} });
       return;
     }
-    const members: { key: string; kind: 'file' | 'collection' }[] = [];
+    const members: { key: string; kind: MemberKind }[] = [];
     await this.walk(key, async (member, memberKind) => {
       members.push({ key: member, kind: memberKind });
     });
     for (const member of members.filter((m) => m.kind === 'file')) {
       await this.files.remove(caller, member.key, { tokens, conditions: {} }).catch(ignoreGone);
+    }
+    // A reserved path goes with its collection: its locks (checked above) are released.
+    for (const member of members.filter((m) => m.kind === 'reserved')) {
+      await this.files.update(member.key, (record) => (record && !currentVersion(record) ? { next: withLocks(record, { lock: null }), result: undefined } : { result: undefined }));
     }
     for (const member of members.filter((m) => m.kind === 'collection').reverse()) await this.collections.tombstone(member.key, this.now());
     await this.collections.tombstone(key, this.now());
@@ -227,13 +231,17 @@ export class WebDav {
    * Visit every member below collection `key` with its record (depth first, a collection
    * before its members), at most {@link MAX_TREE}.
    */
-  async walk(key: string, visit: (member: string, kind: 'file' | 'collection', record: Lockable | undefined) => Promise<void>, depth = Infinity): Promise<void> {
+  async walk(key: string, visit: (member: string, kind: MemberKind, record: Lockable | undefined) => Promise<void>, depth = Infinity): Promise<void> {
     let seen = 0;
     const down = async (dir: string, level: number): Promise<void> => {
       const entries = await this.collections.entries(dir);
-      for (const { name, record } of entries.files) {
+      const flat: [string, MemberKind, Lockable | undefined][] = [
+        ...entries.files.map(({ name, record }) => [name, 'file', record] as [string, MemberKind, Lockable]),
+        ...entries.reserved.map(({ name, record }) => [name, 'reserved', record] as [string, MemberKind, Lockable]),
+      ];
+      for (const [name, kind, record] of flat) {
         if (++seen > MAX_TREE) throw tooBig(key);
-        await visit(join(dir, name), 'file', record);
+        await visit(join(dir, name), kind, record);
       }
       for (const { name, record } of entries.collections) {
         if (++seen > MAX_TREE) throw tooBig(key);
@@ -244,6 +252,9 @@ export class WebDav {
     await down(key, 0);
   }
 }
+
+/** A member as {@link WebDav.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
+export type MemberKind = 'file' | 'collection' | 'reserved';
 
 /** Who submits which lock tokens (RFC 4918 §6.4: a token is good only in its creator's hands). */
 export interface Submitted {

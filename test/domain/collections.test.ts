@@ -61,7 +61,7 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   });
   return {
     files,
-    collections: new Collections(racing, storage.records),
+    collections: new Collections(racing, storage.records, () => now),
     store,
     now: () => now,
     advance: (ms) => (now += ms),

@@ -37,7 +37,7 @@ async function fixture(t: ExecutionContext, tree = true) {
   });
   let now = START;
   const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  const collections = new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records);
+  const collections = new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, () => now);
   /** A new version of `key` with `text`. */
   const put = async (key: string, text = key, caller = alice) => {
     const staged = await storage.blobs.stage(Readable.from([Buffer.from(text)]));
@@ -253,7 +253,7 @@ test('walk: past MAX_TREE members it stops with a Problem (entries stubbed: 10 0
   const listing = new Map<string, Members>();
   const entries = async (dir: string) => {
     const { files, collections } = listing.get(dir) ?? { files: [], collections: [] };
-    return { files: files.map((name) => ({ name, record: { path: name, versions: [], lock: null } })), collections: collections.map((name) => ({ name, record: undefined })) };
+    return { files: files.map((name) => ({ name, record: { path: name, versions: [], lock: null } })), collections: collections.map((name) => ({ name, record: undefined })), reserved: [] };
   };
   const stub = Object.assign(Object.create(f.collections) as Collections, { entries });
   const dav = new WebDav(f.files, stub);
@@ -302,4 +302,15 @@ test('copyTree: a collection with depth 0 copies no member; depth infinity copie
   t.deepEqual((await f.collections.get('all/q/r'))?.props, { '{urn:x}deep': '2' });
   t.like(await f.collections.get('all/q'), { lock: null });
   t.is((await f.collections.get('all/q'))?.shared, undefined, 'locks stay behind');
+});
+
+test('a path reserved by a lock on an unmapped URL is a member for locks: a collection DELETE needs its token and releases it', async (t) => {
+  const f = await fixture(t);
+  const { lock } = await f.dav.lock(bob, 'p/q/new.txt', req('exclusive', 0), []);
+  await refused(t, f.dav.removeAny(alice, 'p', 'collection', []), 'locked');
+  t.true(await isCurrent(f, 'p/a.txt'), 'nothing changed');
+  await refused(t, f.dav.lock(alice, 'p', req('exclusive', 'infinity'), []), 'locked');
+  await f.dav.removeAny(bob, 'p', 'collection', [lock.token]);
+  t.is((await f.files.get('p/q/new.txt'))?.lock, null, 'the reservation went with its collection');
+  t.false(await f.collections.exists('p'));
 });

@@ -41,6 +41,7 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
     await dav.walk(
       target.key,
       async (key, kind, record) => {
+        if (kind === 'reserved') return; // no resource there yet: GET and PROPFIND answer 404
         const inherited = covering.get(parentOf(key)) ?? [];
         const own = liveLocks(record, now);
         if (kind === 'collection') covering.set(key, [...inherited, ...own.filter((l) => l.depth === 'infinity')]);
