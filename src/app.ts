@@ -63,9 +63,14 @@ export function createApp(deps: AppDeps): Koa {
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
   });
-  const reader = new FileReader(storage.records, history, clock);
+  const reader = new FileReader(storage.records, history, clock, storage.collections as RecordStore<CollectionRecord>);
 
   const router = new Router({ methods: METHODS });
+  // Windows' mini-redirector asks the server root whether it speaks WebDAV before it maps /dav/.
+  router.options('/', (ctx) => {
+    ctx.set({ DAV: '1, 2', 'MS-Author-Via': 'DAV', Allow: 'OPTIONS' });
+    ctx.status = 200;
+  });
   router.get('/healthz', healthz);
   router.get('/readyz', readyz(() => storage.check(), () => drain.draining));
   router.get('/metrics', metrics.handler());

@@ -3,7 +3,7 @@ import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
 import { liveLock, publicLock } from './locks.js';
 import { currentVersion } from './rules.js';
-import type { Clock, FileRecord, Lock, Version } from './types.js';
+import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
 
 export interface FileEntry {
   name: string;
@@ -38,6 +38,8 @@ export class FileReader {
     private readonly records: RecordStore<FileRecord>,
     private readonly pages: History,
     private readonly clock: Clock,
+    /** Collections made on /dav (MKCOL): listed here too, though no file is in them yet. */
+    private readonly collections?: RecordStore<CollectionRecord>,
   ) {}
 
   /** Version `n`, or the current version; 404 for a missing file, version or delete marker. */
@@ -73,8 +75,8 @@ export class FileReader {
    * and merely reserved paths are left out). The root always exists.
    */
   async list(dir: string): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
-    const listing = await this.records.list(dir);
-    if (!listing && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
+    const [listing, made] = await Promise.all([this.records.list(dir), this.madeCollections(dir)]);
+    if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
     const now = this.clock();
     const names = listing?.files ?? [];
     const files: (FileEntry | null)[] = new Array(names.length).fill(null);
@@ -99,7 +101,19 @@ export class FileReader {
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, names.length) }, worker));
-    const directories: DirectoryEntry[] = (listing?.directories ?? []).map((name) => ({ name, type: 'directory' }));
+    const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
+    const directories: DirectoryEntry[] = subdirectories.map((name) => ({ name, type: 'directory' }));
     return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
+  }
+
+  /** Whether `dir` is a live collection made on /dav, and its live sub-collections made there. */
+  private async madeCollections(dir: string): Promise<{ self: boolean; children: string[] }> {
+    if (!this.collections) return { self: false, children: [] };
+    const store = this.collections;
+    const join = (name: string) => (dir === '' ? name : `${dir}/${name}`);
+    const [own, listing] = await Promise.all([dir === '' ? undefined : store.get(dir), store.list(dir)]);
+    const names = listing?.files ?? [];
+    const live = await Promise.all(names.map(async (name) => ((await store.get(join(name)))?.value.deleted ? null : name)));
+    return { self: own !== undefined && !own.value.deleted, children: live.filter((name): name is string => name !== null) };
   }
 }

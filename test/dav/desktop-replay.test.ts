@@ -107,6 +107,12 @@ test('Windows mini-redirector: OPTIONS, PROPFIND Depth 1 with an empty body, PRO
   t.is((await put(s.url, 'Folder/inner.txt', 'inside')).status, 201);
   const WIN = { 'User-Agent': 'Microsoft-WebDAV-MiniRedir/10.0.19045', translate: 'f', Connection: 'Keep-Alive' };
 
+  // Mapping a drive starts with OPTIONS on the server's root, whatever the folder asked for.
+  const atRoot = await raw(s.url, 'OPTIONS', '/', WIN);
+  t.is(atRoot.status, 200, `OPTIONS /: ${atRoot.status} ${atRoot.text}`);
+  t.regex(atRoot.headers.get('dav') ?? '', /\b2\b/);
+  t.is(atRoot.headers.get('ms-author-via')?.toUpperCase(), 'DAV');
+
   const options = await raw(s.url, 'OPTIONS', '/dav/', WIN);
   t.true(options.status >= 200 && options.status < 300, `OPTIONS /dav/: ${options.status} ${options.text}`);
   const classes = (options.headers.get('dav') ?? '').split(',').map((c) => c.trim());

@@ -121,3 +121,17 @@ test('MKCOL on a deleted collection makes it again, empty', async (t) => {
   const listed = await propfind(s, 'again/', '1');
   t.deepEqual(pathsOf(listed.responses), ['/dav/again/']);
 });
+
+test('a collection made by MKCOL is a directory on /files too: listed in its parent, and listable while empty', async (t) => {
+  const s = await davServer(t);
+  t.is((await dav(s, 'MKCOL', 'empty/')).status, 201);
+  t.is((await dav(s, 'MKCOL', 'empty/inner/')).status, 201);
+  const root = await files(s, 'GET', '');
+  t.is(root.status, 200, root.text);
+  t.deepEqual((JSON.parse(root.text) as { entries: { name: string; type: string }[] }).entries, [{ name: 'empty', type: 'directory' }]);
+  const empty = await files(s, 'GET', 'empty/');
+  t.is(empty.status, 200, empty.text);
+  t.deepEqual((JSON.parse(empty.text) as { entries: unknown[] }).entries, [{ name: 'inner', type: 'directory' }]);
+  t.is((await dav(s, 'DELETE', 'empty/')).status, 204);
+  t.is((await files(s, 'GET', 'empty/')).status, 404, 'a deleted collection with nothing ever stored in it is gone from /files');
+});
