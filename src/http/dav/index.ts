@@ -58,12 +58,16 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
       ctx.status = 200;
       return;
     case 'GET':
-    case 'HEAD': {
-      const resource = await deps.dav.collections.resolve(target.key);
-      if (resource.kind === 'collection') return listing(ctx, deps.dav, target.key);
-      if (resource.kind === 'none' && ctx.querystring === '') throw new Problem('not-found', `nothing at ${target.key || '/'}`);
-      return read(ctx, { key: target.key, directory: false }, deps);
-    }
+    case 'HEAD':
+      if (target.key === '') return listing(ctx, deps.dav, '');
+      try {
+        // A file first: one record read, as on /files; a collection only when there is none.
+        return await read(ctx, { key: target.key, directory: false }, deps);
+      } catch (err) {
+        if (!(err instanceof Problem && err.code === 'not-found') || ctx.querystring !== '') throw err;
+        if ((await deps.dav.collections.resolve(target.key)).kind !== 'collection') throw err;
+        return listing(ctx, deps.dav, target.key);
+      }
     case 'PUT':
       return put(ctx, target, ifs, deps);
     case 'DELETE':
