@@ -5,7 +5,7 @@ import { addToRanges, type History } from './history.js';
 import { checkCompatible, release, withLocks } from './dav-locks.js';
 import { liveLock, liveLocks, type LockTimeouts } from './locks.js';
 import { type RetentionRule, versionsToPrune } from './retention.js';
-import { checkLock, checkState, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
+import { checkLock, checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, Clock, DeadProps, FileRecord, Lock, Version } from './types.js';
 
 /**

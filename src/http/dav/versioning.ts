@@ -1,22 +1,21 @@
 import type { Context } from 'koa';
-import type { FileReader } from '../../domain/reads.js';
+import { parseTimeout } from '../../domain/locks.js';
 import type { Target } from '../../domain/paths.js';
+import type { FileReader } from '../../domain/reads.js';
 import type { Version } from '../../domain/types.js';
-import type { WebDav } from '../../domain/webdav.js';
-import { MAX_TREE } from '../../domain/webdav.js';
+import { MAX_TREE, type WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import { callerOf } from '../rest/request.js';
-import { type DavIf } from './conditions.js';
+import type { DavIf } from './conditions.js';
 import { davEtag } from './etag.js';
 import { propstat, response, sendMultistatus, sendXml } from './multistatus.js';
 import { MAX_XML_BYTES } from './propfind.js';
 import { propElement, propKey, versionHref } from './props.js';
 import { davIntent } from './write.js';
 import { child, children, DAV, escapeXml, readXmlBody } from './xml.js';
-import { parseTimeout } from '../../domain/locks.js';
 
 /** Properties of a version resource (RFC 3253 §3.3) that a version-tree REPORT may ask for. */
-function versionProp(key: string, name: string, v: Version): string | undefined {
+function versionProp(name: string, v: Version): string | undefined {
   switch (name) {
     case propKey(DAV, 'version-name'):
       return String(v.version);
@@ -34,8 +33,6 @@ function versionProp(key: string, name: string, v: Version): string | undefined 
       return v.comment === undefined ? undefined : escapeXml(v.comment);
     case propKey(DAV, 'successor-set'):
       return '';
-    case propKey(DAV, 'checked-in'):
-      return undefined;
   }
   return undefined;
 }
@@ -50,7 +47,7 @@ const DEFAULT_PROPS = ['version-name', 'creator-displayname', 'getcontentlength'
 export async function report(ctx: Context, dav: WebDav, reader: FileReader, target: Target): Promise<void> {
   const body = await readXmlBody(ctx.req, MAX_XML_BYTES);
   if (!body || body.ns !== DAV || body.name !== 'version-tree') {
-    throw new Problem('forbidden', 'the only REPORT is DAV:version-tree', {}, {});
+    throw new Problem('forbidden', 'the only REPORT is DAV:version-tree');
   }
   const prop = child(body, DAV, 'prop');
   const names = prop ? children(prop).map((p) => propKey(p.ns, p.name)) : DEFAULT_PROPS;
@@ -62,7 +59,7 @@ export async function report(ctx: Context, dav: WebDav, reader: FileReader, targ
     const page = await reader.history(target.key, 1000, before);
     for (const v of page.versions) {
       if (v.deleted || v.pruned || !v.sha256 || responses.length >= MAX_TREE) continue;
-      const found = names.map((n) => [n, versionProp(target.key, n, v)] as const);
+      const found = names.map((n) => [n, versionProp(n, v)] as const);
       const ok = found.filter(([, value]) => value !== undefined).map(([n, value]) => propElement(n, value as string));
       const missing = found.filter(([, value]) => value === undefined).map(([n]) => propElement(n, ''));
       const propstats = [propstat(200, ok), ...(missing.length > 0 ? [propstat(404, missing)] : [])];
