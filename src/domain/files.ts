@@ -108,8 +108,8 @@ export class FileService {
     });
   }
 
-  /** A delete marker version; the history stays. */
-  async remove(caller: Caller, key: string, intent: WriteIntent): Promise<Version> {
+  /** A delete marker version; the history stays. With `releaseLocks` (WebDAV), no lock stays either. */
+  async remove(caller: Caller, key: string, intent: WriteIntent, releaseLocks = false): Promise<Version> {
     return this.update(key, (record, now) => {
       const lock = checkWrite(key, record, caller, intent, now);
       if (!record || !currentVersion(record)) throw new Problem('not-found', `no file at ${key}`);
@@ -122,7 +122,9 @@ export class FileService {
         author: caller.name,
         deleted: true,
       };
-      return { next: withVersion(key, record, marker, lock), result: marker };
+      const next = withVersion(key, record, marker, releaseLocks ? null : lock);
+      // WebDAV: a DELETE removes every lock on the resource (RFC 4918 §9.6.1).
+      return { next: releaseLocks ? withLocks(next, { lock: null }) : next, result: marker };
     });
   }
 

@@ -209,7 +209,7 @@ export class WebDav {
   async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<void> {
     await this.checkRemovable(key, kind, { caller, tokens });
     if (kind === 'file') {
-      await this.files.remove(caller, key, { tokens, guard, conditions: {} });
+      await this.files.remove(caller, key, { tokens, guard, conditions: {} }, true);
       return;
     }
     const members: { key: string; kind: MemberKind }[] = [];
@@ -217,7 +217,7 @@ export class WebDav {
       members.push({ key: member, kind: memberKind });
     });
     for (const member of members.filter((m) => m.kind === 'file')) {
-      await this.files.remove(caller, member.key, { tokens, conditions: {} }).catch(ignoreGone);
+      await this.files.remove(caller, member.key, { tokens, conditions: {} }, true).catch(ignoreGone);
     }
     // A reserved path goes with its collection: its locks (checked above) are released.
     for (const member of members.filter((m) => m.kind === 'reserved')) {

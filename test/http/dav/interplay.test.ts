@@ -159,3 +159,16 @@ test('/files UNLOCK with a shared /dav lock token releases that shared lock and 
   const held = await put(s.url, 'sh.txt', Buffer.from('s2'), { 'Lock-Token': `<${second.token}>` });
   t.is(held.status, 200, held.text);
 });
+
+test('a /dav DELETE by the lock holder removes the file and its lock (RFC 4918 §9.6.1); a /files DELETE keeps the check-out', async (t) => {
+  const s = await davServer(t);
+  await put(s.url, 'gone.txt', Buffer.from('one'));
+  const token = (await lock(s, 'gone.txt')).token;
+  t.is((await dav(s, 'DELETE', 'gone.txt', { If: `(<${token}>)` })).status, 204);
+  t.is((await lockOf(s, 'gone.txt')).status, 404, 'no lock outlives the deleted resource');
+  t.is((await dav(s, 'PUT', 'gone.txt', {}, 'again')).status, 201, 'anyone may create it again');
+  await put(s.url, 'kept.txt', Buffer.from('one'));
+  const co = await checkout(s.url, 'kept.txt');
+  t.is((await files(s, 'DELETE', 'kept.txt', { 'Lock-Token': co.token })).status, 204);
+  t.is((await lockOf(s, 'kept.txt')).status, 200, '/files: the holder keeps the path checked out');
+});
