@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
 import { liveLocks } from './locks.js';
-import type { Caller, Lock, Lockable } from './types.js';
+import { parentOf } from './collections.js';
+import type { Caller, CollectionRecord, Lock, Lockable } from './types.js';
 
 /** A WebDAV LOCK request (RFC 4918 §9.10): write locks only. */
 export interface LockRequest {
@@ -83,4 +84,27 @@ export function release(record: Lockable | undefined, token: string, caller: Cal
 export function withLocks<T extends Lockable>(record: T, fields: Lockable): T {
   const { shared: _old, ...rest } = record;
   return { ...rest, lock: fields.lock, ...(fields.shared && fields.shared.length > 0 ? { shared: fields.shared } : {}) } as T;
+}
+
+/** The locks that `above` (the collections over `key`) pass down to it. */
+export function coveringLocks(key: string, above: { dir: string; record: CollectionRecord | undefined }[], membership: boolean, now: number): { root: string; locks: Lock[] }[] {
+  const parent = parentOf(key);
+  return above
+    .map(({ dir, record }) => ({ root: dir, locks: liveLocks(record, now).filter((l) => l.depth === 'infinity' || (membership && dir === parent)) }))
+    .filter((entry) => entry.locks.length > 0);
+}
+
+/** Who submits which lock tokens (RFC 4918 §6.4: a token is good only in its creator's hands). */
+export interface Submitted {
+  caller: Caller;
+  tokens: string[];
+}
+
+/** 423 when `locks` are live and none had its token submitted; 403 when the one submitted is another user's. */
+export function requireHeld(what: string, locks: Lock[], who: Submitted, extras: Record<string, unknown>): void {
+  if (locks.length === 0) return;
+  const held = locks.find((l) => who.tokens.includes(l.token));
+  const lock = locks[0] as Lock;
+  if (!held) throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
+  if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
 }

@@ -1,6 +1,6 @@
 import { Problem } from '../errors.js';
 import { ancestorsOf, type Collections, live, parentOf } from './collections.js';
-import { checkCompatible, findLock, grant, type LockRequest, refresh, release, withLocks } from './dav-locks.js';
+import { checkCompatible, coveringLocks, findLock, grant, type LockRequest, refresh, release, requireHeld, type Submitted, withLocks } from './dav-locks.js';
 import type { FileService } from './files.js';
 import { liveLocks } from './locks.js';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
@@ -30,13 +30,14 @@ export class WebDav {
 
   /** Live locks of the ancestors that cover `key`: depth infinity, or the parent's depth-0 ones for a change of membership. */
   async inherited(key: string, membership: boolean): Promise<{ root: string; locks: Lock[] }[]> {
-    const now = this.now();
-    const parent = parentOf(key);
+    return coveringLocks(key, await this.ancestors(key), membership, this.now());
+  }
+
+  /** The records of the collections above `key` (the root has none), read at once. */
+  private async ancestors(key: string): Promise<{ dir: string; record: CollectionRecord | undefined }[]> {
     const dirs = ancestorsOf(key).filter((dir) => dir !== '');
     const records = await Promise.all(dirs.map((dir) => this.collections.get(dir)));
-    return dirs
-      .map((root, i) => ({ root, locks: liveLocks(records[i], now).filter((l) => l.depth === 'infinity' || (membership && root === parent)) }))
-      .filter((entry) => entry.locks.length > 0);
+    return dirs.map((dir, i) => ({ dir, record: records[i] }));
   }
 
   /** 423 unless every lock inherited by `key` had one of its tokens submitted by its owner. */
@@ -52,13 +53,14 @@ export class WebDav {
    */
   async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, revive = true): Promise<WriteIntent> {
     const token = intent.token;
-    const inherited = await this.inherited(key, false);
+    const above = await this.ancestors(key);
+    const inherited = coveringLocks(key, above, false, this.now());
     try {
       for (const { root, locks } of inherited) requireHeld(`${key} (inside ${root || '/'})`, locks, { caller, tokens: token ? [token] : [] }, { path: key, lockRoot: root });
     } catch (err) {
       throw await this.withState(key, err);
     }
-    if (revive) await this.collections.revive(key, this.now());
+    if (revive && above.some((a) => a.record?.deleted)) await this.collections.revive(key, this.now());
     const covering = inherited.some((entry) => entry.locks.some((l) => l.token === token));
     return covering ? { ...intent, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : intent;
   }
@@ -255,21 +257,6 @@ export class WebDav {
 
 /** A member as {@link WebDav.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
 export type MemberKind = 'file' | 'collection' | 'reserved';
-
-/** Who submits which lock tokens (RFC 4918 §6.4: a token is good only in its creator's hands). */
-export interface Submitted {
-  caller: Caller;
-  tokens: string[];
-}
-
-/** 423 when `locks` are live and none had its token submitted; 403 when the one submitted is another user's. */
-function requireHeld(what: string, locks: Lock[], who: Submitted, extras: Record<string, unknown>): void {
-  if (locks.length === 0) return;
-  const held = locks.find((l) => who.tokens.includes(l.token));
-  const lock = locks[0] as Lock;
-  if (!held) throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
-  if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
-}
 
 /** Dead properties kept per resource, names and values together (UTF-8 bytes). */
 export const MAX_PROPS_BYTES = 64 * 1024;

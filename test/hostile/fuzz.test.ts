@@ -158,7 +158,8 @@ test.before(async () => {
   const s = await startServer({ maxUploadBytes: 64 * 1024, lockDefaultSeconds: LOCK_LIMITS.defaultSeconds, lockMaxSeconds: LOCK_LIMITS.maxSeconds });
   const file = await put(s.url, '_seed/f.txt', CONTENT);
   await put(s.url, '_seed/locked.txt', 'locked');
-  const lock = await checkout(s.url, '_seed/locked.txt');
+  // The longest lock there is: the suite runs for minutes on S3, and the file must stay locked throughout.
+  const lock = await checkout(s.url, '_seed/locked.txt', { Timeout: `Second-${LOCK_LIMITS.maxSeconds}` });
   server = { s, token: lock.token, sha: file.json.sha256 };
 });
 test.after.always(async () => server?.s.close());
