@@ -9,6 +9,14 @@ const GIB = 2 ** 30;
 const SIZE = 2 * GIB;
 const CHUNK = 1 << 20;
 const LIMIT = 64 * 2 ** 20;
+/**
+ * A download reads the blob into a new 4 MiB Buffer per read. V8 frees such buffers (external
+ * memory) by a collection once about 64 MiB of them have accumulated since the last one; on an
+ * idle machine idle-time collections run sooner (growth ~45 MiB here), on a loaded one (CI,
+ * every test file at once) the peak is that threshold plus the chunks in flight (74 MiB seen).
+ * It does not grow with the file: 2 GiB stay within this.
+ */
+const DOWNLOAD_LIMIT = 96 * 2 ** 20;
 
 /** Resident and peak resident memory of a process, in bytes (Linux /proc). */
 async function memory(pid: number): Promise<{ rss: number; peak: number }> {
@@ -45,7 +53,7 @@ function upload(url: string): Promise<{ status: number; body: string; sha256: st
   });
 }
 
-test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory and reads it back exactly', async (t) => {
+test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96 MiB once it also served the download) and reads it back exactly', async (t) => {
   const dataDir = await tempDir('kluis-memory-');
   const server = await startChild(dataDir);
   t.teardown(async () => {
@@ -80,5 +88,6 @@ test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory and
   t.is(bytes, SIZE);
   t.is(back.digest('hex'), answer.sha256);
   const final = await memory(pid);
-  t.true(final.peak - before.rss <= LIMIT, `peak RSS grew by ${((final.peak - before.rss) / 2 ** 20).toFixed(1)} MiB after the download`);
+  t.log(`GET 2 GiB: server peak ${(final.peak / 2 ** 20).toFixed(1)} MiB, growth ${((final.peak - before.rss) / 2 ** 20).toFixed(1)} MiB`);
+  t.true(final.peak - before.rss <= DOWNLOAD_LIMIT, `peak RSS grew by ${((final.peak - before.rss) / 2 ** 20).toFixed(1)} MiB after the download`);
 });
