@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { parentOf } from '../../domain/collections.js';
 import type { Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
 import type { WebDav } from '../../domain/webdav.js';
@@ -36,8 +37,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   if (target.directory) throw new Problem('method-not-allowed', 'PUT names a file; this URL ends in / and names a collection');
   const resource = await dav.collections.resolve(target.key);
   if (resource.kind === 'collection') throw new Problem('method-not-allowed', `${target.key} is a collection`);
-  const parent = target.key.includes('/') ? target.key.slice(0, target.key.lastIndexOf('/')) : '';
-  if (!(await dav.collections.exists(parent))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
+  if (!(await dav.collections.exists(parentOf(target.key)))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
   const caller = callerOf(ctx);
   const intent = await davIntent(ctx, dav, target.key, ifs);
   await dav.files.precheck(caller, target.key, intent);
