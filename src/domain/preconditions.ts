@@ -18,16 +18,25 @@ export interface Validators {
 
 export type Outcome = 'pass' | 'precondition-failed' | 'not-modified';
 
-/** Parse an entity-tag list. Bare tokens (no quotes) are taken as strong tags, for curl users. */
+/**
+ * Parse an entity-tag list. Bare tokens (no quotes) are taken as strong tags, for curl users.
+ * A tag names a SHA-256 in hex (as /files writes it) or in base64url (as /dav writes it); both
+ * come out as the hex, so either form matches.
+ */
 export function parseEtags(value: string): { any: boolean; tags: { weak: boolean; tag: string }[] } {
   const trimmed = value.trim();
   if (trimmed === '*') return { any: true, tags: [] };
   const tags: { weak: boolean; tag: string }[] = [];
   for (const part of trimmed.split(',')) {
     const m = /^\s*(W\/)?"([^"]*)"\s*$/.exec(part) ?? /^\s*()([^\s",]+)\s*$/.exec(part);
-    if (m) tags.push({ weak: m[1] === 'W/', tag: m[2] ?? '' });
+    if (m) tags.push({ weak: m[1] === 'W/', tag: hexOf(m[2] ?? '') });
   }
   return { any: false, tags };
+}
+
+/** A 43-character base64url tag is a SHA-256 written as /dav writes it: its hex. */
+function hexOf(tag: string): string {
+  return /^[A-Za-z0-9_-]{43}$/.test(tag) ? Buffer.from(tag, 'base64url').toString('hex') : tag;
 }
 
 /** Evaluate in the order of RFC 9110 §13.2.2. `safe` is true for GET and HEAD. */

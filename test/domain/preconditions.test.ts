@@ -134,3 +134,13 @@ test('parseHttpDate accepts the three HTTP-date formats of RFC 9110 §5.6.7, all
     else process.env.TZ = tz;
   }
 });
+
+test('a tag may name the SHA-256 in base64url (as /dav writes ETags): it matches the same hex, and only that', (t) => {
+  const b64 = Buffer.from(ETAG, 'hex').toString('base64url');
+  t.is(b64.length, 43);
+  t.is(put({ ifMatch: `"${b64}"` }), 'pass');
+  t.is(get({ ifNoneMatch: `"${b64}"` }), 'not-modified');
+  const other = Buffer.from('b'.repeat(64), 'hex').toString('base64url');
+  t.is(put({ ifMatch: `"${other}"` }), 'precondition-failed');
+  t.deepEqual(parseEtags(`W/"${b64}"`), { any: false, tags: [{ weak: true, tag: ETAG }] });
+});

@@ -8,7 +8,7 @@ import { read, type ReadDeps } from '../rest/read.js';
 import { callerOf } from '../rest/request.js';
 import { readIf } from './conditions.js';
 import { copyMove } from './copymove.js';
-import { answerEtag, translateEtags } from './etag.js';
+import { davEtag } from './etag.js';
 import { listing } from './listing.js';
 import { lock, unlock } from './lock.js';
 import { MAX_XML_BYTES, propfind } from './propfind.js';
@@ -31,9 +31,7 @@ const READS = new Set(['OPTIONS', 'GET', 'HEAD', 'PROPFIND', 'REPORT']);
 export function davHandler(deps: DavDeps) {
   return async (ctx: Context): Promise<void> => {
     try {
-      translateEtags(ctx);
       await handle(ctx, deps);
-      answerEtag(ctx);
     } catch (err) {
       if (err instanceof Problem) {
         if (err.code === 'locked') err.answerAs(423);
@@ -62,7 +60,7 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
       if (target.key === '') return listing(ctx, deps.dav, '');
       try {
         // A file first: one record read, as on /files; a collection only when there is none.
-        return await read(ctx, { key: target.key, directory: false }, deps);
+        return await read(ctx, { key: target.key, directory: false }, { ...deps, etag: davEtag });
       } catch (err) {
         if (!(err instanceof Problem && err.code === 'not-found') || ctx.querystring !== '') throw err;
         if ((await deps.dav.collections.resolve(target.key)).kind !== 'collection') throw err;

@@ -9,6 +9,7 @@ import { openBody, stageRawBody } from '../body.js';
 import { parseDigests } from '../checksums.js';
 import { callerOf } from '../rest/request.js';
 import { checkIf, type DavIf, ifGuard } from './conditions.js';
+import { davEtag } from './etag.js';
 import { hasBody } from './request.js';
 
 export interface DavWriteDeps {
@@ -45,7 +46,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   const result = await dav.files.upload(caller, target.key, intent, content);
-  ctx.set({ ETag: `"${result.version.sha256}"`, 'File-Version': String(result.version.version) });
+  ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version) });
   ctx.status = result.created ? 201 : 204;
 }
 

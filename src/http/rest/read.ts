@@ -15,6 +15,8 @@ export interface ReadDeps {
   reader: FileReader;
   /** Blob reads, small blobs from memory. */
   content: SmallBlobCache;
+  /** The ETag of a version from its SHA-256 (default: the hex, quoted; /dav writes base64url). */
+  etag?: (sha256: string) => string;
 }
 
 /** GET and HEAD: a listing, a history, a lock, or the bytes of a version. */
@@ -26,7 +28,7 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
   } else if (hasFlag(ctx, 'lock')) {
     ctx.body = await deps.reader.lock(target.key);
   } else {
-    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps.content);
+    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps);
   }
 }
 
@@ -48,9 +50,9 @@ async function history(ctx: Context, key: string, reader: FileReader): Promise<v
 }
 
 /** The bytes of one version, with validators, conditional GET (304/412) and a single Range (206/416). */
-async function download(ctx: Context, key: string, version: Version, content: SmallBlobCache): Promise<void> {
+async function download(ctx: Context, key: string, version: Version, { content, etag: etagOf }: ReadDeps): Promise<void> {
   const sha256 = version.sha256 as string;
-  const etag = `"${sha256}"`;
+  const etag = etagOf ? etagOf(sha256) : `"${sha256}"`;
   const lastModified = new Date(version.createdAt);
   ctx.set({
     ETag: etag,
