@@ -69,10 +69,10 @@ export class Collections {
     return key === '' ? undefined : (await this.store.get(key))?.value;
   }
 
-  /** Whether collection `key` exists ('' always does). */
-  async exists(key: string, record?: CollectionRecord): Promise<boolean> {
+  /** Whether collection `key` exists ('' always does); `record` when already read (null: there is none). */
+  async exists(key: string, record?: CollectionRecord | null): Promise<boolean> {
     if (key === '') return true;
-    const value = record ?? (await this.get(key));
+    const value = record === undefined ? await this.get(key) : record;
     if (value) return !value.deleted;
     return (await this.records.list(key)) !== undefined;
   }
@@ -82,7 +82,7 @@ export class Collections {
     if (key === '') return { kind: 'collection', record: undefined };
     const [file, collection] = await Promise.all([this.records.get(key), this.get(key)]);
     if (file && currentVersion(file.value)) return { kind: 'file', record: file.value };
-    if (await this.exists(key, collection)) return { kind: 'collection', record: collection };
+    if (await this.exists(key, collection ?? null)) return { kind: 'collection', record: collection };
     return { kind: 'none', record: file?.value };
   }
 
@@ -111,7 +111,7 @@ export class Collections {
     const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
     const states = await mapLimit(candidates, async (name) => {
       const record = await this.get(join(name));
-      return { name, record, exists: await this.exists(join(name), record) };
+      return { name, record, exists: await this.exists(join(name), record ?? null) };
     });
     return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })), reserved };
   }
@@ -133,7 +133,7 @@ export class Collections {
     const file = await this.records.get(key);
     if (file && currentVersion(file.value)) throw new Problem('method-not-allowed', `${key} is a file`);
     await this.update(key, async (record) => {
-      if (await this.exists(key, record)) throw new Problem('method-not-allowed', `the collection ${key} already exists`);
+      if (await this.exists(key, record ?? null)) throw new Problem('method-not-allowed', `the collection ${key} already exists`);
       return { next: live(key, record, now), result: undefined };
     });
   }

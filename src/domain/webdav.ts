@@ -34,15 +34,23 @@ export class WebDav {
   }
 
   /** The records of the collections above `key` (the root has none), read at once. */
-  private async ancestors(key: string): Promise<{ dir: string; record: CollectionRecord | undefined }[]> {
+  async ancestors(key: string): Promise<Ancestor[]> {
     const dirs = ancestorsOf(key).filter((dir) => dir !== '');
     const records = await Promise.all(dirs.map((dir) => this.collections.get(dir)));
     return dirs.map((dir, i) => ({ dir, record: records[i] }));
   }
 
-  /** 423 unless every lock inherited by `key` had one of its tokens submitted by its owner. */
-  async checkInherited(key: string, who: Submitted, membership: boolean): Promise<void> {
-    for (const { root, locks } of await this.inherited(key, membership)) requireHeld(`${key} (inside ${root || '/'})`, locks, who, { path: key, lockRoot: root });
+  /** 423 unless every lock inherited by `key` had one of its tokens submitted by its owner; `above` when already read. */
+  async checkInherited(key: string, who: Submitted, membership: boolean, above?: Ancestor[]): Promise<void> {
+    const covering = coveringLocks(key, above ?? (await this.ancestors(key)), membership, this.now());
+    for (const { root, locks } of covering) requireHeld(`${key} (inside ${root || '/'})`, locks, who, { path: key, lockRoot: root });
+  }
+
+  /** Whether the collection `key` would be a member of exists; `above` when already read. */
+  async parentExists(key: string, above?: Ancestor[]): Promise<boolean> {
+    const parent = parentOf(key);
+    if (parent === '') return true;
+    return this.collections.exists(parent, (above ?? (await this.ancestors(key))).at(-1)?.record ?? null);
   }
 
   /**
@@ -96,7 +104,8 @@ export class WebDav {
    * infinity covers every member, so no member may hold a conflicting lock).
    */
   async lock(caller: Caller, key: string, request: LockRequest, tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<{ lock: Lock; created: boolean }> {
-    for (const { locks } of await this.inherited(key, false)) checkCompatible(key, locks, request);
+    const above = await this.ancestors(key);
+    for (const { locks } of coveringLocks(key, above, false, this.now())) checkCompatible(key, locks, request);
     const resource = await this.collections.resolve(key);
     if (resource.kind === 'collection') {
       if (request.depth === 'infinity') await this.checkTree(key, request);
@@ -108,8 +117,8 @@ export class WebDav {
       });
       return { lock, created: false };
     }
-    if (!(await this.collections.exists(parentOf(key)))) throw new Problem('conflict', `the parent collection of ${key} does not exist`);
-    await this.checkInherited(key, { caller, tokens }, resource.kind === 'none'); // locking an unmapped URL adds a member
+    if (!(await this.parentExists(key, above))) throw new Problem('conflict', `the parent collection of ${key} does not exist`);
+    await this.checkInherited(key, { caller, tokens }, resource.kind === 'none', above); // locking an unmapped URL adds a member
     return this.files.update(key, (record, now) => {
       guard?.(record);
       const granted = grant(key, record, caller, request, now, headNumber(record));
@@ -193,39 +202,46 @@ export class WebDav {
     });
   }
 
-  /** 423 unless the resource at `key` and, for a collection, every member may be deleted with these tokens. */
-  async checkRemovable(key: string, kind: 'file' | 'collection', who: Submitted): Promise<void> {
+  /**
+   * 423 unless the resource at `key` and, for a collection, every member may be deleted with
+   * these tokens. Returns the members of a collection, checked (one walk serves check and delete).
+   */
+  async checkRemovable(key: string, kind: 'file' | 'collection', who: Submitted): Promise<Member[]> {
     await this.checkInherited(key, who, true);
     if (kind === 'file') {
       this.checkOwn(key, await this.files.get(key), who);
-      return;
+      return [];
     }
     this.checkOwn(key, await this.collections.get(key), who);
-    await this.walk(key, async (member, _kind, record) => this.checkOwn(member, record, who));
+    const members: Member[] = [];
+    await this.walk(key, async (member, memberKind, record) => {
+      this.checkOwn(member, record, who);
+      members.push({ key: member, kind: memberKind });
+    });
+    return members;
   }
 
   /**
    * DELETE: a file gets a delete marker (its history stays); in a collection every file does
-   * and every collection becomes a tombstone, refused (423) before anything changes if any is locked.
+   * and every collection becomes a tombstone, refused (423) before anything changes if any is
+   * locked. `members`: exactly these go (a MOVE deletes what it copied), already checked.
    */
-  async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<void> {
-    await this.checkRemovable(key, kind, { caller, tokens });
+  async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void, members?: Member[]): Promise<void> {
     if (kind === 'file') {
+      // The file's own locks are checked in the compare-and-set of its delete marker.
+      await this.checkInherited(key, { caller, tokens }, true);
       await this.files.remove(caller, key, { tokens, guard, conditions: {} }, true);
       return;
     }
-    const members: { key: string; kind: MemberKind }[] = [];
-    await this.walk(key, async (member, memberKind) => {
-      members.push({ key: member, kind: memberKind });
-    });
-    for (const member of members.filter((m) => m.kind === 'file')) {
+    const doomed = members ?? (await this.checkRemovable(key, kind, { caller, tokens }));
+    for (const member of doomed.filter((m) => m.kind === 'file')) {
       await this.files.remove(caller, member.key, { tokens, conditions: {} }, true).catch(ignoreGone);
     }
     // A reserved path goes with its collection: its locks (checked above) are released.
-    for (const member of members.filter((m) => m.kind === 'reserved')) {
+    for (const member of doomed.filter((m) => m.kind === 'reserved')) {
       await this.files.update(member.key, (record) => (record && !currentVersion(record) ? { next: withLocks(record, { lock: null }), result: undefined } : { result: undefined }));
     }
-    for (const member of members.filter((m) => m.kind === 'collection').reverse()) await this.collections.tombstone(member.key, this.now());
+    for (const member of doomed.filter((m) => m.kind === 'collection').reverse()) await this.collections.tombstone(member.key, this.now());
     await this.collections.tombstone(key, this.now());
   }
 
@@ -255,8 +271,20 @@ export class WebDav {
   }
 }
 
+/** A member below a collection, by key. */
+export interface Member {
+  key: string;
+  kind: MemberKind;
+}
+
 /** A member as {@link WebDav.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
 export type MemberKind = 'file' | 'collection' | 'reserved';
+
+/** A collection above a key and its record (none for a directory made by `/files` uploads). */
+export interface Ancestor {
+  dir: string;
+  record: CollectionRecord | undefined;
+}
 
 /** Dead properties kept per resource, names and values together (UTF-8 bytes). */
 export const MAX_PROPS_BYTES = 64 * 1024;

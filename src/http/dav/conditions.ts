@@ -51,9 +51,8 @@ export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf
   for (const list of ifs.lists) {
     const other = list.resource === undefined ? undefined : keyOfTag(list.resource);
     if (other === undefined || other === key || others.has(other)) continue;
-    const resource = await dav.collections.resolve(other);
-    const record = resource.kind === 'none' ? resource.record : resource.record;
-    others.set(other, { etag: resource.kind === 'file' ? etagOf(record) : null, tokens: (await dav.locksOn(other, record)).map((l) => l.token) });
+    const { kind, record } = await dav.collections.resolve(other);
+    others.set(other, { etag: kind === 'file' ? etagOf(record) : null, tokens: (await dav.locksOn(other, record)).map((l) => l.token) });
   }
   const inherited = (await dav.inherited(key, false)).flatMap((entry) => entry.locks.map((l) => l.token));
   return (record) => {

@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import { parentOf } from '../../domain/collections.js';
 import { copyTree } from '../../domain/dav-copy.js';
 import type { Target } from '../../domain/paths.js';
 import type { WebDav } from '../../domain/webdav.js';
@@ -25,17 +24,19 @@ export async function copyMove(ctx: Context, dav: WebDav, target: Target, ifs: D
   if (from === to) throw new Problem('forbidden', 'the source and the destination are the same resource');
   if (from === '' || (source.kind === 'collection' && to.startsWith(`${from}/`))) throw new Problem('forbidden', 'a collection cannot be copied or moved into itself');
   if (to === '') throw new Problem('forbidden', 'the root collection cannot be replaced');
-  if (!(await dav.collections.exists(parentOf(to)))) throw new Problem('conflict', `the parent collection of ${to} does not exist`);
+  const above = await dav.ancestors(to);
+  if (!(await dav.parentExists(to, above))) throw new Problem('conflict', `the parent collection of ${to} does not exist`);
   await checkIf(ctx, dav, from, ifs);
   const caller = callerOf(ctx);
   if (move) await dav.checkRemovable(from, source.kind, { caller, tokens: ifs.tokens });
   const existing = await dav.collections.resolve(to);
-  await dav.checkInherited(to, { caller, tokens: ifs.tokens }, existing.kind === 'none');
+  await dav.checkInherited(to, { caller, tokens: ifs.tokens }, existing.kind === 'none', above);
   if (existing.kind !== 'none') {
     if (!overwrite) throw new Problem('precondition-failed', `${to} exists and Overwrite is F`);
     await dav.removeAny(caller, to, existing.kind, ifs.tokens);
   }
-  await copyTree(dav, caller, { source: from, destination: to, depth, tokens: ifs.tokens });
-  if (move) await dav.removeAny(caller, from, source.kind, ifs.tokens);
+  const copied = await copyTree(dav, caller, { source: from, destination: to, depth, tokens: ifs.tokens });
+  // What was copied goes: a member added meanwhile is not deleted uncopied.
+  if (move) await dav.removeAny(caller, from, source.kind, ifs.tokens, undefined, copied);
   ctx.status = existing.kind === 'none' ? 201 : 204;
 }

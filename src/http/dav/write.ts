@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import { parentOf } from '../../domain/collections.js';
 import type { Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
 import type { WebDav } from '../../domain/webdav.js';
@@ -38,11 +37,12 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   if (target.directory) throw new Problem('method-not-allowed', 'PUT names a file; this URL ends in / and names a collection');
   const resource = await dav.collections.resolve(target.key);
   if (resource.kind === 'collection') throw new Problem('method-not-allowed', `${target.key} is a collection`);
-  if (!(await dav.collections.exists(parentOf(target.key)))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
+  const above = await dav.ancestors(target.key);
+  if (!(await dav.parentExists(target.key, above))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
   const caller = callerOf(ctx);
   const intent = await davIntent(ctx, dav, target.key, ifs);
   await dav.files.precheck(caller, target.key, intent);
-  await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none');
+  await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   const result = await dav.files.upload(caller, target.key, intent, content);
