@@ -1,18 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
-import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { ancestorsOf, Collections, parentOf } from '../../src/domain/collections.js';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
-import type { Caller, CollectionRecord, FileRecord } from '../../src/domain/types.js';
-import { Problem, type ProblemCode } from '../../src/errors.js';
+import type { CollectionRecord, FileRecord } from '../../src/domain/types.js';
+import type { ProblemCode } from '../../src/errors.js';
 import type { RecordStore } from '../../src/storage/contracts.js';
-import { openFsStorage } from '../../src/storage/fs/index.js';
-import { tempDir } from '../helpers/server.js';
-
-const alice: Caller = { name: 'alice', role: 'user' };
-const START = Date.parse('2024-05-01T12:00:00.000Z');
+import { alice, fsStore, racing, refused as refusedWith, stageText, START } from './_support.js';
 
 interface Fixture {
   files: FileService;
@@ -23,35 +16,16 @@ interface Fixture {
   advance(ms: number): void;
   /** A file with a current version at `key`. */
   put(key: string, text?: string): Promise<void>;
-  /** Hold the next n collection puts until all n have arrived. */
+  /** Hold the next n collection puts until all n have arrived ({@link racing}). */
   race(n: number): void;
 }
 
 /** Collections on the real fs store, files made through FileService, the clock injected. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const dir = await tempDir('kluis-collections-');
-  const storage = await openFsStorage<FileRecord>(dir);
-  t.teardown(async () => {
-    await storage.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { storage } = await fsStore(t, 'kluis-collections-');
   let now = START;
-  let racers = 0;
-  let release = () => {};
-  let opened = Promise.resolve();
   const store = storage.collections as RecordStore<CollectionRecord>;
-  const racing: RecordStore<CollectionRecord> = {
-    get: (key) => store.get(key),
-    list: (key) => store.list(key),
-    scan: () => store.scan(),
-    put: async (key, value, expected, prepare) => {
-      if (racers > 0) {
-        if (--racers === 0) release();
-        await opened;
-      }
-      return store.put(key, value, expected, prepare);
-    },
-  };
+  const collections = racing(store);
   const files = new FileService({
     records: storage.records,
     history: new History(storage.history),
@@ -61,25 +35,19 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   });
   return {
     files,
-    collections: new Collections(racing, storage.records, () => now),
+    collections: new Collections(collections.store, storage.records, () => now),
     store,
     now: () => now,
     advance: (ms) => (now += ms),
     put: async (key, text = key) => {
-      const staged = await storage.blobs.stage(Readable.from([Buffer.from(text)]));
-      const sha256 = createHash('sha256').update(text).digest('hex');
-      await files.upload(alice, key, { conditions: {} }, { staged, sha256, size: Buffer.byteLength(text), contentType: 'text/plain' });
+      await files.upload(alice, key, { conditions: {} }, await stageText(storage.blobs, text));
     },
-    race: (n) => {
-      racers = n;
-      opened = new Promise<void>((resolve) => (release = resolve));
-    },
+    race: collections.race,
   };
 }
 
 async function refused(t: ExecutionContext, promise: Promise<unknown>, code: ProblemCode, status: number): Promise<void> {
-  const err = await t.throwsAsync(promise, { instanceOf: Problem });
-  t.is(err?.code, code);
+  const err = await refusedWith(t, promise, code);
   t.is(err?.status, status);
 }
 

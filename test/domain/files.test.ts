@@ -1,20 +1,13 @@
 import test, { type ExecutionContext } from 'ava';
-import { createHash } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { FileService, type StagedContent } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
 import type { Caller, FileRecord } from '../../src/domain/types.js';
-import { Problem, type ProblemCode } from '../../src/errors.js';
-import type { RecordStore, Storage } from '../../src/storage/contracts.js';
-import { openFsStorage } from '../../src/storage/fs/index.js';
-import { tempDir } from '../helpers/server.js';
+import type { Storage } from '../../src/storage/contracts.js';
+import { alice, bob, fsStore, racing, refused, sha256, stageText, START } from './_support.js';
 
-const alice: Caller = { name: 'alice', role: 'user' };
-const bob: Caller = { name: 'bob', role: 'user' };
 const admin: Caller = { name: 'root', role: 'admin' };
-const START = Date.parse('2024-05-01T12:00:00.000Z');
 
 interface Fixture {
   dir: string;
@@ -23,59 +16,21 @@ interface Fixture {
   history: History;
   /** Move the injected clock (ms). */
   advance(ms: number): void;
-  /** Hold the next n puts until all n have arrived. */
+  /** Hold the next n puts until all n have arrived ({@link racing}). */
   race(n: number): void;
 }
 
-/**
- * A FileService on the real fs store. After `race(n)`, the next n puts wait for each other
- * before going on to the real store, so that n writers have all read and decided on the same
- * revision: the worst interleaving, made certain rather than left to scheduling.
- */
+/** A FileService on the real fs store, its record puts racing on demand. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const dir = await tempDir('kluis-files-');
-  const storage = await openFsStorage<FileRecord>(dir);
-  t.teardown(async () => {
-    await storage.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, storage } = await fsStore(t, 'kluis-files-');
   let now = START;
-  let racers = 0;
-  let release = () => {};
-  let opened = Promise.resolve();
-  const records: RecordStore<FileRecord> = {
-    get: (key) => storage.records.get(key),
-    list: (key) => storage.records.list(key),
-    scan: () => storage.records.scan(),
-    put: async (key, value, expected, prepare) => {
-      if (racers > 0) {
-        if (--racers === 0) release();
-        await opened;
-      }
-      return storage.records.put(key, value, expected, prepare);
-    },
-  };
+  const records = racing(storage.records);
   const history = new History(storage.history);
-  const files = new FileService({ records, history, blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  return {
-    dir,
-    storage,
-    files,
-    history,
-    advance: (ms) => (now += ms),
-    race: (n) => {
-      racers = n;
-      opened = new Promise<void>((resolve) => (release = resolve));
-    },
-  };
+  const files = new FileService({ records: records.store, history, blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+  return { dir, storage, files, history, advance: (ms) => (now += ms), race: records.race };
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-async function stage(f: Fixture, text: string): Promise<StagedContent> {
-  const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(text)]));
-  return { staged, sha256: sha256(text), size: Buffer.byteLength(text), contentType: 'text/plain' };
-}
+const stage = (f: Fixture, text: string): Promise<StagedContent> => stageText(f.storage.blobs, text);
 
 /** Files still in the staging area of every session. */
 async function stagedFiles(f: Fixture): Promise<string[]> {
@@ -96,12 +51,6 @@ async function blobHashes(f: Fixture): Promise<string[]> {
   };
   await walk(path.join(f.dir, 'blobs'));
   return out.sort();
-}
-
-async function refused(t: ExecutionContext, promise: Promise<unknown>, code: ProblemCode): Promise<Problem | undefined> {
-  const err = await t.throwsAsync(promise, { instanceOf: Problem });
-  t.is(err?.code, code);
-  return err;
 }
 
 test('upload creates version 1, then version 2; created tells them apart', async (t) => {

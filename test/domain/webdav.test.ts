@@ -1,25 +1,17 @@
 import test, { type ExecutionContext } from 'ava';
-import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { Collections, type Members } from '../../src/domain/collections.js';
 import { copyTree } from '../../src/domain/dav-copy.js';
 import type { LockRequest } from '../../src/domain/dav-locks.js';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
 import { currentVersion } from '../../src/domain/rules.js';
-import type { Caller, CollectionRecord, FileRecord } from '../../src/domain/types.js';
+import type { CollectionRecord } from '../../src/domain/types.js';
+import { Problem } from '../../src/errors.js';
 import { MAX_PROPS_BYTES, MAX_TREE, WebDav } from '../../src/domain/webdav.js';
-import { Problem, type ProblemCode } from '../../src/errors.js';
 import type { RecordStore } from '../../src/storage/contracts.js';
-import { openFsStorage } from '../../src/storage/fs/index.js';
-import { tempDir } from '../helpers/server.js';
+import { alice, bob, fsStore, refused, sha256, stageText, START } from './_support.js';
 
-const alice: Caller = { name: 'alice', role: 'user' };
-const bob: Caller = { name: 'bob', role: 'user' };
-const START = Date.parse('2024-05-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const req = (scope: 'exclusive' | 'shared', depth: 0 | 'infinity', seconds = 60): LockRequest => ({ scope, depth, seconds });
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
@@ -29,31 +21,19 @@ type Fixture = Awaited<ReturnType<typeof fixture>>;
  * `tree`: p/a.txt, p/q/b.txt, p/q/r (empty, explicit), p/imp/c.txt (an implicit directory).
  */
 async function fixture(t: ExecutionContext, tree = true) {
-  const dir = await tempDir('kluis-webdav-');
-  const storage = await openFsStorage<FileRecord>(dir);
-  t.teardown(async () => {
-    await storage.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { storage } = await fsStore(t, 'kluis-webdav-');
   let now = START;
   const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
   const collections = new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, () => now);
   /** A new version of `key` with `text`. */
   const put = async (key: string, text = key, caller = alice) => {
-    const staged = await storage.blobs.stage(Readable.from([Buffer.from(text)]));
-    await files.upload(caller, key, { conditions: {} }, { staged, sha256: sha256(text), size: Buffer.byteLength(text), contentType: 'text/plain' });
+    await files.upload(caller, key, { conditions: {} }, await stageText(storage.blobs, text));
   };
   if (tree) {
     for (const key of ['p', 'p/q', 'p/q/r']) await collections.create(key, now);
     for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) await put(key);
   }
   return { dav: new WebDav(files, collections), files, collections, put, advance: (ms: number) => (now += ms) };
-}
-
-async function refused(t: ExecutionContext, promise: Promise<unknown>, code: ProblemCode): Promise<Problem | undefined> {
-  const err = await t.throwsAsync(promise, { instanceOf: Problem });
-  t.is(err?.code, code);
-  return err;
 }
 
 const isCurrent = async (f: Fixture, key: string) => currentVersion(await f.files.get(key)) !== null;

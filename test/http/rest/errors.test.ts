@@ -22,6 +22,7 @@ const INVALID_PATHS: [string, string][] = [
   ['empty segment', '/files/a//b.txt'],
   ['encoded slash', '/files/a%2Fb.txt'],
   ['malformed escape', '/files/a%zzb.txt'],
+  ['raw # (would name another file once dropped)', '/files/doc.txt#x'],
   ['over-long segment', `/files/${'s'.repeat(251)}.txt`],
   ['over-long path', `/files/${Array.from({ length: 10 }, () => 'd'.repeat(95)).join('/')}/x.txt`],
 ];
