@@ -10,7 +10,8 @@
  *
  * ava's output goes to the terminal as it comes; its failure lines (those with `✘`) are also
  * kept, and the run ends with a recap of each pass (`# <pass>: exit <code>` and its `✘` lines),
- * so that the tail of a long log says what failed.
+ * then, for a failed pass, ava's details of its failures (assertion, diff, stack), so that the
+ * tail of a long log says what failed and why.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -22,12 +23,17 @@ const AVA = path.join(ROOT, 'node_modules/ava/entrypoints/cli.mjs');
 const FAILURE_MARK = '✘';
 /** `✘` lines shown per pass in the recap. */
 const RECAP_LINES = 50;
+/** ava's section rule: the failures' details (file, line, assertion, diff) come after the first one. */
+const RULE = '─';
+/** Lines of a failed pass's details shown in the recap: the last ones. */
+const DETAIL_LINES = 400;
 
-/** One ava run: its name in the recap, its exit code and the `✘` lines it printed. */
+/** One ava run: its name in the recap, its exit code, the `✘` lines and the details it printed. */
 interface Pass {
   name: string;
   code: number;
   failures: string[];
+  details: string[];
 }
 
 // eslint-disable-next-line no-control-regex
@@ -40,11 +46,19 @@ function ava(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Pass
     const colour = process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {};
     const child = spawn(process.execPath, [AVA, ...args], { cwd: ROOT, env: { ...env, ...colour }, stdio: ['inherit', 'pipe', 'inherit'] });
     const failures: string[] = [];
+    const details: string[] = [];
+    let inDetails = false;
     let partial = '';
     const scan = (text: string) => {
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line.includes(FAILURE_MARK)) failures.push(stripAnsi(line).trimEnd());
+      for (const raw of lines) {
+        const line = stripAnsi(raw).trimEnd();
+        if (line.includes(FAILURE_MARK)) failures.push(line);
+        inDetails ||= line.trim() === RULE;
+        if (inDetails) details.push(line);
+        if (details.length > DETAIL_LINES) details.shift(); // the details are at the end
+      }
     };
     child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
@@ -54,7 +68,7 @@ function ava(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Pass
     // 'close', not 'exit': every byte of stdout has been read by then.
     child.on('close', (code, signal) => {
       scan('\n');
-      resolve({ name, code: code ?? (signal ? 1 : 0), failures });
+      resolve({ name, code: code ?? (signal ? 1 : 0), failures, details });
     });
   });
 }
@@ -67,6 +81,7 @@ function recap(passes: Pass[]): void {
     out.push(...pass.failures.slice(0, RECAP_LINES));
     if (pass.failures.length > RECAP_LINES) out.push(`  … and ${pass.failures.length - RECAP_LINES} more ${FAILURE_MARK} lines above`);
   }
+  for (const pass of passes.filter((p) => p.code !== 0 && p.details.length > 0)) out.push('', `# ${pass.name}: what ava said of its failures`, ...pass.details);
   console.log(out.join('\n'));
 }
 

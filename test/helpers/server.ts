@@ -118,7 +118,16 @@ export async function startChild(dataDir: string, env: Record<string, string> = 
 /** Wait for a spawned server's "listening" log line; collects its stdout and stderr. */
 export async function waitForListening(child: ChildProcess): Promise<{ port: number; output: () => string; exited: Promise<number | null> }> {
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Settles once the process has exited and its output has been read to the end ('exit' can come
+  // before the last lines): a test that checks the log after stop() sees every line. Workers of a
+  // cluster share the pipes; if one outlives the process, its output is not waited for beyond 5 s.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      const settle = () => resolve(code);
+      child.once('close', settle);
+      setTimeout(settle, 5000).unref();
+    }),
+  );
   let found = false;
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -18,9 +18,16 @@ async function cluster(t: ExecutionContext): Promise<ChildServer> {
     }
     await rm(dataDir, { recursive: true, force: true });
   });
-  // Both workers listen before the test starts.
-  for (let i = 0; i < 200 && workerPids(server).size < 2; i++) await sleep(50);
+  // Both workers listen before the test starts (each compiles the TypeScript: slow on a busy machine).
+  await until(() => workerPids(server).size >= 2, 'two workers listening', server);
   return server;
+}
+
+/** Wait up to a minute for `condition`; fails naming `what`, with the server's last log lines. */
+async function until(condition: () => boolean, what: string, server: ChildServer): Promise<void> {
+  for (const deadline = Date.now() + 60_000; !condition(); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error(`no ${what} after 60 s; the server's log ends:\n${server.output().split('\n').slice(-20).join('\n')}`);
+  }
 }
 
 /** Pids of the processes that logged "listening". */
@@ -76,14 +83,14 @@ test('a worker that dies is replaced; SIGTERM to the primary drains every worker
   const server = await cluster(t);
   const [victim] = [...workerPids(server)];
   process.kill(victim as number, 'SIGKILL');
-  for (let i = 0; i < 200 && workerPids(server).size < 3; i++) await sleep(50);
+  await until(() => workerPids(server).size >= 3, 'third worker', server);
   t.is(workerPids(server).size, 3, 'a third worker was started');
   t.regex(server.output(), /worker died; starting another/);
-  for (let i = 0; i < 10; i++) t.is((await put(server.url, `after-${i}.txt`, 'x')).status, 201);
+  for (let i = 0; i < 10; i++) t.is((await put(server.url, `after-${i}.txt`, 'x')).status, 201, `PUT after-${i}.txt`);
 
   const workers = [...workerPids(server)].filter((pid) => pid !== victim);
-  t.is(await server.stop('SIGTERM'), 0);
-  for (let i = 0; i < 100 && workers.some(alive); i++) await sleep(50);
+  t.is(await server.stop('SIGTERM'), 0, 'the primary exits 0 after SIGTERM');
+  for (let i = 0; i < 200 && workers.some(alive); i++) await sleep(50);
   t.deepEqual(workers.filter(alive), [], 'no worker outlives the primary');
-  t.regex(server.output(), /every worker stopped/);
+  t.regex(server.output(), /every worker stopped/, 'the primary says every worker stopped');
 });

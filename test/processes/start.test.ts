@@ -14,7 +14,8 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  // 'close': stderr has been read to its end (its last lines can come after 'exit').
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
 }
 
 test('bad configuration stops the start with a message naming every bad variable', async (t) => {
