@@ -1,8 +1,8 @@
 /**
  * Desktop clients replayed request by request, with their own headers and bodies, over raw
  * node:http (nothing added or normalised on the way): LibreOffice saving a document it holds
- * a lock on, and the Windows WebDAV mini-redirector opening a folder and touching a file's
- * times. The 207 bodies are read with a namespace-aware XML parser, not the server's code.
+ * a lock on, the Windows WebDAV mini-redirector opening a folder and touching a file's
+ * times, and davfs2 (recorded from a mount) creating a file it uploads later. The 207 bodies are read with a namespace-aware XML parser, not the server's code.
  */
 import test from 'ava';
 import { put, request } from '../helpers/http.js';
@@ -162,4 +162,31 @@ test('Windows mini-redirector: OPTIONS, PROPFIND Depth 1 with an empty body, PRO
   const value = propOf(readMultistatus(readBack.text)[0], 'Win32LastModifiedTime', MS);
   t.is(value?.status, 200, readBack.text);
   t.is(value?.el.text, times.modified.toUTCString(), readBack.text);
+});
+
+test('davfs2: a new file is locked, its folder listed before the delayed upload (the file is a member), unlocked and PUT', async (t) => {
+  const s = await startDavServer(t);
+  // Headers and bodies as davfs2 1.6.1 (neon 0.32) sent them for `cp file /mnt/dav/sub/; ls /mnt/dav/sub`.
+  const DAVFS = { 'User-Agent': 'davfs2/1.6.1 neon/0.32.5', Connection: 'TE', TE: 'trailers' };
+  t.is((await raw(s.url, 'MKCOL', '/dav/sub/', DAVFS)).status, 201);
+  const lockinfo = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<lockinfo xmlns='DAV:'>\n <lockscope><exclusive/></lockscope>\n<locktype><write/></locktype><owner></owner>\n</lockinfo>\n";
+  const lock = await raw(s.url, 'LOCK', '/dav/sub/new.bin', { ...DAVFS, ...XML, Depth: '0', Timeout: 'Second-1800' }, lockinfo);
+  t.is(lock.status, 201, lock.text);
+  const token = (lock.headers.get('lock-token') ?? '').slice(1, -1);
+  t.is((await raw(s.url, 'HEAD', '/dav/sub/new.bin', DAVFS)).status, 404, 'no content yet');
+
+  // The folder is listed while the file waits in davfs2's cache: were it missing here, davfs2
+  // would take it for deleted on the server and drop it unsent.
+  const propfind = '<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n<resourcetype xmlns="DAV:"/>\n<getcontentlength xmlns="DAV:"/>\n<getetag xmlns="DAV:"/>\n<getlastmodified xmlns="DAV:"/>\n<executable xmlns="http://apache.org/dav/props/"/>\n</prop></propfind>\n';
+  const listing = await raw(s.url, 'PROPFIND', '/dav/sub/', { ...DAVFS, ...XML, Depth: '1' }, propfind);
+  t.is(listing.status, 207, listing.text);
+  const member = readMultistatus(listing.text).find((r) => r.path === '/dav/sub/new.bin');
+  t.truthy(member, `the locked new file is a member of its folder: ${listing.text}`);
+  t.deepEqual(propOf(member, 'resourcetype')?.el.children, [], 'a file, not a collection');
+
+  t.is((await raw(s.url, 'UNLOCK', '/dav/sub/new.bin', { ...DAVFS, 'Lock-Token': `<${token}>` })).status, 204);
+  const body = Buffer.from('the bytes davfs2 kept in its cache');
+  t.is((await raw(s.url, 'PUT', '/dav/sub/new.bin', DAVFS, body)).status, 201);
+  const got = await request(`${s.url}/files/sub/new.bin`);
+  t.is(await sha256(Buffer.from(got.text)), await sha256(body));
 });

@@ -41,12 +41,14 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
     await dav.walk(
       target.key,
       async (key, kind, record) => {
-        if (kind === 'reserved') return; // no resource there yet: GET and PROPFIND answer 404
         const inherited = covering.get(parentOf(key)) ?? [];
         const own = liveLocks(record, now);
         if (kind === 'collection') covering.set(key, [...inherited, ...own.filter((l) => l.depth === 'infinity')]);
         const locks = [...own, ...inherited];
-        const member: Described = kind === 'file' ? { kind, key, record: record as FileRecord, locks } : { kind, key, record: record as CollectionRecord | undefined, locks };
+        // A reserved path (a lock on an unmapped URL) is a lock-null member: listed with its locks
+        // and no content properties, so a client that locked it before its PUT still sees it.
+        const member: Described =
+          kind === 'collection' ? { kind, key, record: record as CollectionRecord | undefined, locks } : { kind: 'file', key, record: record as FileRecord, locks };
         responses.push(render(member, wanted, now));
       },
       depth === '1' ? 1 : Infinity,
@@ -55,12 +57,17 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
   sendMultistatus(ctx, responses);
 }
 
-/** The resource at `key` with its locks, its own and those its collections pass down; undefined when nothing is there. */
+/**
+ * The resource at `key` with its locks, its own and those its collections pass down; a path
+ * reserved by a live lock answers as a lock-null resource (RFC 2518 §7.4: locks, no content);
+ * undefined when nothing is there.
+ */
 export async function describe(dav: WebDav, key: string): Promise<Described | undefined> {
   const resource = await dav.collections.resolve(key);
-  if (resource.kind === 'none') return undefined;
-  const locks = await dav.locksOn(key, resource.record);
-  return resource.kind === 'file' ? { kind: 'file', key, record: resource.record, locks } : { kind: 'collection', key, record: resource.record, locks };
+  if (resource.kind === 'collection') return { kind: 'collection', key, record: resource.record, locks: await dav.locksOn(key, resource.record) };
+  const record = resource.record;
+  if (!record || (resource.kind === 'none' && liveLocks(record, dav.now()).length === 0)) return undefined;
+  return { kind: 'file', key, record, locks: await dav.locksOn(key, record) };
 }
 
 function render(r: Described, wanted: Wanted, now: number): string {
