@@ -55,7 +55,8 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       const problem = toProblem(err);
       metrics.problem(problem);
       if (problem.status === 409 || problem.status === 412 || problem.status === 423) logConflict(logger, ctx, problem);
-      if (problem.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
+      // A refusal while draining is the shutdown working as meant: its request line says enough.
+      if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;
       ctx.set(problem.headers);

@@ -69,6 +69,7 @@ test('SIGTERM during an upload: /readyz turns 503, a new upload is refused, the 
   t.is(await exited, 0);
   t.regex(server.output(), /draining/);
   t.regex(server.output(), /"stopped"|stopped/);
+  t.notRegex(server.output(), /request failed/, 'a refusal while draining is no error: nothing is logged at error level for it');
 
   const again = await startChild(dataDir);
   t.teardown(async () => void (await again.stop('SIGKILL')));
