@@ -1,7 +1,7 @@
 /**
  * Helpers of the WebDAV client tests (not a test file): the real clients (litmus, cadaver,
- * rclone) found or installed, a fresh kluis process to point them at, a way to run them, and
- * a small reader for 207 Multi-Status bodies that knows nothing of the server's code.
+ * rclone, GNOME's gio) found or installed, a fresh kluis process to point them at, a way to
+ * run them, and a small reader for 207 Multi-Status bodies that knows nothing of the server's code.
  */
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -16,10 +16,11 @@ import { startChild, tempDir } from '../helpers/server.js';
 
 const exec = promisify(execFile);
 
-const HOW = 'install the WebDAV test clients with `apt-get install litmus cadaver rclone` (as root, on Debian or Ubuntu)';
+const HOW = 'install the WebDAV test clients with `apt-get install litmus cadaver rclone gvfs-backends libglib2.0-bin dbus-daemon` (as root, on Debian or Ubuntu)';
 
-/** The absolute path of `binary` on PATH (or in the usual bin directories), if any. */
+/** The absolute path of `binary` on PATH (or in the usual bin directories), if any; an absolute `binary` is checked as it is. */
 async function which(binary: string): Promise<string | undefined> {
+  if (path.isAbsolute(binary)) return (await access(binary, constants.X_OK).then(() => true, () => false)) ? binary : undefined;
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/bin', '/usr/bin', '/bin'];
   for (const dir of dirs.filter(Boolean)) {
     const candidate = path.join(dir, binary);
