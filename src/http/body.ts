@@ -26,6 +26,17 @@ export function checkDeclaredLength(ctx: Context, limit: number): void {
   }
 }
 
+/**
+ * Whether the body can no longer be read to its end: the stream was destroyed (the client hung
+ * up, or a parser error) before its end was read. That holds even when every byte had arrived
+ * (`complete`): a destroyed stream delivers nothing more, so waiting for it would wait forever.
+ */
+function bodyLost(source: Readable): boolean {
+  return source.destroyed && !source.readableEnded;
+}
+
+const HUNG_UP = 'the client closed the connection before the body was read';
+
 /** The request body as a stream: sends 100 Continue first if the client is waiting for it. */
 export function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
   const flagged = req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
@@ -46,14 +57,10 @@ export async function stage(source: Readable, blobs: BlobStore, limit: number, e
   // answer (413, 400). On failure the source is unpiped and the response closes the connection.
   const onSourceError = (err: Error) => meter.destroy(err);
   const onSourceClose = () => {
-    if ('complete' in source && !(source as IncomingMessage).complete) meter.destroy(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+    if (bodyLost(source)) meter.destroy(new Problem('bad-request', HUNG_UP));
   };
-  // A client that hung up (or a parser error) before staging began: its 'close' has already
-  // fired, so waiting for the body would wait forever.
-  if (source.destroyed && !(source as Partial<IncomingMessage>).complete) {
-    source.resume();
-    throw new Problem('bad-request', 'the client closed the connection before the body was complete');
-  }
+  // A client that hung up (or a parser error) before staging began: its 'close' has already fired.
+  if (bodyLost(source)) throw new Problem('bad-request', HUNG_UP);
   source.once('error', onSourceError);
   source.once('close', onSourceClose);
   source.pipe(meter);
@@ -150,9 +157,11 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
     parser.on('close', () => {
       chain.then(() => !failed && resolve(fields), fail);
     });
+    // A client that hung up before parsing began: its 'close' has already fired.
+    if (bodyLost(req)) return fail(new Problem('bad-request', HUNG_UP));
     req.on('error', fail);
     req.on('close', () => {
-      if (!req.complete) fail(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+      if (bodyLost(req)) fail(new Problem('bad-request', HUNG_UP));
     });
     req.pipe(parser);
   });
