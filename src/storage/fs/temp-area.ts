@@ -25,7 +25,8 @@ export class TempArea {
     await mkdir(tmpRoot, { recursive: true });
     await reclaim(tmpRoot);
     const dir = path.join(tmpRoot, randomUUID());
-    await mkdir(dir);
+    // The lock before the directory: a directory without a live lock reads as a dead session to
+    // the reclaim of a process starting beside this one (the workers of a cluster start together).
     const release = await lockfile.lock(dir, {
       lockfilePath: `${dir}.lock`,
       realpath: false,
@@ -34,6 +35,12 @@ export class TempArea {
       // uploads in flight then fail on their own (missing file) and nothing is acknowledged.
       onCompromised: () => {},
     });
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      await release().catch(() => {});
+      throw err;
+    }
     return new TempArea(dir, release);
   }
 
