@@ -2,6 +2,7 @@ import { Problem } from '../errors.js';
 import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
 import { currentVersion } from './rules.js';
 import { liveLocks } from './locks.js';
+import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
 import type { Clock, CollectionRecord, FileRecord } from './types.js';
 
 /** Rounds of compare-and-set before giving up (each lost round means another writer won). */
@@ -34,23 +35,6 @@ export interface Entries {
   collections: { name: string; record: CollectionRecord | undefined }[];
   /** Paths with no file, reserved by a live lock (a LOCK on an unmapped URL, a check-out). */
   reserved: { name: string; record: FileRecord }[];
-}
-
-/** Records read at once while listing a collection. */
-const READ_CONCURRENCY = 16;
-
-/** `fn` over `items`, at most {@link READ_CONCURRENCY} at a time, results in order. */
-async function mapLimit<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -99,7 +83,7 @@ export class Collections {
   async entries(key: string): Promise<Entries> {
     const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
     const join = (name: string) => (key === '' ? name : `${key}/${name}`);
-    const fileRecords = await mapLimit(fileList?.files ?? [], async (name) => (await this.records.get(join(name)))?.value);
+    const fileRecords = await mapLimit(fileList?.files ?? [], READ_CONCURRENCY, async (name) => (await this.records.get(join(name)))?.value);
     const files: Entries['files'] = [];
     const reserved: Entries['reserved'] = [];
     (fileList?.files ?? []).forEach((name, i) => {
@@ -108,10 +92,12 @@ export class Collections {
       else if (record && liveLocks(record, this.clock()).length > 0) reserved.push({ name, record });
     });
     const taken = new Set(files.map((f) => f.name));
-    const candidates = [...new Set([...(fileList?.directories ?? []), ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
-    const states = await mapLimit(candidates, async (name) => {
+    const directories = new Set(fileList?.directories ?? []);
+    const candidates = [...new Set([...directories, ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
+    const states = await mapLimit(candidates, READ_CONCURRENCY, async (name) => {
       const record = await this.get(join(name));
-      return { name, record, exists: await this.exists(join(name), record ?? null) };
+      // As exists(), without listing a directory the listing above already showed.
+      return { name, record, exists: record ? !record.deleted : directories.has(name) };
     });
     return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })), reserved };
   }

@@ -2,6 +2,7 @@ import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
 import { liveLock, publicLock } from './locks.js';
+import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
 import { currentVersion } from './rules.js';
 import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
 
@@ -28,9 +29,6 @@ export interface HistoryAnswer {
   /** Present when older versions remain: ask again with `before` set to it. */
   nextBefore?: number;
 }
-
-/** Records read at once while listing a directory. */
-const LIST_CONCURRENCY = 16;
 
 /** Read-side queries: nothing here writes. */
 export class FileReader {
@@ -79,28 +77,21 @@ export class FileReader {
     if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
     const now = this.clock();
     const names = listing?.files ?? [];
-    const files: (FileEntry | null)[] = new Array(names.length).fill(null);
-    let next = 0;
-    const worker = async () => {
-      while (next < names.length) {
-        const i = next++;
-        const name = names[i] as string;
-        const record = (await this.records.get(dir === '' ? name : `${dir}/${name}`))?.value;
-        const current = currentVersion(record);
-        if (!current?.sha256) continue;
-        files[i] = {
-          name,
-          type: 'file',
-          size: current.size,
-          version: current.version,
-          sha256: current.sha256,
-          contentType: current.contentType,
-          modifiedAt: current.createdAt,
-          locked: liveLock(record, now) !== null,
-        };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, names.length) }, worker));
+    const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | null> => {
+      const record = (await this.records.get(dir === '' ? name : `${dir}/${name}`))?.value;
+      const current = currentVersion(record);
+      if (!current?.sha256) return null;
+      return {
+        name,
+        type: 'file',
+        size: current.size,
+        version: current.version,
+        sha256: current.sha256,
+        contentType: current.contentType,
+        modifiedAt: current.createdAt,
+        locked: liveLock(record, now) !== null,
+      };
+    });
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
     const directories: DirectoryEntry[] = subdirectories.map((name) => ({ name, type: 'directory' }));
     return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
@@ -113,7 +104,7 @@ export class FileReader {
     const join = (name: string) => (dir === '' ? name : `${dir}/${name}`);
     const [own, listing] = await Promise.all([dir === '' ? undefined : store.get(dir), store.list(dir)]);
     const names = listing?.files ?? [];
-    const live = await Promise.all(names.map(async (name) => ((await store.get(join(name)))?.value.deleted ? null : name)));
+    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => ((await store.get(join(name)))?.value.deleted ? null : name));
     return { self: own !== undefined && !own.value.deleted, children: live.filter((name): name is string => name !== null) };
   }
 }
