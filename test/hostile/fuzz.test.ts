@@ -143,10 +143,14 @@ test.serial('pure parsers return a value or throw a Problem below 500, and keep 
 // The ranges regex backtracks on runs of spaces: 16 KB of header costs ~80 ms of event loop.
 test('fixed: parseRange takes time linear in the header length (range-regex-quadratic)', (t) => {
   const header = `bytes=${' '.repeat(16_000)}x`;
-  const started = performance.now();
-  parseRange(header, 10);
-  const ms = performance.now() - started;
-  t.true(ms < 20, `parseRange took ${ms.toFixed(1)} ms on a 16 KB header`);
+  // The fastest of five calls: a busy machine or a collection pause slows one call, not all.
+  let ms = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    parseRange(header, 10);
+    ms = Math.min(ms, performance.now() - started);
+  }
+  t.true(ms < 20, `parseRange took ${ms.toFixed(1)} ms at best on a 16 KB header`);
 });
 
 /** Seeded under `_seed/`, which no fuzzed path reaches. */
