@@ -64,3 +64,8 @@ export class Problem extends Error {
     return { type: `urn:kluis:problem:${this.code}`, ...this.extras, status: this.status, title: this.title, detail: this.message, code: this.code };
   }
 }
+
+/** The client hung up before its request body could be read to the end: its doing, a 400. */
+export function clientGone(): Problem {
+  return new Problem('bad-request', 'the client closed the connection before the body was complete');
+}

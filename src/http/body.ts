@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import type { StagedContent } from '../domain/files.js';
-import { Problem } from '../errors.js';
+import { clientGone, Problem } from '../errors.js';
 import type { BlobStore } from '../storage/contracts.js';
 import { verifyDigests, type ExpectedDigests } from './checksums.js';
 import { Meter } from './meter.js';
@@ -35,8 +35,6 @@ function bodyLost(source: Readable): boolean {
   return source.destroyed && !source.readableEnded;
 }
 
-const HUNG_UP = 'the client closed the connection before the body was read';
-
 /** The request body as a stream: sends 100 Continue first if the client is waiting for it. */
 export function openBody(req: IncomingMessage, res: ServerResponse): IncomingMessage {
   const flagged = req as IncomingMessage & { [EXPECTS_CONTINUE]?: boolean };
@@ -57,10 +55,10 @@ export async function stage(source: Readable, blobs: BlobStore, limit: number, e
   // answer (413, 400). On failure the source is unpiped and the response closes the connection.
   const onSourceError = (err: Error) => meter.destroy(err);
   const onSourceClose = () => {
-    if (bodyLost(source)) meter.destroy(new Problem('bad-request', HUNG_UP));
+    if (bodyLost(source)) meter.destroy(clientGone());
   };
   // A client that hung up (or a parser error) before staging began: its 'close' has already fired.
-  if (bodyLost(source)) throw new Problem('bad-request', HUNG_UP);
+  if (bodyLost(source)) throw clientGone();
   source.once('error', onSourceError);
   source.once('close', onSourceClose);
   source.pipe(meter);
@@ -158,10 +156,10 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
       chain.then(() => !failed && resolve(fields), fail);
     });
     // A client that hung up before parsing began: its 'close' has already fired.
-    if (bodyLost(req)) return fail(new Problem('bad-request', HUNG_UP));
+    if (bodyLost(req)) return fail(clientGone());
     req.on('error', fail);
     req.on('close', () => {
-      if (bodyLost(req)) fail(new Problem('bad-request', HUNG_UP));
+      if (bodyLost(req)) fail(clientGone());
     });
     req.pipe(parser);
   });

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { Problem, type ProblemCode } from '../errors.js';
+import { clientGone, Problem, type ProblemCode } from '../errors.js';
 import { StorageUnavailable } from '../storage/contracts.js';
 import type { Metrics } from './metrics.js';
 
@@ -27,7 +27,7 @@ export function toProblem(err: unknown): Problem {
   const code = errnoOf(err);
   if (code === 'ECONNRESET' || (err as Error | null)?.message === 'aborted') {
     // The client went away in the middle of its body: its fault, not the service's.
-    return new Problem('bad-request', 'the client closed the connection before the body was complete');
+    return clientGone();
   }
   if (code && FULL.has(code)) {
     return new Problem('insufficient-storage', `storage is full (${code}); nothing was stored`, {}, { 'Retry-After': '60' });

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { Problem } from '../../errors.js';
+import { clientGone, Problem } from '../../errors.js';
 
 /** The WebDAV namespace (RFC 4918 §21). */
 export const DAV = 'DAV:';
@@ -198,7 +198,7 @@ export async function readXmlBody(req: Readable & { headers: IncomingHttpHeaders
 function readCapped(source: Readable, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     if (source.readableEnded) return resolve(Buffer.alloc(0));
-    if (source.destroyed) return reject(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+    if (source.destroyed) return reject(clientGone());
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (err?: unknown) => {
@@ -219,7 +219,7 @@ function readCapped(source: Readable, maxBytes: number): Promise<Buffer> {
     };
     const onEnd = () => finish();
     const onError = (err: Error) => finish(err);
-    const onClose = () => finish(new Problem('bad-request', 'the client closed the connection before the body was complete'));
+    const onClose = () => finish(clientGone());
     source.on('data', onData);
     source.on('end', onEnd);
     source.on('error', onError);
