@@ -28,9 +28,9 @@ export class WebDav {
     return this.files.now();
   }
 
-  /** Live locks of the ancestors that cover `key`: depth infinity, or the parent's depth-0 ones for a change of membership. */
-  async inherited(key: string, membership: boolean): Promise<{ root: string; locks: Lock[] }[]> {
-    return coveringLocks(key, await this.ancestors(key), membership, this.now());
+  /** Live locks of the ancestors that cover `key`: depth infinity, or the parent's depth-0 ones for a change of membership; `above` when already read. */
+  async inherited(key: string, membership: boolean, above?: Ancestor[]): Promise<{ root: string; locks: Lock[] }[]> {
+    return coveringLocks(key, above ?? (await this.ancestors(key)), membership, this.now());
   }
 
   /** The records of the collections above `key` (the root has none), read at once. */

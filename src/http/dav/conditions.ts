@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { liveLocks } from '../../domain/locks.js';
 import { currentVersion } from '../../domain/rules.js';
 import type { FileRecord, Lockable } from '../../domain/types.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Ancestor, WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import { davEtag } from './etag.js';
 import { evaluateIf, type IfList, parseIf, type ResourceState, submittedTokens, tagPath } from './if-header.js';
@@ -34,8 +34,9 @@ export function etagOf(record: Lockable | undefined): string | null {
  * The `If` header of a request on `key` as a guard: resources named by tagged lists are read
  * now; the request's own resource is judged on the record the write is about to replace, so
  * the check and the write are one compare-and-set. A header that evaluates false is 412.
+ * `above`: the collections above `key`, when the caller has read them already.
  */
-export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf): Promise<Guard> {
+export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf, above?: Ancestor[]): Promise<Guard> {
   if (ifs.lists.length === 0) return () => {};
   const host = ctx.get('Host');
   const keyOfTag = (tag: string): string | undefined => {
@@ -54,7 +55,7 @@ export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf
     const { kind, record } = await dav.collections.resolve(other);
     others.set(other, { etag: kind === 'file' ? etagOf(record) : null, tokens: (await dav.locksOn(other, record)).map((l) => l.token) });
   }
-  const inherited = (await dav.inherited(key, false)).flatMap((entry) => entry.locks.map((l) => l.token));
+  const inherited = (await dav.inherited(key, false, above)).flatMap((entry) => entry.locks.map((l) => l.token));
   return (record) => {
     const own: ResourceState = { etag: etagOf(record), tokens: [...liveLocks(record, dav.now()).map((l) => l.token), ...inherited] };
     const ok = evaluateIf(ifs.lists, (resource) => {

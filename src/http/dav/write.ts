@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Ancestor, WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { openBody, stageRawBody } from '../body.js';
@@ -18,11 +18,11 @@ export interface DavWriteDeps {
 }
 
 /** The write intent of a /dav request: the `If` header's tokens and guard, and HTTP's conditional headers. */
-export async function davIntent(ctx: Context, dav: WebDav, key: string, ifs: DavIf): Promise<WriteIntent> {
+export async function davIntent(ctx: Context, dav: WebDav, key: string, ifs: DavIf, above?: Ancestor[]): Promise<WriteIntent> {
   const header = (name: string) => ctx.get(name) || undefined;
   return {
     tokens: ifs.tokens,
-    guard: await ifGuard(ctx, dav, key, ifs),
+    guard: await ifGuard(ctx, dav, key, ifs, above),
     conditions: { ifMatch: header('If-Match'), ifNoneMatch: header('If-None-Match'), ifUnmodifiedSince: header('If-Unmodified-Since') },
   };
 }
@@ -40,7 +40,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const above = await dav.ancestors(target.key);
   if (!(await dav.parentExists(target.key, above))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
   const caller = callerOf(ctx);
-  const intent = await davIntent(ctx, dav, target.key, ifs);
+  const intent = await davIntent(ctx, dav, target.key, ifs, above);
   await dav.files.precheck(caller, target.key, intent);
   await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
   const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
