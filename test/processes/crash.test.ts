@@ -94,8 +94,13 @@ test('kill -9 in the middle of uploads and check-ins loses no acknowledged versi
   let lastKill = Date.now();
   for (let round = 0; round < ROUNDS; round++) {
     const server = await startChild(dataDir);
+    const before = acks.length;
     const clients = Array.from({ length: 6 }, (_, id) => client(server.url, id, acks));
-    await sleep(randomInt(150, 900));
+    // The kill lands a random while after the round's first acknowledged write (a busy machine
+    // may take seconds for it; a round that acknowledges nothing in 60 s fails below).
+    const deadline = Date.now() + 60_000;
+    while (acks.length === before && Date.now() < deadline) await sleep(20);
+    await sleep(randomInt(0, 700));
     await server.stop('SIGKILL');
     lastKill = Date.now();
     await Promise.all(clients);
