@@ -34,6 +34,14 @@ export function liveLocks(record: Lockable | undefined, now: number): Lock[] {
   return all.filter((lock) => Date.parse(lock.expiresAt) > now);
 }
 
+/**
+ * The lock `/files` reads show for a record: the exclusive one, else the oldest WebDAV shared
+ * one (marked `scope: "shared"`): either refuses a write without its token.
+ */
+export function shownLock(record: Lockable | undefined, now: number): Lock | null {
+  return liveLocks(record, now)[0] ?? null;
+}
+
 /** What anyone may see of a lock: everything but the token. */
 export function publicLock(lock: Lock | null): Omit<Lock, 'token'> | null {
   if (!lock) return null;

@@ -1,7 +1,7 @@
 import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
-import { liveLock, publicLock } from './locks.js';
+import { publicLock, shownLock } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
 import { currentVersion } from './rules.js';
 import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
@@ -59,11 +59,11 @@ export class FileReader {
     if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
     const versions = await this.pages.newest(record, limit, before);
     const oldest = versions.at(-1)?.version ?? 1;
-    return { path: key, versions, lock: publicLock(liveLock(record, this.clock())), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
+    return { path: key, versions, lock: publicLock(shownLock(record, this.clock())), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
   }
 
   async lock(key: string): Promise<Omit<Lock, 'token'>> {
-    const lock = publicLock(liveLock((await this.records.get(key))?.value, this.clock()));
+    const lock = publicLock(shownLock((await this.records.get(key))?.value, this.clock()));
     if (!lock) throw new Problem('not-found', `${key} is not checked out`);
     return lock;
   }
@@ -89,7 +89,7 @@ export class FileReader {
         sha256: current.sha256,
         contentType: current.contentType,
         modifiedAt: current.createdAt,
-        locked: liveLock(record, now) !== null,
+        locked: shownLock(record, now) !== null,
       };
     });
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();

@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 import type { StagedContent } from '../domain/files.js';
 import { clientGone, Problem } from '../errors.js';
 import type { BlobStore } from '../storage/contracts.js';
-import { verifyDigests, type ExpectedDigests } from './checksums.js';
+import { parseDigests, verifyDigests, type ExpectedDigests } from './checksums.js';
 import { Meter } from './meter.js';
 
 /** Set by the server's `checkContinue` handler: the client waits for 100 Continue before sending. */
@@ -19,7 +19,7 @@ const MULTIPART_LIMITS = { files: 1000, fields: 100, fieldSize: 64 * 1024, parts
  * request is refused without reading its body, make sure the connection closes instead of
  * draining gigabytes nobody wants.
  */
-export function checkDeclaredLength(ctx: Context, limit: number): void {
+function checkDeclaredLength(ctx: Context, limit: number): void {
   const declared = ctx.get('Content-Length');
   if (declared !== '' && Number(declared) > limit) {
     throw new Problem('too-large', `Content-Length ${declared} is over the limit of ${limit} bytes; nothing was stored`);
@@ -95,12 +95,32 @@ export interface FilePart {
   stream: Readable;
 }
 
+/** What holds for a multipart body as a whole: its size limit and the digests sent for it. */
+export interface Envelope {
+  limit: number;
+  expected: ExpectedDigests;
+}
+
+/** The digests a request sent for its body (`Content-Digest`, `Content-MD5`); 400 when malformed. */
+export function sentDigests(ctx: Context): ExpectedDigests {
+  return parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
+}
+
+/** A multipart body's envelope: 413 now for a declared length over `limit`; the digests it was sent with. */
+export function envelopeOf(ctx: Context, limit: number): Envelope {
+  checkDeclaredLength(ctx, limit);
+  return { limit, expected: sentDigests(ctx) };
+}
+
 /**
  * Parse multipart/form-data with busboy, calling `onFile` for each file part in order (one at a
  * time, so the stream applies back-pressure). Fields are collected; a field only applies to
  * the file parts after it. Resolves once the whole body is read and every handler finished.
+ * The body as sent (the envelope, boundaries and all) is held to `envelope.limit` however it is
+ * framed (413 the moment it passes), and a `Content-Digest`/`Content-MD5` sent with it is checked
+ * against it at its end (400 `checksum-mismatch`); the caller then discards what its handlers staged.
  */
-export async function readMultipart(ctx: Context, onFile: (part: FilePart, fields: Record<string, string>) => Promise<void>): Promise<Record<string, string>> {
+export async function readMultipart(ctx: Context, envelope: Envelope, onFile: (part: FilePart, fields: Record<string, string>) => Promise<void>): Promise<Record<string, string>> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers: ctx.req.headers, limits: MULTIPART_LIMITS, preservePath: true });
@@ -109,6 +129,8 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
   }
   const fields: Record<string, string> = {};
   const req = openBody(ctx.req, ctx.res);
+  const { expected } = envelope;
+  const meter = new Meter(envelope.limit, expected.md5 !== undefined, expected.sha256 !== undefined);
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     let failed = false;
@@ -118,7 +140,8 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
     const fail = (err: unknown, fromHandler = false) => {
       if (failed) return;
       failed = true;
-      req.unpipe(parser);
+      req.unpipe(meter);
+      meter.unpipe(parser);
       parser.removeAllListeners('file');
       const problem = err instanceof Problem || fromHandler ? err : new Problem('bad-request', `malformed multipart body: ${(err as Error).message}`);
       for (const stream of open) stream.destroy(problem instanceof Error ? problem : new Error(String(problem)));
@@ -153,7 +176,11 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
     }
     parser.on('error', fail);
     parser.on('close', () => {
-      chain.then(() => !failed && resolve(fields), fail);
+      chain.then(() => {
+        if (failed) return;
+        verifyDigests(expected, meter.digests());
+        resolve(fields);
+      }).catch(fail);
     });
     // A client that hung up before parsing began: its 'close' has already fired.
     if (bodyLost(req)) return fail(clientGone());
@@ -161,7 +188,8 @@ export async function readMultipart(ctx: Context, onFile: (part: FilePart, field
     req.on('close', () => {
       if (bodyLost(req)) fail(clientGone());
     });
-    req.pipe(parser);
+    meter.on('error', fail);
+    req.pipe(meter).pipe(parser);
   });
 }
 

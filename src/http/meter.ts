@@ -7,15 +7,17 @@ import { Problem } from '../errors.js';
  * it), counting them, and failing with 413 `too-large` the moment the limit is passed.
  */
 export class Meter extends Transform {
-  private readonly sha = createHash('sha256');
+  private readonly sha: Hash | undefined;
   private readonly md5: Hash | undefined;
   bytes = 0;
 
   constructor(
     private readonly limit: number,
     withMd5 = false,
+    withSha256 = true,
   ) {
     super({ highWaterMark: 1 << 20 });
+    this.sha = withSha256 ? createHash('sha256') : undefined;
     this.md5 = withMd5 ? createHash('md5') : undefined;
   }
 
@@ -25,14 +27,14 @@ export class Meter extends Transform {
       callback(new Problem('too-large', `the body is larger than the limit of ${this.limit} bytes; nothing was stored`));
       return;
     }
-    this.sha.update(chunk);
+    this.sha?.update(chunk);
     this.md5?.update(chunk);
     callback(null, chunk);
   }
 
-  /** Digests, valid once the stream has ended. */
+  /** Digests, valid once the stream has ended (the SHA-256 fields are empty when it was not computed). */
   digests(): { sha256: string; sha256Base64: string; md5Base64: string | undefined } {
-    const sha = this.sha.digest();
+    const sha = this.sha?.digest() ?? Buffer.alloc(0);
     return { sha256: sha.toString('hex'), sha256Base64: sha.toString('base64'), md5Base64: this.md5?.digest('base64') };
   }
 }

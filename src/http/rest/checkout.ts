@@ -3,8 +3,7 @@ import { parseTimeout } from '../../domain/locks.js';
 import type { Target } from '../../domain/paths.js';
 import type { StagedContent } from '../../domain/files.js';
 import { Problem } from '../../errors.js';
-import { stage, readMultipart, stageRawBody } from '../body.js';
-import { parseDigests } from '../checksums.js';
+import { envelopeOf, readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
 import { callerOf, fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
 import { fileKey, respondWrite, type WriteDeps } from './write.js';
 
@@ -49,8 +48,9 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
 async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedContent | undefined> {
   if (ctx.is('multipart/form-data')) {
     let content: StagedContent | undefined;
+    const envelope = envelopeOf(ctx, deps.maxUploadBytes);
     try {
-      await readMultipart(ctx, async (part, fields) => {
+      await readMultipart(ctx, envelope, async (part, fields) => {
         if (content) throw new Problem('bad-request', 'a check-in takes one file part');
         content = { ...(await stage(part.stream, deps.blobs, deps.maxUploadBytes)), contentType: part.contentType, comment: fields.comment };
       });
@@ -64,6 +64,9 @@ async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedCo
   const declared = ctx.get('Content-Length');
   const chunked = ctx.get('Transfer-Encoding') !== '';
   if ((declared === '' || declared === '0') && !chunked) return undefined;
-  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
-  return stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, sentDigests(ctx));
+  if (content.size > 0) return content;
+  // A chunked body of no bytes is no body, as `Content-Length: 0` is: the check-in only releases.
+  await deps.blobs.discard(content.staged);
+  return undefined;
 }

@@ -6,8 +6,7 @@ import type { WriteIntent } from '../../domain/rules.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
-import { checkDeclaredLength, readMultipart, stage, stageRawBody } from '../body.js';
-import { parseDigests } from '../checksums.js';
+import { envelopeOf, readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
 import { callerOf, fileUrl, hasFlag, intParam, stringParam, writeIntent } from './request.js';
 
 export interface WriteDeps {
@@ -25,7 +24,7 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const checkin = hasFlag(ctx, 'checkin');
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
   await deps.files.precheck(caller, key, intent, checkin);
-  const expected = parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
+  const expected = sentDigests(ctx);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   const result = await deps.files.upload(caller, key, intent, { ...content, comment }, checkin);
@@ -42,13 +41,11 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
   if (!target.directory) {
     const intent = await deps.dav.beforeFilesWrite(target.key, caller, asked);
     await deps.files.precheck(caller, target.key, intent);
-    checkDeclaredLength(ctx, deps.maxUploadBytes);
     const [part] = await stageParts(ctx, deps, () => target.key, 1);
     const result = await deps.files.upload(caller, target.key, intent, part as StagedContent);
     respondWrite(ctx, target.key, result, false);
     return;
   }
-  checkDeclaredLength(ctx, deps.maxUploadBytes);
   const parts = await stageParts(ctx, deps, (filename) => joinKey(target.key, parseRelativeName(filename)), Infinity);
   const results: (Version & { path: string; created: boolean })[] = [];
   try {
@@ -78,8 +75,9 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
 async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: string) => string, max: number): Promise<(StagedContent & { key: string })[]> {
   const parts: (StagedContent & { key: string })[] = [];
   const queryComment = stringParam(ctx, 'comment');
+  const envelope = envelopeOf(ctx, deps.maxUploadBytes);
   try {
-    await readMultipart(ctx, async (part, fields) => {
+    await readMultipart(ctx, envelope, async (part, fields) => {
       if (part.filename === '' && max === Infinity) {
         part.stream.resume(); // an empty file input of a browser form
         return;

@@ -133,7 +133,17 @@ test('a shared /dav lock blocks /files writes (409 locked naming the holder) and
   t.true(['alice', 'bob'].includes(viaFiles.json.lock?.owner), viaFiles.text);
   assertProblem(t, await checkout(s.url, 'shared.txt', AS.root), 409, 'locked');
   assertProblem(t, await dav(s, 'PUT', 'shared.txt', AS.root, 'root was here'), 423, 'locked');
-  t.deepEqual((await files(s, 'GET', 'shared.txt?versions', AS.root)).json.versions.map((v: { version: number }) => v.version), [1]);
+  const history = await files(s, 'GET', 'shared.txt?versions', AS.root);
+  t.deepEqual(history.json.versions.map((v: { version: number }) => v.version), [1]);
+
+  // /files reads show what refuses the write: ?lock, the history's lock, the listing's flag.
+  const shown = await files(s, 'GET', 'shared.txt?lock', AS.root);
+  t.is(shown.status, 200, shown.text);
+  t.like(shown.json, { path: 'shared.txt', owner: 'alice', scope: 'shared' });
+  t.is(shown.json.token, undefined, 'no token shown');
+  t.like(history.json.lock, { owner: 'alice', scope: 'shared' });
+  const listed = (await files(s, 'GET', '', AS.root)).json.entries.find((e: { name: string }) => e.name === 'shared.txt');
+  t.is(listed?.locked, true);
 
   // Each holder's token works on /files.
   const alice = await put(s.url, 'shared.txt', Buffer.from('s2'), { ...AS.alice, 'Lock-Token': `<${first.token}>` });

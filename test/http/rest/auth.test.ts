@@ -162,6 +162,18 @@ test('?uncheckout&force: 204 for an admin, 403 for a user, 409 not-checked-out w
   assertProblem(t, await request(`${s.url}/files/f.txt?uncheckout&force`, { method: 'POST', headers: AS.root }), 409, 'not-checked-out');
 });
 
+test('UNLOCK ?force: an admin breaks the lock without its token (204); a user is 403 and the lock stays', async (t) => {
+  const s = await authServer(t);
+  await put(s.url, 'u.txt', Buffer.from('u'), AS.alice);
+  await checkout(s.url, 'u.txt', AS.alice);
+  assertProblem(t, await request(`${s.url}/files/u.txt?force`, { method: 'UNLOCK', headers: AS.bob }), 403, 'forbidden');
+  t.is((await request(`${s.url}/files/u.txt?lock`, { headers: AS.bob })).status, 200, 'a refused force keeps the lock');
+  const forced = await request(`${s.url}/files/u.txt?force`, { method: 'UNLOCK', headers: AS.root });
+  t.is(forced.status, 204, forced.text);
+  assertProblem(t, await request(`${s.url}/files/u.txt?lock`, { headers: AS.bob }), 404, 'not-found');
+  t.is((await put(s.url, 'u.txt', Buffer.from('bob'), AS.bob)).status, 200);
+});
+
 test('/healthz and /readyz need no credentials', async (t) => {
   const s = await authServer(t);
   const health = await request(`${s.url}/healthz`);

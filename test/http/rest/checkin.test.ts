@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, history, postForm, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, postForm, raw, sha256hex } from './_support.js';
 
 const tokenHeader = (token: string) => ({ 'Lock-Token': `<${token}>` });
 
@@ -78,6 +78,24 @@ test('POST ?checkin with an empty body only releases the lock', async (t) => {
   t.is(empty.status, 200);
   t.is(empty.json.released, true);
   t.is((await history(s, 'e.txt')).json.versions.length, 1);
+  // And a chunked body of no bytes: no body, however framed.
+  const third = await checkout(s.url, 'e.txt');
+  const chunked = await raw(s.url, 'POST', '/files/e.txt?checkin', { ...tokenHeader(third.token), 'Transfer-Encoding': 'chunked' });
+  t.is(chunked.status, 200, chunked.text);
+  t.is(chunked.json.released, true);
+  t.is((await history(s, 'e.txt')).json.versions.length, 1);
+  t.deepEqual(await s.store.staged(), []);
+});
+
+test('POST ?checkin with no body on a reserved path releases it and answers version null', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  const lock = await checkout(s.url, 'reserved.txt');
+  const answer = await request(`${s.url}/files/reserved.txt?checkin`, { method: 'POST', headers: tokenHeader(lock.token) });
+  t.is(answer.status, 200, answer.text);
+  t.deepEqual(answer.json, { version: null, released: true });
+  t.is((await request(`${s.url}/files/reserved.txt?lock`)).status, 404);
+  t.is((await request(`${s.url}/files/reserved.txt`)).status, 404);
 });
 
 test('POST ?checkin with one multipart file part stores the part and releases the lock', async (t) => {
