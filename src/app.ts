@@ -96,9 +96,11 @@ export function createApp(deps: AppDeps): Koa {
  * sent only once a request is accepted (so a refused upload is never sent), and an idle
  * timeout on sockets instead of a total one (a large upload may take hours, a stalled one may not).
  */
-export function createServer(app: Koa, bodyIdleSeconds: number): http.Server {
+export function createServer(app: Koa, bodyIdleSeconds: number, headersTimeoutMs = 60_000): http.Server {
   const handler = app.callback();
-  const server = http.createServer(handler);
+  // Headers that trickle in without ever completing are cut at headersTimeout (408), checked
+  // every second (Node's default check runs every 30 s).
+  const server = http.createServer({ headersTimeout: headersTimeoutMs, connectionsCheckingInterval: 1000 }, handler);
   server.on('checkContinue', (req, res) => {
     (req as http.IncomingMessage & { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE] = true;
     void handler(req, res);

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   'not-checked-out': { status: 409, title: 'Not checked out' },
   conflict: { status: 409, title: 'Conflict with the namespace' },
   'version-pruned': { status: 410, title: 'Version pruned by retention' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'too-large': { status: 413, title: 'Body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

@@ -11,7 +11,8 @@ const REFUSED_METHODS: Record<string, string> = {
 
 /**
  * The server's `clientError` handler. A request whose method the parser does not know gets
- * a 501 problem naming the form to use; any other parse failure a 400 problem.
+ * a 501 problem naming the form to use, headers over the limit 431, headers that did not arrive
+ * within Node's `headersTimeout` 408 (Node's own answer, as a problem); any other parse failure 400.
  */
 export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
   const method = err.rawPacket?.toString('latin1', 0, 32).split(' ', 1)[0] ?? '';
@@ -19,6 +20,7 @@ export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }
   let problem: Problem;
   if (hint) problem = new Problem('method-not-supported', `${method} is not supported as an HTTP method; use ${hint}`);
   else if (err.code === 'HPE_HEADER_OVERFLOW') problem = new Problem('headers-too-large', 'the request line and headers are over the server\'s limit (16 KiB)');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') problem = new Problem('request-timeout', 'the request line and headers did not all arrive in time (the server\'s headers timeout)');
   else problem = new Problem('bad-request', `the request could not be parsed (${err.code ?? err.message})`);
   writeProblem(socket, problem);
 }

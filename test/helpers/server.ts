@@ -46,6 +46,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Retention rules (default none). */
   retention?: RetentionRule[];
+  /** Node's headersTimeout (default 60 s, as in production). */
+  headersTimeoutMs?: number;
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -68,7 +70,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     users: options.users,
     clock,
   });
-  const server = createServer(app, 60);
+  const server = createServer(app, 60, options.headersTimeoutMs);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
