@@ -30,9 +30,15 @@ export function onConnect(_req: IncomingMessage, socket: Duplex): void {
   writeProblem(socket, new Problem('method-not-allowed', 'CONNECT is not supported: this is not a proxy'), { Allow: 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS' });
 }
 
-/** A problem+json answer written straight to a socket the HTTP layer has not taken. */
+/**
+ * A problem+json answer written straight to a socket the HTTP layer has not taken, then the
+ * socket destroyed: only ending it would leave the read side open (the server's sockets allow
+ * half-open), and a request completed after the answer would still be parsed and served. When a
+ * response of an earlier request on the connection is being sent, nothing is written into it.
+ */
 function writeProblem(socket: Duplex, problem: Problem, headers: Record<string, string> = {}): void {
-  if (!socket.writable) {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
@@ -44,5 +50,6 @@ function writeProblem(socket: Duplex, problem: Problem, headers: Record<string, 
       `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}` +
       'Connection: close\r\n\r\n' +
       body,
+    () => socket.destroy(),
   );
 }

@@ -134,8 +134,9 @@ test(`kill -9 during writes, ${KILLS} times: no acknowledged version lost, nothi
   }
 
   // No lock is stuck: every live path is unlocked and takes a write without waiting out a
-  // record lock. A lock nobody took over would hold the write for its whole staleness (10 s) or
-  // fail it; a busy machine's slow fsync takes seconds, not that (CI once saw a 4 s write).
+  // record lock. The dead processes' locks were aged past staleness above, so they are taken over
+  // at once; any other lock on disk is fresh, and would hold the write for its whole staleness
+  // (10 s) or fail it. A busy machine's slow fsync takes seconds, not that (CI once saw 4 s).
   let slowestSlotMs = 0;
   for (const p of led.slots) {
     t.is((await call(final.url, 'GET', `/files/${p}?lock`))?.status, 404, `${p} is still locked`);

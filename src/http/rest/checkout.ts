@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { parseTimeout } from '../../domain/locks.js';
 import type { Target } from '../../domain/paths.js';
 import type { StagedContent } from '../../domain/files.js';
 import { Problem } from '../../errors.js';
+import { verifyDigests } from '../checksums.js';
 import { envelopeOf, readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
 import { callerOf, fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
 import { fileKey, respondWrite, type WriteDeps } from './write.js';
@@ -61,12 +63,19 @@ async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedCo
     }
     return content;
   }
+  const expected = sentDigests(ctx);
   const declared = ctx.get('Content-Length');
   const chunked = ctx.get('Transfer-Encoding') !== '';
-  if ((declared === '' || declared === '0') && !chunked) return undefined;
-  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, sentDigests(ctx));
+  if ((declared === '' || declared === '0') && !chunked) {
+    verifyDigests(expected, EMPTY); // a digest sent for no body must be the empty body's
+    return undefined;
+  }
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
   if (content.size > 0) return content;
   // A chunked body of no bytes is no body, as `Content-Length: 0` is: the check-in only releases.
   await deps.blobs.discard(content.staged);
   return undefined;
 }
+
+/** The digests of zero bytes, as `Content-Digest` and `Content-MD5` carry them. */
+const EMPTY = { sha256Base64: createHash('sha256').digest('base64'), md5Base64: createHash('md5').digest('base64') };

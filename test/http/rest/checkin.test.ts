@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
-import { assertProblem, assertUnchanged, history, postForm, raw, sha256hex } from './_support.js';
+import { assertProblem, assertUnchanged, history, md5b64, postForm, raw, sha256b64, sha256hex } from './_support.js';
 
 const tokenHeader = (token: string) => ({ 'Lock-Token': `<${token}>` });
 
@@ -85,6 +85,26 @@ test('POST ?checkin with an empty body only releases the lock', async (t) => {
   t.is(chunked.json.released, true);
   t.is((await history(s, 'e.txt')).json.versions.length, 1);
   t.deepEqual(await s.store.staged(), []);
+});
+
+test('POST ?checkin with an empty body and a digest: the empty body\'s digest releases, another is 400 checksum-mismatch and keeps the lock, however the body is framed', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await put(s.url, 'g.txt', Buffer.from('g1'));
+  const lock = await checkout(s.url, 'g.txt');
+  const framings: Record<string, string>[] = [{ 'Content-Length': '0' }, { 'Transfer-Encoding': 'chunked' }];
+  for (const framing of framings) {
+    const wrong = await raw(s.url, 'POST', '/files/g.txt?checkin', { ...tokenHeader(lock.token), ...framing, 'Content-MD5': md5b64('g1') });
+    assertProblem(t, wrong, 400, 'checksum-mismatch');
+    t.is((await request(`${s.url}/files/g.txt?lock`)).status, 200, `${JSON.stringify(framing)}: the lock stays`);
+  }
+  for (const framing of framings) {
+    const again = framing === framings[0] ? lock : await checkout(s.url, 'g.txt');
+    const right = await raw(s.url, 'POST', '/files/g.txt?checkin', { ...tokenHeader(again.token), ...framing, 'Content-Digest': `sha-256=:${sha256b64('')}:` });
+    t.is(right.status, 200, right.text);
+    t.is(right.json.released, true);
+  }
+  t.is((await history(s, 'g.txt')).json.versions.length, 1);
 });
 
 test('POST ?checkin with no body on a reserved path releases it and answers version null', async (t) => {
