@@ -1,7 +1,8 @@
 import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
-import { publicLock, shownLock } from './locks.js';
+import { ancestorsOf } from './collections.js';
+import { liveLocks, publicLock, shownLock } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
 import { currentVersion } from './rules.js';
 import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
@@ -55,17 +56,31 @@ export class FileReader {
    * live lock (without its token), and `nextBefore` when older versions remain.
    */
   async history(key: string, limit: number, before?: number): Promise<HistoryAnswer> {
-    const record = (await this.records.get(key))?.value;
+    const [stored, covering] = await Promise.all([this.records.get(key), this.locksOver(ancestorsOf(key))]);
+    const record = stored?.value;
     if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
     const versions = await this.pages.newest(record, limit, before);
     const oldest = versions.at(-1)?.version ?? 1;
-    return { path: key, versions, lock: publicLock(shownLock(record, this.clock())), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
+    const lock = shownLock(record, this.clock()) ?? covering[0] ?? null;
+    return { path: key, versions, lock: publicLock(lock), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
   }
 
+  /** The lock that refuses a write without its token: the file's own, else a /dav collection's above it (its `path` is the collection's). */
   async lock(key: string): Promise<Omit<Lock, 'token'>> {
-    const lock = publicLock(shownLock((await this.records.get(key))?.value, this.clock()));
+    const [stored, covering] = await Promise.all([this.records.get(key), this.locksOver(ancestorsOf(key))]);
+    const lock = publicLock(shownLock(stored?.value, this.clock()) ?? covering[0] ?? null);
     if (!lock) throw new Problem('not-found', `${key} is not checked out`);
     return lock;
+  }
+
+  /** Live Depth-infinity locks of the /dav collections `dirs`: they cover every member below. */
+  private async locksOver(dirs: string[]): Promise<Lock[]> {
+    const store = this.collections;
+    const named = dirs.filter((dir) => dir !== '');
+    if (!store || named.length === 0) return [];
+    const above = await Promise.all(named.map(async (dir) => ({ dir, record: (await store.get(dir))?.value })));
+    const now = this.clock();
+    return above.flatMap(({ record }) => liveLocks(record, now).filter((l) => l.depth === 'infinity'));
   }
 
   /**
@@ -73,7 +88,7 @@ export class FileReader {
    * and merely reserved paths are left out). The root always exists.
    */
   async list(dir: string): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
-    const [listing, made] = await Promise.all([this.records.list(dir), this.madeCollections(dir)]);
+    const [listing, made, covering] = await Promise.all([this.records.list(dir), this.madeCollections(dir), this.locksOver([...ancestorsOf(dir), dir])]);
     if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
     const now = this.clock();
     const names = listing?.files ?? [];
@@ -89,7 +104,7 @@ export class FileReader {
         sha256: current.sha256,
         contentType: current.contentType,
         modifiedAt: current.createdAt,
-        locked: shownLock(record, now) !== null,
+        locked: covering.length > 0 || shownLock(record, now) !== null,
       };
     });
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();

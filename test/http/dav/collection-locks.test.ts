@@ -72,6 +72,24 @@ test('a /files PUT into the locked collection is 409 locked without a token, nam
   t.is(refused.json.lock?.owner, 'anonymous', `the 409 names the holder of the collection lock (lock.owner): ${refused.text}`);
 });
 
+test('/files reads show the collection lock on its members: ?lock, ?versions and the listing\'s locked flag (depth infinity only)', async (t) => {
+  const s = await davServer(t);
+  await lockedCollection(s);
+  const shown = await files(s, 'GET', 'coll/old.txt?lock');
+  t.is(shown.status, 200, shown.text);
+  t.like(shown.json, { path: 'coll', owner: 'anonymous', depth: 'infinity' });
+  t.is(shown.json.token, undefined, 'no token shown');
+  t.like((await files(s, 'GET', 'coll/old.txt?versions')).json.lock, { path: 'coll', depth: 'infinity' });
+  const listed = (await files(s, 'GET', 'coll/')).json.entries.find((e: { name: string }) => e.name === 'old.txt');
+  t.is(listed?.locked, true);
+  // A depth-0 lock guards membership, not a member's content: its members are shown unlocked.
+  t.is((await dav(s, 'MKCOL', 'flat/')).status, 201);
+  t.is((await dav(s, 'PUT', 'flat/in.txt', {}, 'i1')).status, 201);
+  t.is((await lock(s, 'flat/', { Depth: '0' })).status, 200);
+  t.is((await files(s, 'GET', 'flat/in.txt?lock')).status, 404);
+  t.is((await files(s, 'GET', 'flat/')).json.entries.find((e: { name: string }) => e.name === 'in.txt')?.locked, false);
+});
+
 test('a /files PUT into the locked collection succeeds with the collection lock token in Lock-Token', async (t) => {
   const s = await davServer(t);
   const token = await lockedCollection(s);
@@ -95,7 +113,8 @@ test('a check-out (/files or /dav CHECKOUT) of a member of the exclusively locke
   await lockedCollection(s);
   assertProblem(t, await dav(s, 'CHECKOUT', 'coll/old.txt'), 423, 'locked');
   assertProblem(t, await checkout(s.url, 'coll/old.txt'), 409, 'locked');
-  t.is((await lockOf(s, 'coll/old.txt')).status, 404, 'no exclusive lock inside an exclusively locked tree (RFC 4918 §6.1)');
+  // No exclusive lock inside an exclusively locked tree (RFC 4918 §6.1): the member shows the collection's.
+  t.is((await lockOf(s, 'coll/old.txt')).json?.path, 'coll');
 });
 
 test('LOCK of a collection with a member locked by someone else is 423, and takes no lock', async (t) => {
