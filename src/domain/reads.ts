@@ -78,9 +78,9 @@ export class FileReader {
     const store = this.collections;
     const named = dirs.filter((dir) => dir !== '');
     if (!store || named.length === 0) return [];
-    const above = await Promise.all(named.map(async (dir) => ({ dir, record: (await store.get(dir))?.value })));
+    const records = await Promise.all(named.map(async (dir) => (await store.get(dir))?.value));
     const now = this.clock();
-    return above.flatMap(({ record }) => liveLocks(record, now).filter((l) => l.depth === 'infinity'));
+    return records.flatMap((record) => liveLocks(record, now).filter((l) => l.depth === 'infinity'));
   }
 
   /**
