@@ -154,6 +154,10 @@ test('KLUIS_STORAGE=s3 reads the KLUIS_S3_* settings, with defaults', (t) => {
   t.is(config.storage, 's3');
   t.like(config.s3, { bucket: 'files', endpoint: 'http://127.0.0.1:9000', prefix: 'team/', forcePathStyle: true, createBucket: false, partSize: 8 * 2 ** 20, queueSize: 1, region: 'us-east-1' });
   t.is(loadConfig({}).s3, undefined);
+  // The region: KLUIS_S3_REGION, else AWS_REGION, else us-east-1.
+  const s3 = { KLUIS_STORAGE: 's3', KLUIS_S3_BUCKET: 'files' };
+  t.is(loadConfig({ ...s3, KLUIS_S3_REGION: 'eu-west-3', AWS_REGION: 'ap-south-1' }).s3?.region, 'eu-west-3');
+  t.is(loadConfig({ ...s3, AWS_REGION: 'ap-south-1' }).s3?.region, 'ap-south-1');
 });
 
 test('KLUIS_STORAGE=s3 without a bucket, with a part under 5 MiB or a bad boolean is refused naming each', (t) => {

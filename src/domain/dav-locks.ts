@@ -86,12 +86,19 @@ export function withLocks<T extends Lockable>(record: T, fields: Lockable): T {
   return { ...rest, lock: fields.lock, ...(fields.shared && fields.shared.length > 0 ? { shared: fields.shared } : {}) } as T;
 }
 
+/**
+ * The live locks of a collection that reach its members: Depth infinity ones cover every member
+ * below; a depth-0 one guards membership only (`membership`: a member of this very collection
+ * is being made or removed).
+ */
+export function passedDown(record: CollectionRecord | undefined, now: number, membership = false): Lock[] {
+  return liveLocks(record, now).filter((l) => l.depth === 'infinity' || membership);
+}
+
 /** The locks that `above` (the collections over `key`) pass down to it. */
 export function coveringLocks(key: string, above: { dir: string; record: CollectionRecord | undefined }[], membership: boolean, now: number): { root: string; locks: Lock[] }[] {
   const parent = parentOf(key);
-  return above
-    .map(({ dir, record }) => ({ root: dir, locks: liveLocks(record, now).filter((l) => l.depth === 'infinity' || (membership && dir === parent)) }))
-    .filter((entry) => entry.locks.length > 0);
+  return above.map(({ dir, record }) => ({ root: dir, locks: passedDown(record, now, membership && dir === parent) })).filter((entry) => entry.locks.length > 0);
 }
 
 /** Who submits which lock tokens (RFC 4918 §6.4: a token is good only in its creator's hands). */

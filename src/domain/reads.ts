@@ -2,7 +2,8 @@ import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
 import { ancestorsOf } from './collections.js';
-import { liveLocks, publicLock, shownLock } from './locks.js';
+import { passedDown } from './dav-locks.js';
+import { publicLock, shownLock } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
 import { currentVersion } from './rules.js';
 import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
@@ -80,7 +81,7 @@ export class FileReader {
     if (!store || named.length === 0) return [];
     const records = await Promise.all(named.map(async (dir) => (await store.get(dir))?.value));
     const now = this.clock();
-    return records.flatMap((record) => liveLocks(record, now).filter((l) => l.depth === 'infinity'));
+    return records.flatMap((record) => passedDown(record, now));
   }
 
   /**

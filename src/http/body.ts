@@ -81,8 +81,8 @@ export async function stage(source: Readable, blobs: BlobStore, limit: number, e
   }
 }
 
-/** Stage a raw (non-multipart) request body. */
-export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected: ExpectedDigests): Promise<StagedContent> {
+/** Stage a raw (non-multipart) request body, checked against the digests the request sent (or `expected`). */
+export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected = sentDigests(ctx)): Promise<StagedContent> {
   checkDeclaredLength(ctx, limit);
   const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected);
   return { ...content, contentType: contentTypeOf(ctx.get('Content-Type')) };
@@ -95,32 +95,23 @@ export interface FilePart {
   stream: Readable;
 }
 
-/** What holds for a multipart body as a whole: its size limit and the digests sent for it. */
-export interface Envelope {
-  limit: number;
-  expected: ExpectedDigests;
-}
-
 /** The digests a request sent for its body (`Content-Digest`, `Content-MD5`); 400 when malformed. */
 export function sentDigests(ctx: Context): ExpectedDigests {
   return parseDigests(ctx.get('Content-Digest') || undefined, ctx.get('Content-MD5') || undefined);
-}
-
-/** A multipart body's envelope: 413 now for a declared length over `limit`; the digests it was sent with. */
-export function envelopeOf(ctx: Context, limit: number): Envelope {
-  checkDeclaredLength(ctx, limit);
-  return { limit, expected: sentDigests(ctx) };
 }
 
 /**
  * Parse multipart/form-data with busboy, calling `onFile` for each file part in order (one at a
  * time, so the stream applies back-pressure). Fields are collected; a field only applies to
  * the file parts after it. Resolves once the whole body is read and every handler finished.
- * The body as sent (the envelope, boundaries and all) is held to `envelope.limit` however it is
- * framed (413 the moment it passes), and a `Content-Digest`/`Content-MD5` sent with it is checked
- * against it at its end (400 `checksum-mismatch`); the caller then discards what its handlers staged.
+ * The body as sent (boundaries and all) is held to `limit` however it is framed (413 at once by
+ * its Content-Length, else the moment it passes), and a `Content-Digest`/`Content-MD5` sent with
+ * it is checked against it at its end (400 `checksum-mismatch`); the caller then discards what
+ * its handlers staged.
  */
-export async function readMultipart(ctx: Context, envelope: Envelope, onFile: (part: FilePart, fields: Record<string, string>) => Promise<void>): Promise<Record<string, string>> {
+export async function readMultipart(ctx: Context, limit: number, onFile: (part: FilePart, fields: Record<string, string>) => Promise<void>): Promise<Record<string, string>> {
+  checkDeclaredLength(ctx, limit);
+  const expected = sentDigests(ctx);
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers: ctx.req.headers, limits: MULTIPART_LIMITS, preservePath: true });
@@ -129,8 +120,7 @@ export async function readMultipart(ctx: Context, envelope: Envelope, onFile: (p
   }
   const fields: Record<string, string> = {};
   const req = openBody(ctx.req, ctx.res);
-  const { expected } = envelope;
-  const meter = new Meter(envelope.limit, expected.md5 !== undefined, expected.sha256 !== undefined);
+  const meter = new Meter(limit, expected.md5 !== undefined, expected.sha256 !== undefined);
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     let failed = false;

@@ -56,6 +56,6 @@ test('readMultipart: a whole body whose client hung up before it was read is a 4
   const boundary = 'b0undary';
   const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n${BODY}\r\n--${boundary}--\r\n`;
   const raw = `POST /d/ HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-  const outcome = await afterHangUp(t, raw, (req, res) => readMultipart({ req, res } as unknown as Context, { limit: 1 << 20, expected: {} }, async (part) => void part.stream.resume()));
+  const outcome = await afterHangUp(t, raw, (req, res) => readMultipart({ req, res, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') } as unknown as Context, 1 << 20, async (part) => void part.stream.resume()));
   t.true(outcome instanceof Problem && outcome.code === 'bad-request', `parsing ended with: ${String(outcome)}`);
 });

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { put } from '../helpers/http.js';
-import { startChild, tempDir } from '../helpers/server.js';
+import { type ChildServer, startChild, tempDir } from '../helpers/server.js';
 
 const GIB = 2 ** 30;
 const SIZE = 2 * GIB;
@@ -60,8 +60,9 @@ function upload(url: string, size = SIZE, form = false): Promise<{ status: numbe
   });
 }
 
-test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96 MiB once it also served the download) and reads it back exactly', async (t) => {
-  const dataDir = await tempDir('kluis-memory-');
+/** A one-worker server on a fresh data directory, warmed by one upload; its pid and memory then. */
+async function warmServer(t: ExecutionContext, prefix: string): Promise<{ server: ChildServer; pid: number; before: { rss: number; peak: number } }> {
+  const dataDir = await tempDir(prefix);
   const server = await startChild(dataDir);
   t.teardown(async () => {
     await server.stop('SIGKILL');
@@ -69,7 +70,11 @@ test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96
   });
   const pid = server.child.pid as number;
   t.is((await put(server.url, 'warm-up.bin', randomBytes(4 * CHUNK))).status, 201);
-  const before = await memory(pid);
+  return { server, pid, before: await memory(pid) };
+}
+
+test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96 MiB once it also served the download) and reads it back exactly', async (t) => {
+  const { server, pid, before } = await warmServer(t, 'kluis-memory-');
 
   const started = process.hrtime.bigint();
   const answer = await upload(`${server.url}/files/big/two-gib.bin`);
@@ -100,15 +105,7 @@ test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96
 });
 
 test('a 1 GiB multipart upload, sent chunked, streams: the server stays within 64 MiB of extra memory', async (t) => {
-  const dataDir = await tempDir('kluis-memory-form-');
-  const server = await startChild(dataDir);
-  t.teardown(async () => {
-    await server.stop('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  const pid = server.child.pid as number;
-  t.is((await put(server.url, 'warm-up.bin', randomBytes(4 * CHUNK))).status, 201);
-  const before = await memory(pid);
+  const { server, pid, before } = await warmServer(t, 'kluis-memory-form-');
   const answer = await upload(`${server.url}/files/big/`, GIB, true);
   const after = await memory(pid);
   t.is(answer.status, 201, answer.body);

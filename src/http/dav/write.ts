@@ -4,7 +4,7 @@ import type { WriteIntent } from '../../domain/rules.js';
 import type { Ancestor, WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
-import { openBody, sentDigests, stageRawBody } from '../body.js';
+import { openBody, stageRawBody } from '../body.js';
 import { callerOf } from '../rest/request.js';
 import { checkIf, type DavIf, ifGuard } from './conditions.js';
 import { davEtag } from './etag.js';
@@ -42,8 +42,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const intent = await davIntent(ctx, dav, target.key, ifs, above);
   await dav.files.precheck(caller, target.key, intent);
   await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
-  const expected = sentDigests(ctx);
-  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes);
   const result = await dav.files.upload(caller, target.key, intent, content);
   ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version) });
   ctx.status = result.created ? 201 : 204;

@@ -5,7 +5,7 @@ import type { Target } from '../../domain/paths.js';
 import type { StagedContent } from '../../domain/files.js';
 import { Problem } from '../../errors.js';
 import { verifyDigests } from '../checksums.js';
-import { envelopeOf, readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
+import { readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
 import { callerOf, fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
 import { fileKey, respondWrite, type WriteDeps } from './write.js';
 
@@ -50,9 +50,8 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
 async function stageCheckinBody(ctx: Context, deps: WriteDeps): Promise<StagedContent | undefined> {
   if (ctx.is('multipart/form-data')) {
     let content: StagedContent | undefined;
-    const envelope = envelopeOf(ctx, deps.maxUploadBytes);
     try {
-      await readMultipart(ctx, envelope, async (part, fields) => {
+      await readMultipart(ctx, deps.maxUploadBytes, async (part, fields) => {
         if (content) throw new Problem('bad-request', 'a check-in takes one file part');
         content = { ...(await stage(part.stream, deps.blobs, deps.maxUploadBytes)), contentType: part.contentType, comment: fields.comment };
       });

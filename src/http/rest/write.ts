@@ -6,7 +6,7 @@ import type { WriteIntent } from '../../domain/rules.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
-import { envelopeOf, readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
+import { readMultipart, stage, stageRawBody } from '../body.js';
 import { callerOf, fileUrl, hasFlag, intParam, stringParam, writeIntent } from './request.js';
 
 export interface WriteDeps {
@@ -24,9 +24,8 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const checkin = hasFlag(ctx, 'checkin');
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
   await deps.files.precheck(caller, key, intent, checkin);
-  const expected = sentDigests(ctx);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
-  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes);
   const result = await deps.files.upload(caller, key, intent, { ...content, comment }, checkin);
   respondWrite(ctx, key, result, checkin);
 }
@@ -75,9 +74,8 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
 async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: string) => string, max: number): Promise<(StagedContent & { key: string })[]> {
   const parts: (StagedContent & { key: string })[] = [];
   const queryComment = stringParam(ctx, 'comment');
-  const envelope = envelopeOf(ctx, deps.maxUploadBytes);
   try {
-    await readMultipart(ctx, envelope, async (part, fields) => {
+    await readMultipart(ctx, deps.maxUploadBytes, async (part, fields) => {
       if (part.filename === '' && max === Infinity) {
         part.stream.resume(); // an empty file input of a browser form
         return;

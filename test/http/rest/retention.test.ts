@@ -1,5 +1,5 @@
 import test from 'ava';
-import { put, request } from '../../helpers/http.js';
+import { checkout, put, request } from '../../helpers/http.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { AS, assertProblem, makeUsers, sha256hex } from './_support.js';
 
@@ -29,6 +29,12 @@ test('POST ?pin=N marks version N pinned (200, idempotent), ?unpin=N clears it; 
   t.is(unpin.status, 200);
   t.is(unpin.json.pinned, undefined);
   t.deepEqual(await pinned(s, 'p.txt'), []);
+  // Pinning changes no content: it needs no lock, and it leaves someone's check-out in place.
+  const lock = await checkout(s.url, 'p.txt');
+  t.is(lock.status, 200);
+  t.is((await request(`${s.url}/files/p.txt?pin=2`, { method: 'POST' })).status, 200);
+  t.deepEqual(await pinned(s, 'p.txt'), [2]);
+  t.is((await request(`${s.url}/files/p.txt?lock`)).json?.baseVersion, 2, 'the check-out stays');
 });
 
 test('pin refusals: missing version 404, delete marker 400, both or neither of pin/unpin 400, read-only 403', async (t) => {
