@@ -51,7 +51,7 @@ async function serve(config: Config, logger: Logger, worker?: number): Promise<v
     const where = config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, endpoint: config.s3.endpoint } : { dataDir: config.dataDir };
     logger.info({ port, storage: config.storage, ...where }, `kluis listening on http://localhost:${port}/files/`);
     if (!users) {
-      logger.warn('OPEN MODE: no users file (KLUIS_USERS_FILE) is configured, so anyone who can reach this port can read, write and delete every file; every caller is "anonymous" and a lock token alone proves its holder');
+      logger.warn('OPEN MODE: no users file (KLUIS_USERS_FILE) is configured, so anyone who can reach this port can read, write and delete every file; every caller is "anonymous", and a lock guards cooperating clients from accidental overwrites, not from a hostile one (WebDAV shows lock tokens to every caller, all being "anonymous")');
     } else {
       logger.info({ users: users.size }, 'authentication required (HTTP Basic or Bearer)');
     }

@@ -21,6 +21,7 @@ test('`npm start` builds and serves on local disk; SIGTERM to its process group 
   t.is((await put(url, 'hello.txt', 'hi')).status, 201);
   t.is((await request(`${url}/files/hello.txt`)).text, 'hi');
   t.regex(output(), /OPEN MODE/);
+  t.regex(output(), /a lock guards cooperating clients from accidental overwrites, not from a hostile one/, 'the warning says what a lock is worth in open mode');
   // npm does not forward SIGTERM to its script, so signal the group, as a terminal or init does.
   process.kill(-(child.pid as number), 'SIGTERM');
   await exited;

@@ -13,10 +13,16 @@ function derive(secret: string, salt: Buffer, options: ScryptOptions): Promise<B
 }
 
 /** `scrypt$N$r$p$<salt base64>$<key base64>`: what a users file stores instead of a secret. */
-export async function hashSecret(secret: string): Promise<string> {
+export async function hashSecret(secret: string, cost: { N: number; r: number; p: number } = COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(secret, salt, COST);
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), key.toString('base64')].join('$');
+  const key = await derive(secret, salt, cost);
+  return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+/** The cost parameters of a {@link hashSecret} string (which {@link isSecretHash} accepted). */
+export function costOf(hash: string): { N: number; r: number; p: number } {
+  const [, N, r, p] = hash.split('$');
+  return { N: Number(N), r: Number(r), p: Number(p) };
 }
 
 /** A well-formed hash whose cost parameters node:crypto accepts (N a power of two ≥ 2, 128·N·r within the memory limit). */

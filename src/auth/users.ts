@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Caller } from '../domain/types.js';
-import { fingerprint, isSecretHash, verifySecret } from './secrets.js';
+import { costOf, fingerprint, hashSecret, isSecretHash, verifySecret } from './secrets.js';
 
 export interface UserEntry {
   name: string;
@@ -22,9 +23,26 @@ const CACHE_ENTRIES = 10_000;
 export class UserDirectory {
   private readonly byName = new Map<string, UserEntry>();
   private readonly verified = new Map<string, { caller: Caller; until: number }>();
+  /** A hash of no one's secret, checked when the name has no password. */
+  private dummy: Promise<string> | undefined;
 
-  constructor(users: UserEntry[]) {
+  /** `verify` checks a secret against a stored hash (scrypt; replaceable to observe it in tests). */
+  constructor(
+    users: UserEntry[],
+    private readonly verify: (secret: string, hash: string) => Promise<boolean> = verifySecret,
+  ) {
     for (const user of users) this.byName.set(user.name, user);
+    void this.dummyHash().catch(() => undefined); // made now, not on the first unknown name's login
+  }
+
+  /** A hash of no one's secret at the cost of the users' own password hashes (made once; again if it failed). */
+  private dummyHash(): Promise<string> {
+    const model = [...this.byName.values()].find((user) => user.password)?.password;
+    this.dummy ??= hashSecret(randomBytes(16).toString('base64'), model ? costOf(model) : undefined).catch((err: unknown) => {
+      this.dummy = undefined;
+      throw err;
+    });
+    return this.dummy;
   }
 
   static async load(file: string): Promise<UserDirectory> {
@@ -41,11 +59,17 @@ export class UserDirectory {
     return this.byName.size;
   }
 
-  /** Basic credentials: the named user's password. */
+  /**
+   * Basic credentials: the named user's password. A name that is unknown, or has no password,
+   * is checked against a dummy hash of the same cost, so that the time of a refusal does not
+   * tell which names exist.
+   */
   async basic(name: string, password: string): Promise<Caller | undefined> {
     return this.remember(`basic:${name}:${password}`, async () => {
       const user = this.byName.get(name);
-      return user?.password && (await verifySecret(password, user.password)) ? user : undefined;
+      if (user?.password) return (await this.verify(password, user.password)) ? user : undefined;
+      await this.verify(password, await this.dummyHash());
+      return undefined;
     });
   }
 
@@ -53,7 +77,7 @@ export class UserDirectory {
   async bearer(token: string): Promise<Caller | undefined> {
     return this.remember(`bearer:${token}`, async () => {
       for (const user of this.byName.values()) {
-        for (const hash of user.tokens ?? []) if (await verifySecret(token, hash)) return user;
+        for (const hash of user.tokens ?? []) if (await this.verify(token, hash)) return user;
       }
       return undefined;
     });

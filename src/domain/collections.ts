@@ -57,14 +57,18 @@ export class Collections {
   async exists(key: string, record?: CollectionRecord | null): Promise<boolean> {
     if (key === '') return true;
     const value = record === undefined ? await this.get(key) : record;
-    if (value) return !value.deleted;
+    if (value && !value.implicit) return !value.deleted;
     return (await this.records.list(key)) !== undefined;
   }
 
-  /** The file or collection at `key`; a file wins over a collection of the same name. */
-  async resolve(key: string): Promise<Resource> {
+  /**
+   * The file or collection at `key`. A key may name both (`/files` allows `a/b` and `a/b/c`, as
+   * S3 does): then the file answers, unless `collectionFirst` (the URL ended in `/`).
+   */
+  async resolve(key: string, collectionFirst = false): Promise<Resource> {
     if (key === '') return { kind: 'collection', record: undefined };
     const [file, collection] = await Promise.all([this.records.get(key), this.get(key)]);
+    if (collectionFirst && (await this.exists(key, collection ?? null))) return { kind: 'collection', record: collection };
     if (file && currentVersion(file.value)) return { kind: 'file', record: file.value };
     if (await this.exists(key, collection ?? null)) return { kind: 'collection', record: collection };
     return { kind: 'none', record: file?.value };
@@ -78,7 +82,8 @@ export class Collections {
 
   /**
    * Live members of collection `key` with their records, read {@link READ_CONCURRENCY} at a time:
-   * files with a current version, collections that exist (a file wins over a collection of its name).
+   * files with a current version, collections that exist. A name can be both a file and a
+   * collection (twins): it is then in both lists, so that a walk of the tree sees both.
    */
   async entries(key: string): Promise<Entries> {
     const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
@@ -91,13 +96,12 @@ export class Collections {
       if (record && currentVersion(record)) files.push({ name, record });
       else if (record && liveLocks(record, this.clock()).length > 0) reserved.push({ name, record });
     });
-    const taken = new Set(files.map((f) => f.name));
     const directories = new Set(fileList?.directories ?? []);
-    const candidates = [...new Set([...directories, ...(collectionList?.files ?? [])])].filter((name) => !taken.has(name)).sort();
+    const candidates = [...new Set([...directories, ...(collectionList?.files ?? [])])].sort();
     const states = await mapLimit(candidates, READ_CONCURRENCY, async (name) => {
       const record = await this.get(join(name));
       // As exists(), without listing a directory the listing above already showed.
-      return { name, record, exists: record ? !record.deleted : directories.has(name) };
+      return { name, record, exists: record && !record.implicit ? !record.deleted : directories.has(name) };
     });
     return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })), reserved };
   }
@@ -126,7 +130,10 @@ export class Collections {
 
   /** Mark collection `key` deleted (its members are deleted by the caller). */
   async tombstone(key: string, now: number): Promise<void> {
-    await this.update(key, (record) => ({ next: { ...(record ?? live(key, undefined, now)), deleted: true, lock: null, shared: [], props: {} }, result: undefined }));
+    await this.update(key, (record) => {
+      const { implicit: _implicit, ...base } = record ?? live(key, undefined, now);
+      return { next: { ...base, deleted: true, lock: null, shared: [], props: {} }, result: undefined };
+    });
   }
 
   /** Read, decide, compare-and-set; on a lost race, read and decide again. */
@@ -146,8 +153,12 @@ export class Collections {
   }
 }
 
-/** A live collection record, keeping the locks and properties of `record` unless it was deleted. */
+/** A live, explicit collection record, keeping the locks and properties of `record` unless it was deleted. */
 export function live(key: string, record: CollectionRecord | undefined, now: number): CollectionRecord {
+  if (record?.implicit) {
+    const { implicit: _implicit, ...explicit } = record;
+    return explicit;
+  }
   if (record && !record.deleted) return record;
   return { path: key, createdAt: new Date(now).toISOString(), lock: null };
 }

@@ -1,7 +1,7 @@
 import { Problem } from '../errors.js';
 import { live } from './collections.js';
 import { currentVersion } from './rules.js';
-import type { Caller, CollectionRecord, DeadProps, FileRecord, Lockable } from './types.js';
+import type { Caller, CollectionRecord, DeadProps, FileRecord } from './types.js';
 import { join, type Member, type WebDav } from './webdav.js';
 
 /** What a COPY or MOVE does once its checks passed. */
@@ -12,45 +12,71 @@ export interface CopyPlan {
   depth: '0' | 'infinity';
   /** Lock tokens the request submitted. */
   tokens: string[];
+  /**
+   * `Overwrite: F`: the destination is created only if absent, decided inside the
+   * compare-and-set of its record (412 otherwise), so that of racing requests one wins.
+   */
+  createOnly?: boolean;
+  /** The source is the collection of its name, not a file of the same name (its URL ended in `/`). */
+  collection?: boolean;
+  /** The members of a source collection with their records, already walked ({@link listTree}). */
+  members?: Member[];
+}
+
+/** What a copy copied: each file's version by key (a MOVE deletes exactly these), and the members of a collection. */
+export interface Copied {
+  versions: Map<string, number>;
+  members: Member[];
+}
+
+/** Every member below collection `source` with its record; 403 over the tree limit, before anything is written. */
+export async function listTree(dav: WebDav, source: string): Promise<Member[]> {
+  const members: Member[] = [];
+  await dav.walk(source, async (key, kind, record) => {
+    members.push({ key, kind, record });
+  });
+  return members;
 }
 
 /**
  * Copy a file (a new version at the destination with the same content: nothing is re-read or
  * re-written, blobs are content-addressed) or a collection tree, dead properties included and
  * locks left behind (RFC 4918 §9.8.2). The destination is free or was deleted by the caller.
- * Returns the members of a source collection it saw, for a MOVE to delete exactly those.
  */
-export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Promise<Member[]> {
-  const source = await dav.collections.resolve(plan.source);
+export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Promise<Copied> {
+  const versions = new Map<string, number>();
+  const source = await dav.collections.resolve(plan.source, plan.collection);
   if (source.kind === 'none') throw new Problem('not-found', `nothing at ${plan.source}`);
   if (source.kind === 'file') {
-    await copyFile(dav, caller, source.record, plan.destination, plan.tokens);
-    return [];
+    versions.set(plan.source, await copyFile(dav, caller, source.record, plan.destination, plan.tokens, plan.createOnly));
+    return { versions, members: [] };
   }
-  await copyCollection(dav, plan.destination, source.record?.props);
-  if (plan.depth === '0') return [];
-  const members: (Member & { record: Lockable | undefined })[] = [];
-  await dav.walk(plan.source, async (key, kind, record) => {
-    members.push({ key, kind, record });
-  });
+  const members = plan.depth === '0' ? [] : (plan.members ?? (await listTree(dav, plan.source)));
+  await copyCollection(dav, plan.destination, source.record?.props, plan.createOnly);
   for (const member of members) {
     const target = join(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
-    if (member.kind === 'file') await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens);
+    if (member.kind === 'file') versions.set(member.key, await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens));
     else if (member.kind === 'collection') await copyCollection(dav, target, (member.record as CollectionRecord | undefined)?.props);
     // a reserved path has nothing to copy
   }
-  return members.map(({ key, kind }) => ({ key, kind }));
+  return { versions, members };
 }
 
-async function copyFile(dav: WebDav, caller: Caller, record: FileRecord, to: string, tokens: string[]): Promise<void> {
+/** Copy the current version of `record` to `to`; returns the number of the version copied. */
+async function copyFile(dav: WebDav, caller: Caller, record: FileRecord, to: string, tokens: string[], createOnly = false): Promise<number> {
   const current = currentVersion(record);
   if (!current?.sha256) throw new Problem('not-found', `no file at ${record.path}`);
-  await dav.files.copyVersion(caller, to, { tokens, conditions: {} }, current, record.props);
+  await dav.files.copyVersion(caller, to, { tokens, conditions: createOnly ? { ifNoneMatch: '*' } : {} }, current, record.props).catch((err: unknown) => {
+    if (createOnly && err instanceof Problem && err.code === 'precondition-failed') throw new Problem('precondition-failed', `${to} exists and Overwrite is F`, err.extras);
+    throw err;
+  });
+  return current.version;
 }
 
-async function copyCollection(dav: WebDav, key: string, props: DeadProps | undefined): Promise<void> {
+async function copyCollection(dav: WebDav, key: string, props: DeadProps | undefined, createOnly = false): Promise<void> {
   const now = dav.now();
-  await dav.collections.update(key, (record) => {
+  await dav.collections.update(key, async (record) => {
+    if (createOnly && (await dav.collections.exists(key, record ?? null))) throw new Problem('precondition-failed', `${key} exists and Overwrite is F`);
     const { props: _old, ...base } = live(key, record, now);
     return { next: props ? { ...base, props } : base, result: undefined };
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
-import { liveLocks } from './locks.js';
+import { liveLocks, unclaimed } from './locks.js';
 import { parentOf } from './collections.js';
 import type { Caller, CollectionRecord, Lock, Lockable } from './types.js';
 
@@ -14,7 +14,7 @@ export interface LockRequest {
 }
 
 /** The lock fields of a record with expired locks dropped. */
-function liveFields(record: Lockable | undefined, now: number): Lockable {
+export function liveFields(record: Lockable | undefined, now: number): Lockable {
   const live = liveLocks(record, now);
   const exclusive = live.find((l) => l.scope !== 'shared') ?? null;
   const shared = live.filter((l) => l.scope === 'shared');
@@ -23,7 +23,7 @@ function liveFields(record: Lockable | undefined, now: number): Lockable {
 
 /** Refuse a lock that conflicts with `locks` (an exclusive lock conflicts with any; shared ones share). */
 export function checkCompatible(key: string, locks: Lock[], request: Pick<LockRequest, 'scope'>): void {
-  const blocking = locks.find((l) => request.scope === 'exclusive' || l.scope !== 'shared');
+  const blocking = locks.find((l) => request.scope === 'exclusive' || l.scope !== 'shared' || l.operation);
   if (blocking) {
     throw new Problem('locked', `${key} is already locked (${blocking.scope ?? 'exclusive'}) by ${blocking.owner} until ${blocking.expiresAt}`, {
       path: key,
@@ -107,11 +107,19 @@ export interface Submitted {
   tokens: string[];
 }
 
-/** 423 when `locks` are live and none had its token submitted; 403 when the one submitted is another user's. */
+/**
+ * 423 when `locks` are live and none had its token submitted, or a MOVE's claim is among them
+ * and its token was not submitted; 403 when the one submitted is another user's.
+ */
 export function requireHeld(what: string, locks: Lock[], who: Submitted, extras: Record<string, unknown>): void {
   if (locks.length === 0) return;
-  const held = locks.find((l) => who.tokens.includes(l.token));
-  const lock = locks[0] as Lock;
+  const claim = unclaimed(locks, who.tokens);
+  if (claim) throw new Problem('locked', `${what} is being moved by ${claim.owner}; try again once the MOVE is done`, { ...extras, lock: { owner: claim.owner, expiresAt: claim.expiresAt } });
+  // A MOVE's claim only gates: holding it is no holding of the other locks.
+  const others = locks.filter((l) => !l.operation);
+  if (others.length === 0) return;
+  const held = others.find((l) => who.tokens.includes(l.token));
+  const lock = others[0] as Lock;
   if (!held) throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
   if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
 }

@@ -34,12 +34,18 @@ export function liveLocks(record: Lockable | undefined, now: number): Lock[] {
   return all.filter((lock) => Date.parse(lock.expiresAt) > now);
 }
 
+/** A MOVE's claim among `locks` whose token is not in `tokens` (see {@link Lock.operation}). */
+export function unclaimed(locks: Lock[], tokens: (string | undefined)[]): Lock | undefined {
+  return locks.find((l) => l.operation && !tokens.includes(l.token));
+}
+
 /**
  * The lock `/files` reads show for a record: the exclusive one, else the oldest WebDAV shared
  * one (marked `scope: "shared"`): either refuses a write without its token.
  */
 export function shownLock(record: Lockable | undefined, now: number): Lock | null {
-  return liveLocks(record, now)[0] ?? null;
+  // A MOVE's claim lasts the MOVE: a client's lock to show it is not.
+  return liveLocks(record, now).find((l) => !l.operation) ?? null;
 }
 
 /** What anyone may see of a lock: everything but the token. */

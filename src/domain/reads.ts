@@ -81,7 +81,7 @@ export class FileReader {
     if (!store || named.length === 0) return [];
     const records = await Promise.all(named.map(async (dir) => (await store.get(dir))?.value));
     const now = this.clock();
-    return records.flatMap((record) => passedDown(record, now));
+    return records.flatMap((record) => passedDown(record, now).filter((l) => !l.operation));
   }
 
   /**
@@ -120,7 +120,8 @@ export class FileReader {
     const join = (name: string) => (dir === '' ? name : `${dir}/${name}`);
     const [own, listing] = await Promise.all([dir === '' ? undefined : store.get(dir), store.list(dir)]);
     const names = listing?.files ?? [];
-    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => ((await store.get(join(name)))?.value.deleted ? null : name));
-    return { self: own !== undefined && !own.value.deleted, children: live.filter((name): name is string => name !== null) };
+    const made = (record: CollectionRecord | undefined) => record !== undefined && !record.deleted && !record.implicit;
+    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => (made((await store.get(join(name)))?.value) ? name : null));
+    return { self: made(own?.value), children: live.filter((name): name is string => name !== null) };
   }
 }

@@ -1,5 +1,5 @@
 import { Problem } from '../errors.js';
-import { liveLock, liveLocks } from './locks.js';
+import { liveLock, liveLocks, unclaimed } from './locks.js';
 import { evaluate, type ConditionalHeaders } from './preconditions.js';
 import type { Caller, FileRecord, Lock, Version } from './types.js';
 
@@ -80,9 +80,13 @@ export function checkLock(
   const locks = liveLocks(record, now);
   const token = presented.token;
   const state = () => conflictState(key, record, now);
-  const held = locks.find((l) => l.token === token || presented.tokens?.includes(l.token));
-  if (locks.length > 0 && !held) {
-    const lock = locks[0] as Lock;
+  const claim = unclaimed(locks, [token, ...(presented.tokens ?? [])]);
+  if (claim) throw new Problem('locked', `${key} is being moved by ${claim.owner}; try again once the MOVE is done`, state());
+  // A MOVE's claim only gates: holding it is no holding of the file's locks.
+  const others = locks.filter((l) => !l.operation);
+  const held = others.find((l) => l.token === token || presented.tokens?.includes(l.token));
+  if (others.length > 0 && !held) {
+    const lock = others[0] as Lock;
     const detail = `${key} is ${lock.scope === 'shared' ? 'locked (shared)' : 'checked out'} by ${lock.owner} until ${lock.expiresAt}`;
     throw new Problem('locked', token || presented.tokens?.length ? `${detail}; the token sent is not that lock's` : `${detail}; send its Lock-Token`, state());
   }

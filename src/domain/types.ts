@@ -20,7 +20,10 @@ export interface Version {
   pruned?: true;
 }
 
-/** A check-out. The token is the holder's proof; it is never shown to anyone else. */
+/**
+ * A check-out or WebDAV lock. The token is the holder's proof: with users configured only its
+ * owner may use it, and only its owner is shown it (`DAV:lockdiscovery`, the CHECKOUT answer).
+ */
 export interface Lock {
   path: string;
   token: string;
@@ -35,6 +38,12 @@ export interface Lock {
   depth?: 'infinity';
   /** The `<D:owner>` element of a WebDAV LOCK, echoed verbatim in `DAV:lockdiscovery`. */
   ownerXml?: string;
+  /**
+   * A claim a MOVE takes on its source (kept in `shared`, depth infinity) so that no other
+   * request changes or moves it while it is copied: every write not carrying this token is
+   * refused, however many other tokens it carries. Never shown in `DAV:lockdiscovery`.
+   */
+  operation?: 'move';
 }
 
 /** Dead WebDAV properties: `{namespace}name` to the property element's content as XML. */
@@ -74,6 +83,11 @@ export interface CollectionRecord extends Lockable {
   path: string;
   createdAt: string;
   deleted?: true;
+  /**
+   * The record only carries locks of a directory made by `/files` uploads (a MOVE's claim): the
+   * directory still exists while, and only while, records sit below it, as with no record.
+   */
+  implicit?: true;
   props?: DeadProps;
 }
 

@@ -3,6 +3,7 @@ import { ancestorsOf, type Collections, live, parentOf } from './collections.js'
 import { checkCompatible, coveringLocks, findLock, grant, type LockRequest, refresh, release, requireHeld, type Submitted, withLocks } from './dav-locks.js';
 import type { FileService } from './files.js';
 import { liveLocks } from './locks.js';
+import { type Change, membershipLocks } from './membership.js';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
 
@@ -55,22 +56,30 @@ export class WebDav {
 
   /**
    * Before a `/files` write of `key`: a lock inherited from a collection (Depth: infinity) needs
-   * its token (409 `locked`, with the file's state); such a token counts as submitted for that
-   * lock, not as the file's own. With `revive`, deleted ancestor collections live again (a
-   * `/files` upload creates its parents). Returns the intent to write with.
+   * its token (409 `locked`, with the file's state), and so does a depth-0 lock of a collection
+   * whose membership the write changes (domain/membership.ts): it makes a file or a sub-folder
+   * where there is none (`write`, or `reserve` by a check-out) or removes a file (`remove`).
+   * Such a token counts as submitted for that lock, not as the file's own. A `write` makes
+   * deleted ancestor collections live again (a `/files` upload creates its parents). Returns
+   * the intent to write with.
    */
-  async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, revive = true): Promise<WriteIntent> {
+  async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, change: Change = 'write'): Promise<WriteIntent> {
     const token = intent.token;
     const above = await this.ancestors(key);
-    const inherited = coveringLocks(key, above, false, this.now());
+    const now = this.now();
+    const membership = await membershipLocks(this, key, above, change, token, now);
+    const covering = [...coveringLocks(key, above, false, now), ...membership.entries];
     try {
-      for (const { root, locks } of inherited) requireHeld(`${key} (inside ${root || '/'})`, locks, { caller, tokens: token ? [token] : [] }, { path: key, lockRoot: root });
+      for (const { root, locks } of covering) requireHeld(`${key} (inside ${root || '/'})`, locks, { caller, tokens: token ? [token] : [] }, { path: key, lockRoot: root });
     } catch (err) {
       throw await this.withState(key, err);
     }
-    if (revive && above.some((a) => a.record?.deleted)) await this.collections.revive(key, this.now());
-    const covering = inherited.some((entry) => entry.locks.some((l) => l.token === token));
-    return covering ? { ...intent, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : intent;
+    if (change === 'write' && above.some((a) => a.record?.deleted)) await this.collections.revive(key, now);
+    const prior = intent.guard;
+    const { guard } = membership;
+    const guarded = guard ? { ...intent, guard: (record: FileRecord | undefined) => (prior?.(record), guard(record)) } : intent;
+    const held = covering.some((entry) => entry.locks.some((l) => l.token === token));
+    return held ? { ...guarded, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : guarded;
   }
 
   /** 409 `locked` (423 on /dav) when a collection lock covering `key` leaves no room for a new lock of `scope` on it. */
@@ -103,10 +112,10 @@ export class WebDav {
    * LOCK: a new lock on a file (an unmapped URL is reserved, 201), or on a collection (Depth
    * infinity covers every member, so no member may hold a conflicting lock).
    */
-  async lock(caller: Caller, key: string, request: LockRequest, tokens: string[], guard?: (record: Lockable | undefined) => void): Promise<{ lock: Lock; created: boolean }> {
+  async lock(caller: Caller, key: string, request: LockRequest, tokens: string[], guard?: (record: Lockable | undefined) => void, collectionFirst = false): Promise<{ lock: Lock; created: boolean }> {
     const above = await this.ancestors(key);
     for (const { locks } of coveringLocks(key, above, false, this.now())) checkCompatible(key, locks, request);
-    const resource = await this.collections.resolve(key);
+    const resource = await this.collections.resolve(key, collectionFirst);
     if (resource.kind === 'collection') {
       if (request.depth === 'infinity') await this.checkTree(key, request);
       const lock = await this.collections.update(key, (record) => {
@@ -133,8 +142,8 @@ export class WebDav {
   }
 
   /** Refresh the lock `token` on `key` or inherited by it; 412 when there is no such lock. */
-  async refresh(caller: Caller, key: string, token: string, seconds: number): Promise<Lock> {
-    const root = await this.lockRoot(key, token);
+  async refresh(caller: Caller, key: string, token: string, seconds: number, collectionFirst = false): Promise<Lock> {
+    const root = await this.lockRoot(key, token, collectionFirst);
     if (root.kind === 'file') {
       return this.files.update(root.key, (record, now) => {
         const done = refresh(record, token, caller, seconds, now);
@@ -150,8 +159,8 @@ export class WebDav {
   }
 
   /** UNLOCK: release the lock `token` on `key` or inherited by it; 409 when there is none. */
-  async unlock(caller: Caller, key: string, token: string): Promise<void> {
-    const root = await this.lockRoot(key, token).catch(() => {
+  async unlock(caller: Caller, key: string, token: string, collectionFirst = false): Promise<void> {
+    const root = await this.lockRoot(key, token, collectionFirst).catch(() => {
       throw new Problem('conflict', `no live lock on ${key} has the token ${token}`);
     });
     const drop = <T extends Lockable>(record: T | undefined) => {
@@ -164,9 +173,9 @@ export class WebDav {
   }
 
   /** Where the lock `token` that applies to `key` lives: on `key` itself or on an ancestor. */
-  private async lockRoot(key: string, token: string): Promise<{ kind: 'file' | 'collection'; key: string }> {
+  private async lockRoot(key: string, token: string, collectionFirst: boolean): Promise<{ kind: 'file' | 'collection'; key: string }> {
     const now = this.now();
-    const resource = await this.collections.resolve(key);
+    const resource = await this.collections.resolve(key, collectionFirst);
     if (resource.kind !== 'collection' && findLock(resource.record, token, now)) return { kind: 'file', key };
     if (resource.kind === 'collection' && findLock(resource.record, token, now)) return { kind: 'collection', key };
     for (const { root, locks } of await this.inherited(key, false)) {
@@ -203,49 +212,6 @@ export class WebDav {
   }
 
   /**
-   * 423 unless the resource at `key` and, for a collection, every member may be deleted with
-   * these tokens. Returns the members of a collection, checked (one walk serves check and delete).
-   */
-  async checkRemovable(key: string, kind: 'file' | 'collection', who: Submitted): Promise<Member[]> {
-    await this.checkInherited(key, who, true);
-    if (kind === 'file') {
-      this.checkOwn(key, await this.files.get(key), who);
-      return [];
-    }
-    this.checkOwn(key, await this.collections.get(key), who);
-    const members: Member[] = [];
-    await this.walk(key, async (member, memberKind, record) => {
-      this.checkOwn(member, record, who);
-      members.push({ key: member, kind: memberKind });
-    });
-    return members;
-  }
-
-  /**
-   * DELETE: a file gets a delete marker (its history stays); in a collection every file does
-   * and every collection becomes a tombstone, refused (423) before anything changes if any is
-   * locked. `members`: exactly these go (a MOVE deletes what it copied), already checked.
-   */
-  async removeAny(caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], guard?: (record: Lockable | undefined) => void, members?: Member[]): Promise<void> {
-    if (kind === 'file') {
-      // The file's own locks are checked in the compare-and-set of its delete marker.
-      await this.checkInherited(key, { caller, tokens }, true);
-      await this.files.remove(caller, key, { tokens, guard, conditions: {} }, true);
-      return;
-    }
-    const doomed = members ?? (await this.checkRemovable(key, kind, { caller, tokens }));
-    for (const member of doomed.filter((m) => m.kind === 'file')) {
-      await this.files.remove(caller, member.key, { tokens, conditions: {} }, true).catch(ignoreGone);
-    }
-    // A reserved path goes with its collection: its locks (checked above) are released.
-    for (const member of doomed.filter((m) => m.kind === 'reserved')) {
-      await this.files.update(member.key, (record) => (record && !currentVersion(record) ? { next: withLocks(record, { lock: null }), result: undefined } : { result: undefined }));
-    }
-    for (const member of doomed.filter((m) => m.kind === 'collection').reverse()) await this.collections.tombstone(member.key, this.now());
-    await this.collections.tombstone(key, this.now());
-  }
-
-  /**
    * Visit every member below collection `key` with its record (depth first, a collection
    * before its members), at most {@link MAX_TREE}.
    */
@@ -271,10 +237,11 @@ export class WebDav {
   }
 }
 
-/** A member below a collection, by key. */
+/** A member below a collection, by key, with its record when read. */
 export interface Member {
   key: string;
   kind: MemberKind;
+  record?: Lockable | undefined;
 }
 
 /** A member as {@link WebDav.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
@@ -306,6 +273,3 @@ function tooBig(key: string): Problem {
   return new Problem('forbidden', `${key} has more than ${MAX_TREE} members; work on smaller collections`);
 }
 
-function ignoreGone(err: unknown): void {
-  if (!(err instanceof Problem && err.code === 'not-found')) throw err;
-}

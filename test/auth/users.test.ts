@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hashSecret } from '../../src/auth/secrets.js';
+import { hashSecret, verifySecret } from '../../src/auth/secrets.js';
 import { UserDirectory } from '../../src/auth/users.js';
 import { tempDir } from '../helpers/server.js';
 
@@ -118,4 +118,24 @@ test('users file: a missing file is an error naming it', async (t) => {
   const file = path.join(dir, 'absent.json');
   const err = await t.throwsAsync(UserDirectory.load(file));
   t.true(err?.message.includes(file));
+});
+
+test('Basic auth: an unknown name, or a name without a password, runs scrypt against a dummy hash like a known one (no timing oracle of names)', async (t) => {
+  const h = await hashes;
+  const checked: string[] = [];
+  const verify = async (secret: string, hash: string) => {
+    checked.push(hash);
+    return verifySecret(secret, hash);
+  };
+  const users = new UserDirectory([{ name: 'carol', role: 'user', password: h.bob }, { name: 'robot', role: 'read-only', tokens: [h.bob] }], verify);
+  t.is(await users.basic('carol', 'wrong'), undefined);
+  t.deepEqual(checked, [h.bob], 'a known name: its own hash');
+  checked.length = 0;
+  t.is(await users.basic('mallory', 'wrong'), undefined);
+  t.is(checked.length, 1, 'an unknown name: one scrypt check all the same');
+  t.not(checked[0], h.bob);
+  t.regex(checked[0] ?? '', /^scrypt\$16384\$8\$1\$/, 'at the cost of a real password hash');
+  checked.length = 0;
+  t.is(await users.basic('robot', 'bob-pw'), undefined, 'a user with tokens only has no password');
+  t.is(checked.length, 1, 'and is checked against the dummy hash too');
 });

@@ -1,13 +1,15 @@
 /**
  * litmus 0.13, the WebDAV server test suite of neon's author, against `/dav/` on a real kluis
  * process: basic, copymove, props, locks and http, each in turn in its own working directory
- * (litmus writes debug.log and child.log there), on local disk and on S3. Every test must pass, with no warning and
+ * (litmus writes debug.log and child.log there), on local disk (in open mode and with users, litmus
+ * signing in with Basic) and on S3 (open mode). Every test must pass, with no warning and
  * nothing skipped: litmus exits non-zero only on failures, so its output is read instead.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import { hashSecret } from '../../src/auth/secrets.js';
 import { s3Env, s3Server } from '../s3/ceph.js';
 import { ensureTool, runTool, scratchDir, startDavServer, tail } from './_tools.js';
 
@@ -77,7 +79,10 @@ function traceOf(debugLog: string, problem: { number: string; test: string } | u
   return tail(trace, 40);
 }
 
-const litmusRun = test.macro(async (t, backend: 'fs' | 's3') => {
+/** litmus's user, when the server runs with users configured. */
+const USER = { name: 'litmus', password: 'litmus-secret-7' };
+
+const litmusRun = test.macro(async (t, backend: 'fs' | 's3', mode: 'open' | 'users') => {
   t.timeout(15 * 60_000);
   const litmus = await ensureTool('litmus', 'litmus');
   let env: Record<string, string> = {};
@@ -86,14 +91,21 @@ const litmusRun = test.macro(async (t, backend: 'fs' | 's3') => {
     t.teardown(() => s3.stop());
     env = s3Env(s3, `kluis-litmus-${randomBytes(4).toString('hex')}`);
   }
-  const server = await startDavServer(t, env);
   const work = await scratchDir(t, 'kluis-litmus-');
+  // With users, a lock token is shown in DAV:lockdiscovery to its owner only: litmus, the owner of its locks.
+  if (mode === 'users') {
+    const file = path.join(work, 'users.json');
+    await writeFile(file, JSON.stringify({ users: [{ name: USER.name, password: await hashSecret(USER.password) }, { name: 'other', password: await hashSecret('other-secret') }] }));
+    env = { ...env, KLUIS_USERS_FILE: file };
+  }
+  const server = await startDavServer(t, env);
+  const credentials = mode === 'users' ? [USER.name, USER.password] : [];
   const failures: string[] = [];
   for (const suite of SUITES) {
     const cwd = path.join(work, suite);
     await mkdir(cwd);
     // The wrapper finds the suite programs and passes them --htdocs; TESTS picks one suite.
-    const run = await runTool(litmus, [server.dav], { cwd, env: { TESTS: suite }, timeoutMs: 5 * 60_000 });
+    const run = await runTool(litmus, [server.dav, ...credentials], { cwd, env: { TESTS: suite }, timeoutMs: 5 * 60_000 });
     const report = readLitmus(suite, run.stdout + run.stderr);
     t.log(report.summary ?? `${suite}: no summary line (exit ${run.code}${run.timedOut ? ', killed after 5 minutes' : ''})`);
     if (report.warnings > 0) t.log(`${suite}: ${report.warnings} warning(s)`);
@@ -111,8 +123,9 @@ const litmusRun = test.macro(async (t, backend: 'fs' | 's3') => {
       ].join('\n'),
     );
   }
-  t.is(failures.length, 0, `litmus against ${server.dav} (${backend}):\n\n${failures.join('\n\n')}`);
+  t.is(failures.length, 0, `litmus against ${server.dav} (${backend}, ${mode} mode):\n\n${failures.join('\n\n')}`);
 });
 
-test('litmus on local disk: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 'fs');
-test('litmus on S3: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 's3');
+test('litmus on local disk, open mode: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 'fs', 'open');
+test('litmus on local disk, with users (litmus signs in): basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 'fs', 'users');
+test('litmus on S3, open mode: basic, copymove, props, locks and http pass with no warning and nothing skipped', litmusRun, 's3', 'open');

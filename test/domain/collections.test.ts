@@ -116,11 +116,24 @@ test('members: no deleted files, reserved paths or tombstones; explicit empty an
   t.deepEqual(await f.collections.members('nothing'), { files: [], collections: [] });
 });
 
-test('members: a name that is both a file and a collection is listed once, as the file', async (t) => {
+test('members: a name that is both a file and a collection (twins) is listed as both, so that a walk of the tree sees both', async (t) => {
   const f = await fixture(t);
   await f.collections.create('both', f.now());
   await f.put('both', 'a file');
-  t.deepEqual(await f.collections.members(''), { files: ['both'], collections: [] });
+  t.deepEqual(await f.collections.members(''), { files: ['both'], collections: ['both'] });
+  await f.put('imp', 'a file');
+  await f.put('imp/below.txt', 'below a file of the same name');
+  t.deepEqual(await f.collections.members(''), { files: ['both', 'imp'], collections: ['both', 'imp'] });
+});
+
+test('resolve: twins answer as the file, or as the collection when asked collection-first (a URL ending in /)', async (t) => {
+  const f = await fixture(t);
+  await f.put('twin', 'a file');
+  await f.put('twin/below.txt', 'below');
+  t.is((await f.collections.resolve('twin')).kind, 'file');
+  t.is((await f.collections.resolve('twin', true)).kind, 'collection');
+  await f.put('only-file', 'x');
+  t.is((await f.collections.resolve('only-file', true)).kind, 'file', 'collection-first still finds a lone file');
 });
 
 test('create: a live record; 405 when a collection or a file is there; 409 conflict for a missing parent', async (t) => {

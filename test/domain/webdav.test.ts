@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { Collections, type Members } from '../../src/domain/collections.js';
 import { copyTree } from '../../src/domain/dav-copy.js';
+import { removeAny } from '../../src/domain/dav-delete.js';
 import type { LockRequest } from '../../src/domain/dav-locks.js';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
@@ -64,7 +65,7 @@ test('a depth-0 collection lock covers only membership changes of its direct mem
   t.deepEqual(await f.dav.inherited('p/q/new.txt', true), [], 'not a direct member');
   await refused(t, f.dav.checkInherited('p/new.txt', { caller: alice, tokens: [] }, true), 'locked');
   await t.notThrowsAsync(f.dav.checkInherited('p/a.txt', { caller: alice, tokens: [] }, false));
-  await refused(t, f.dav.removeAny(bob, 'p/a.txt', 'file', []), 'locked');
+  await refused(t, removeAny(f.dav, bob, 'p/a.txt', 'file', []), 'locked');
   t.true(await isCurrent(f, 'p/a.txt'));
   await f.dav.patchProps(bob, 'p/a.txt', 'file', [], [{ name: '{urn:x}k', value: 'v' }]);
   t.deepEqual((await f.files.get('p/a.txt'))?.props, { '{urn:x}k': 'v' }, 'a member may change');
@@ -181,7 +182,7 @@ test('patchProps: the cap counts UTF-8 bytes, as MAX_PROPS_BYTES and its message
 test('removeAny of a collection: every file gets a delete marker, every sub-collection a tombstone', async (t) => {
   const f = await fixture(t);
   await f.put('keep.txt');
-  await f.dav.removeAny(alice, 'p', 'collection', []);
+  await removeAny(f.dav, alice, 'p', 'collection', []);
   for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) {
     t.like((await f.files.get(key))?.versions.at(-1), { version: 2, deleted: true, author: 'alice' }, key);
   }
@@ -193,9 +194,9 @@ test('removeAny of a collection: every file gets a delete marker, every sub-coll
 test('removeAny refuses (locked) before changing anything when one member is locked', async (t) => {
   const f = await fixture(t);
   const { lock } = await f.files.checkout(bob, 'p/q/b.txt', { conditions: {} }, 60);
-  await refused(t, f.dav.removeAny(alice, 'p', 'collection', []), 'locked');
+  await refused(t, removeAny(f.dav, alice, 'p', 'collection', []), 'locked');
   await f.dav.lock(bob, 'p/q/r', req('shared', 0), []);
-  await refused(t, f.dav.removeAny(bob, 'p', 'collection', [lock.token]), 'locked');
+  await refused(t, removeAny(f.dav, bob, 'p', 'collection', [lock.token]), 'locked');
   for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) t.true(await isCurrent(f, key), key);
   for (const key of ['p', 'p/q', 'p/q/r', 'p/imp']) t.true(await f.collections.exists(key), key);
 });
@@ -205,7 +206,7 @@ test("removeAny with another user's member lock token is refused before anything
   // token, files.remove then refuses 403 — after p/a.txt was already deleted.
   const f = await fixture(t);
   const { lock } = await f.files.checkout(alice, 'p/q/b.txt', { conditions: {} }, 60);
-  await t.throwsAsync(f.dav.removeAny(bob, 'p', 'collection', [lock.token]), { instanceOf: Problem });
+  await t.throwsAsync(removeAny(f.dav, bob, 'p', 'collection', [lock.token]), { instanceOf: Problem });
   t.true(await isCurrent(f, 'p/a.txt'), 'p/a.txt must not be deleted by a refused DELETE');
 });
 
@@ -213,7 +214,7 @@ test("a collection lock's token works only for its owner", async (t) => {
   // RFC 4918 §6.4 again: bob submitting alice's collection token may not write inside it.
   const f = await fixture(t);
   const { lock } = await f.dav.lock(alice, 'p', req('exclusive', 'infinity'), []);
-  await refused(t, f.dav.removeAny(bob, 'p/a.txt', 'file', [lock.token]), 'forbidden');
+  await refused(t, removeAny(f.dav, bob, 'p/a.txt', 'file', [lock.token]), 'forbidden');
   t.true(await isCurrent(f, 'p/a.txt'));
 });
 
@@ -287,10 +288,10 @@ test('copyTree: a collection with depth 0 copies no member; depth infinity copie
 test('a path reserved by a lock on an unmapped URL is a member for locks: a collection DELETE needs its token and releases it', async (t) => {
   const f = await fixture(t);
   const { lock } = await f.dav.lock(bob, 'p/q/new.txt', req('exclusive', 0), []);
-  await refused(t, f.dav.removeAny(alice, 'p', 'collection', []), 'locked');
+  await refused(t, removeAny(f.dav, alice, 'p', 'collection', []), 'locked');
   t.true(await isCurrent(f, 'p/a.txt'), 'nothing changed');
   await refused(t, f.dav.lock(alice, 'p', req('exclusive', 'infinity'), []), 'locked');
-  await f.dav.removeAny(bob, 'p', 'collection', [lock.token]);
+  await removeAny(f.dav, bob, 'p', 'collection', [lock.token]);
   t.is((await f.files.get('p/q/new.txt'))?.lock, null, 'the reservation went with its collection');
   t.false(await f.collections.exists('p'));
 });

@@ -6,6 +6,7 @@ import type { Ancestor, WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
 import { davEtag } from './etag.js';
 import { evaluateIf, type IfList, parseIf, type ResourceState, submittedTokens, tagPath } from './if-header.js';
+import type { Target } from '../../domain/paths.js';
 import { davTarget } from './request.js';
 
 /** The `If` header of a request: its lists and every lock token it submits. */
@@ -39,20 +40,22 @@ export function etagOf(record: Lockable | undefined): string | null {
 export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf, above?: Ancestor[]): Promise<Guard> {
   if (ifs.lists.length === 0) return () => {};
   const host = ctx.get('Host');
-  const keyOfTag = (tag: string): string | undefined => {
+  const targetOfTag = (tag: string): Target | undefined => {
     const path = tagPath(tag, host);
     if (path === undefined) return undefined;
     try {
-      return davTarget(path).key;
+      return davTarget(path);
     } catch {
       return undefined;
     }
   };
+  const keyOfTag = (tag: string) => targetOfTag(tag)?.key;
   const others = new Map<string, ResourceState>();
   for (const list of ifs.lists) {
-    const other = list.resource === undefined ? undefined : keyOfTag(list.resource);
-    if (other === undefined || other === key || others.has(other)) continue;
-    const { kind, record } = await dav.collections.resolve(other);
+    const tagged = list.resource === undefined ? undefined : targetOfTag(list.resource);
+    const other = tagged?.key;
+    if (tagged === undefined || other === undefined || other === key || others.has(other)) continue;
+    const { kind, record } = await dav.collections.resolve(other, tagged.directory);
     others.set(other, { etag: kind === 'file' ? etagOf(record) : null, tokens: (await dav.locksOn(other, record)).map((l) => l.token) });
   }
   const inherited = (await dav.inherited(key, false, above)).flatMap((entry) => entry.locks.map((l) => l.token));
@@ -68,10 +71,10 @@ export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf
   };
 }
 
-/** Evaluate the `If` header now, on the current state (for changes that are not one compare-and-set). */
-export async function checkIf(ctx: Context, dav: WebDav, key: string, ifs: DavIf): Promise<void> {
+/** Evaluate the `If` header now, on the current state (for changes that are not one compare-and-set); `collectionFirst` for a URL ending in `/`. */
+export async function checkIf(ctx: Context, dav: WebDav, key: string, ifs: DavIf, collectionFirst = false): Promise<void> {
   if (ifs.lists.length === 0) return;
   const guard = await ifGuard(ctx, dav, key, ifs);
-  const resource = await dav.collections.resolve(key);
+  const resource = await dav.collections.resolve(key, collectionFirst);
   guard(resource.record);
 }

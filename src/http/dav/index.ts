@@ -58,6 +58,8 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
     case 'GET':
     case 'HEAD':
       if (target.key === '') return listing(ctx, deps.dav, '');
+      // A URL ending in / names the collection, when there is one (a file may share its name).
+      if (target.directory && ctx.querystring === '' && (await deps.dav.collections.resolve(target.key, true)).kind === 'collection') return listing(ctx, deps.dav, target.key);
       try {
         // A file first: one record read, as on /files; a collection only when there is none.
         return await read(ctx, { key: target.key, directory: false }, { ...deps, etag: davEtag });

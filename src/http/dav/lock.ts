@@ -37,16 +37,16 @@ export async function lock(ctx: Context, dav: WebDav, target: Target, ifs: DavIf
   if (!body) {
     const token = ifs.tokens[0];
     if (!token) throw new Problem('bad-request', 'a LOCK without a body refreshes a lock: name it in If: (<token>)');
-    const refreshed = await dav.refresh(caller, target.key, token, seconds);
+    const refreshed = await dav.refresh(caller, target.key, token, seconds, target.directory);
     answer(ctx, 200, refreshed, dav.now(), seconds);
     return;
   }
   const depth = depthOf(ctx, ['0', 'infinity'] as const, 'infinity');
   const request: LockRequest = { ...parseLockinfo(body), depth: depth === '0' ? 0 : 'infinity', seconds };
   const guard = await ifGuard(ctx, dav, target.key, ifs);
-  const resource = await dav.collections.resolve(target.key);
+  const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind !== 'collection') request.depth = 0; // a file has no members to cover
-  const { lock: granted, created } = await dav.lock(caller, target.key, request, ifs.tokens, guard);
+  const { lock: granted, created } = await dav.lock(caller, target.key, request, ifs.tokens, guard, target.directory);
   ctx.set('Lock-Token', `<${granted.token}>`);
   answer(ctx, created ? 201 : 200, granted, dav.now(), seconds);
 }
@@ -61,6 +61,6 @@ export async function unlock(ctx: Context, dav: WebDav, target: Target): Promise
   const header = ctx.get('Lock-Token').trim();
   const m = /^<([^>]+)>$/.exec(header);
   if (!m) throw new Problem('bad-request', 'UNLOCK needs Lock-Token: <token>');
-  await dav.unlock(callerOf(ctx), target.key, m[1] as string);
+  await dav.unlock(callerOf(ctx), target.key, m[1] as string, target.directory);
   ctx.status = 204;
 }

@@ -5,6 +5,7 @@ import { parentOf } from '../../domain/collections.js';
 import type { CollectionRecord, FileRecord, Lock } from '../../domain/types.js';
 import type { WebDav } from '../../domain/webdav.js';
 import { Problem } from '../../errors.js';
+import { callerOf } from '../rest/request.js';
 import { propstat, response, sendMultistatus } from './multistatus.js';
 import { type Described, lookup, propElement, propKey, propNames } from './props.js';
 import { depthOf, hrefOf } from './request.js';
@@ -31,10 +32,11 @@ function parsePropfind(body: XmlElement | undefined): Wanted {
 export async function propfind(ctx: Context, dav: WebDav, target: Target): Promise<void> {
   const depth = depthOf(ctx, ['0', '1', 'infinity'] as const, 'infinity');
   const wanted = parsePropfind(await readXmlBody(ctx.req, MAX_XML_BYTES));
-  const root = await describe(dav, target.key);
+  const root = await describe(dav, target.key, target.directory);
   if (!root) throw new Problem('not-found', `nothing at ${target.key || '/'}`);
   const now = dav.now();
-  const responses = [render(root, wanted, now)];
+  const viewer = callerOf(ctx).name;
+  const responses = [render(root, wanted, now, viewer)];
   if (root.kind === 'collection' && depth !== '0') {
     // Locks each collection passes down (Depth infinity), its ancestors' included.
     const covering = new Map<string, Lock[]>([[target.key, root.locks.filter((l) => l.depth === 'infinity')]]);
@@ -49,7 +51,7 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
         // and no content properties, so a client that locked it before its PUT still sees it.
         const member: Described =
           kind === 'collection' ? { kind, key, record: record as CollectionRecord | undefined, locks } : { kind: 'file', key, record: record as FileRecord, locks };
-        responses.push(render(member, wanted, now));
+        responses.push(render(member, wanted, now, viewer));
       },
       depth === '1' ? 1 : Infinity,
     );
@@ -62,21 +64,21 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
  * reserved by a live lock answers as a lock-null resource (RFC 2518 §7.4: locks, no content);
  * undefined when nothing is there.
  */
-export async function describe(dav: WebDav, key: string): Promise<Described | undefined> {
-  const resource = await dav.collections.resolve(key);
+export async function describe(dav: WebDav, key: string, collectionFirst = false): Promise<Described | undefined> {
+  const resource = await dav.collections.resolve(key, collectionFirst);
   if (resource.kind === 'collection') return { kind: 'collection', key, record: resource.record, locks: await dav.locksOn(key, resource.record) };
   const record = resource.record;
   if (!record || (resource.kind === 'none' && liveLocks(record, dav.now()).length === 0)) return undefined;
   return { kind: 'file', key, record, locks: await dav.locksOn(key, record) };
 }
 
-function render(r: Described, wanted: Wanted, now: number): string {
+function render(r: Described, wanted: Wanted, now: number, viewer: string): string {
   const href = hrefOf(r.key, r.kind === 'collection');
   if (wanted.mode === 'names') return response(href, { propstats: [propstat(200, propNames(r, now).map((key) => propElement(key, '')))] });
-  const { found, missing } = lookup(r, wanted.mode === 'all' ? 'all' : wanted.names, now);
+  const { found, missing } = lookup(r, wanted.mode === 'all' ? 'all' : wanted.names, now, viewer);
   if (wanted.mode === 'all') {
     for (const key of wanted.include) {
-      const extra = lookup(r, [key], now).found.get(key);
+      const extra = lookup(r, [key], now, viewer).found.get(key);
       if (extra !== undefined) found.set(key, extra);
     }
   }

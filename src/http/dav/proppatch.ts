@@ -29,9 +29,9 @@ export async function proppatch(ctx: Context, dav: WebDav, target: Target, ifs: 
     }
   }
   if (changes.length === 0) throw new Problem('bad-request', 'DAV:propertyupdate names no property to set or remove');
-  const resource = await dav.collections.resolve(target.key);
+  const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind === 'none') throw new Problem('not-found', `nothing at ${target.key || '/'}`);
-  await checkIf(ctx, dav, target.key, ifs);
+  await checkIf(ctx, dav, target.key, ifs, target.directory);
   const href = hrefOf(target.key, resource.kind === 'collection');
   const names = [...new Set(changes.map((c) => c.name))];
   const refused = names.filter(isLive);

@@ -33,8 +33,15 @@ const ALLPROP = ['creationdate', 'displayname', 'getcontentlength', 'getcontentt
 /** RFC 3253 properties: answered when asked for by name, never in allprop. */
 const VERSIONING = ['checked-in', 'checked-out', 'version-name', 'auto-version', 'supported-report-set', 'version-history'].map(d);
 
-/** The `DAV:activelock` of a lock (RFC 4918 §14.1), its token included: the holder asked for it. */
-export function activeLock(lock: Lock, now: number): string {
+/**
+ * The `DAV:activelock` of a lock (RFC 4918 §14.1), with its token when `withToken`: always for
+ * the LOCK answer (the holder asked for it), and in `DAV:lockdiscovery` only for the lock's
+ * owner. RFC 4918 §6.5 holds tokens not to be secrets; kluis shows them to their owner only,
+ * so that with users configured nobody learns another's token (which would still be refused
+ * in their hands: a token is bound to its owner). In open mode every caller is `anonymous`,
+ * the owner of every lock, and sees every token.
+ */
+export function activeLock(lock: Lock, now: number, withToken = true): string {
   const seconds = Math.max(0, Math.ceil((Date.parse(lock.expiresAt) - now) / 1000));
   return (
     '<D:activelock><D:locktype><D:write/></D:locktype>' +
@@ -42,7 +49,7 @@ export function activeLock(lock: Lock, now: number): string {
     `<D:depth>${lock.depth === 'infinity' ? 'infinity' : '0'}</D:depth>` +
     (lock.ownerXml ?? `<D:owner>${escapeXml(lock.owner)}</D:owner>`) +
     `<D:timeout>Second-${seconds}</D:timeout>` +
-    `<D:locktoken><D:href>${escapeXml(lock.token)}</D:href></D:locktoken>` +
+    (withToken ? `<D:locktoken><D:href>${escapeXml(lock.token)}</D:href></D:locktoken>` : '') +
     `<D:lockroot><D:href>${escapeXml(hrefOf(lock.path, lock.depth === 'infinity' || lock.path === ''))}</D:href></D:lockroot>` +
     '</D:activelock>'
   );
@@ -52,8 +59,8 @@ const SUPPORTED_LOCK =
   '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>' +
   '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>';
 
-/** The value (inner XML) of a live property, or undefined when the resource has none. */
-function live(r: Described, key: string, now: number): string | undefined {
+/** The value (inner XML) of a live property, or undefined when the resource has none; `viewer`: who asks. */
+function live(r: Described, key: string, now: number, viewer?: string): string | undefined {
   const file = r.kind === 'file' ? r.record : undefined;
   const current = file ? currentVersion(file) : null;
   // A directory made by /files uploads has no record: it answers the time of the request.
@@ -75,7 +82,8 @@ function live(r: Described, key: string, now: number): string | undefined {
     case d('resourcetype'):
       return r.kind === 'collection' ? '<D:collection/>' : '';
     case d('lockdiscovery'):
-      return r.locks.map((lock) => activeLock(lock, now)).join('');
+      // A MOVE's claim on its source is no client's lock: never shown.
+      return r.locks.filter((lock) => !lock.operation).map((lock) => activeLock(lock, now, lock.owner === viewer)).join('');
     case d('supportedlock'):
       return SUPPORTED_LOCK;
   }
@@ -114,13 +122,13 @@ export function propNames(r: Described, now: number): string[] {
 }
 
 /** Properties found (key → inner XML) and not found, for a list of names or for allprop. */
-export function lookup(r: Described, names: string[] | 'all', now: number): { found: Map<string, string>; missing: string[] } {
+export function lookup(r: Described, names: string[] | 'all', now: number, viewer: string): { found: Map<string, string>; missing: string[] } {
   const found = new Map<string, string>();
   const missing: string[] = [];
   const dead = deadOf(r);
   const wanted = names === 'all' ? [...ALLPROP, ...Object.keys(dead)] : names;
   for (const key of wanted) {
-    const value = live(r, key, now) ?? dead[key];
+    const value = live(r, key, now, viewer) ?? dead[key];
     if (value !== undefined) found.set(key, value);
     else if (names !== 'all') missing.push(key);
   }

@@ -51,7 +51,7 @@ export async function report(ctx: Context, dav: WebDav, reader: FileReader, targ
   }
   const prop = child(body, DAV, 'prop');
   const names = prop ? children(prop).map((p) => propKey(p.ns, p.name)) : DEFAULT_PROPS;
-  const resource = await dav.collections.resolve(target.key);
+  const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind !== 'file') throw new Problem(resource.kind === 'none' ? 'not-found' : 'conflict', `${target.key || '/'} is not a version-controlled file`);
   const responses: string[] = [];
   let before: number | undefined;
@@ -76,7 +76,7 @@ export async function report(ctx: Context, dav: WebDav, reader: FileReader, targ
  * 409 with `DAV:checkout-of-checked-out-version-is-forbidden`.
  */
 export async function checkout(ctx: Context, dav: WebDav, target: Target, ifs: DavIf): Promise<void> {
-  const resource = await dav.collections.resolve(target.key);
+  const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind !== 'file') throw new Problem(resource.kind === 'none' ? 'not-found' : 'conflict', `${target.key || '/'} is not a version-controlled file`);
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, dav.files.lockTimeouts);
   const intent = await davIntent(ctx, dav, target.key, ifs);

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { removeAny } from '../../domain/dav-delete.js';
 import type { Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
 import type { Ancestor, WebDav } from '../../domain/webdav.js';
@@ -51,12 +52,12 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
 /** DELETE: a file gets a delete marker (its history stays); a collection loses every member. 204. */
 export async function remove(ctx: Context, target: Target, ifs: DavIf, deps: DavWriteDeps): Promise<void> {
   const { dav } = deps;
-  const resource = await dav.collections.resolve(target.key);
+  const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind === 'none') throw new Problem('not-found', `nothing at ${target.key || '/'}`);
   if (target.key === '') throw new Problem('forbidden', 'the root collection cannot be deleted');
   const guard = await ifGuard(ctx, dav, target.key, ifs);
   guard(resource.record); // 412 before 423: the If header is judged before any lock
-  await dav.removeAny(callerOf(ctx), target.key, resource.kind, ifs.tokens, guard);
+  await removeAny(dav, callerOf(ctx), target.key, resource.kind, ifs.tokens, { guard });
   ctx.status = 204;
 }
 
@@ -68,7 +69,7 @@ export async function mkcol(ctx: Context, target: Target, ifs: DavIf, deps: DavW
     throw new Problem('unsupported-media-type', 'MKCOL takes no body');
   }
   if (target.key === '') throw new Problem('method-not-allowed', 'the root collection exists');
-  await checkIf(ctx, dav, target.key, ifs);
+  await checkIf(ctx, dav, target.key, ifs, true);
   await dav.checkInherited(target.key, { caller: callerOf(ctx), tokens: ifs.tokens }, true);
   await dav.collections.create(target.key, dav.now());
   ctx.status = 201;

@@ -13,8 +13,10 @@ import { fileKey, respondWrite, type WriteDeps } from './write.js';
 export async function checkout(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'CHECKOUT');
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, deps.files.lockTimeouts);
+  const caller = callerOf(ctx);
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'reserve');
   await deps.dav.checkLockable(key, 'exclusive');
-  const { lock } = await deps.files.checkout(callerOf(ctx), key, writeIntent(ctx), seconds);
+  const { lock } = await deps.files.checkout(caller, key, intent, seconds);
   ctx.set({ 'Lock-Token': `<${lock.token}>`, Timeout: `Second-${seconds}`, Location: fileUrl(key) });
   ctx.status = 200;
   ctx.body = lock;

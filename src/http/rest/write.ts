@@ -97,7 +97,7 @@ async function stageParts(ctx: Context, deps: WriteDeps, keyOf: (filename: strin
 export async function remove(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {
   const key = fileKey(target, 'DELETE');
   const caller = callerOf(ctx);
-  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), false);
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'remove');
   const marker = await deps.files.remove(caller, key, intent);
   ctx.set('File-Version', String(marker.version));
   ctx.status = 204;
