@@ -3,15 +3,19 @@ import { rm } from 'node:fs/promises';
 import test from 'ava';
 import { put, request } from './helpers/http.js';
 import { ROOT, tempDir, waitForListening } from './helpers/server.js';
+import { tracked } from './helpers/children.js';
 
 test('`npm start` builds and serves on local disk; SIGTERM to its process group drains and stops it', async (t) => {
   const dataDir = await tempDir('kluis-npm-start-');
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = tracked(
+    spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+    true,
+  );
   t.teardown(async () => {
     if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });

@@ -11,66 +11,27 @@
  * ava's output goes to the terminal as it comes; its failure lines (those with `✘`) are also
  * kept, and the run ends with a recap of each pass (`# <pass>: exit <code>` and its `✘` lines),
  * then, for a failed pass, ava's details of its failures (assertion, diff, stack), so that the
- * tail of a long log says what failed and why.
+ * tail of a long log says what failed and why. Each pass runs under a watchdog
+ * (test/harness/pass.ts): past its deadline, or when processes its tests started outlive it, the
+ * watchdog names them, kills them and fails the run, so that `npm test` never hangs.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { ROOT } from './helpers/server.js';
+import { type Pass, runPass } from './harness/pass.js';
 import { s3Server } from './s3/ceph.js';
 
-const AVA = path.join(ROOT, 'node_modules/ava/entrypoints/cli.mjs');
-/** ava marks a failed test, a timeout or an uncaught error with this. */
-const FAILURE_MARK = '✘';
 /** `✘` lines shown per pass in the recap. */
 const RECAP_LINES = 50;
-/** ava's section rule: the failures' details (file, line, assertion, diff) come after the first one. */
-const RULE = '─';
-/** Lines of a failed pass's details shown in the recap: the last ones. */
-const DETAIL_LINES = 400;
+/** ava marks a failed test with this. */
+const FAILURE_MARK = '✘';
+/**
+ * Minutes each pass may take before the watchdog ends it (`KLUIS_TEST_PASS_MINUTES` to change):
+ * the first pass took about 10 minutes on an idle 2-core machine and 27 under load; CI allows 90
+ * for install and both passes.
+ */
+const DEADLINES = { all: 50, s3: 30, one: 50 };
 
-/** One ava run: its name in the recap, its exit code, the `✘` lines and the details it printed. */
-interface Pass {
-  name: string;
-  code: number;
-  failures: string[];
-  details: string[];
-}
-
-// eslint-disable-next-line no-control-regex
-const stripAnsi = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
-
-/** Run ava with `args`; stdout is passed through as it arrives and scanned for `✘` lines. */
-function ava(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Pass> {
-  return new Promise((resolve, reject) => {
-    // ava's stdout is a pipe here: keep its colours when ours is a terminal.
-    const colour = process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {};
-    const child = spawn(process.execPath, [AVA, ...args], { cwd: ROOT, env: { ...env, ...colour }, stdio: ['inherit', 'pipe', 'inherit'] });
-    const failures: string[] = [];
-    const details: string[] = [];
-    let inDetails = false;
-    let partial = '';
-    const scan = (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const raw of lines) {
-        const line = stripAnsi(raw).trimEnd();
-        if (line.includes(FAILURE_MARK)) failures.push(line);
-        inDetails ||= line.trim() === RULE;
-        if (inDetails) details.push(line);
-        if (details.length > DETAIL_LINES) details.shift(); // the details are at the end
-      }
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      scan(chunk.toString('utf8'));
-    });
-    child.on('error', reject);
-    // 'close', not 'exit': every byte of stdout has been read by then.
-    child.on('close', (code, signal) => {
-      scan('\n');
-      resolve({ name, code: code ?? (signal ? 1 : 0), failures, details });
-    });
-  });
+function deadlineMs(which: keyof typeof DEADLINES): number {
+  const minutes = Number(process.env.KLUIS_TEST_PASS_MINUTES) || DEADLINES[which];
+  return minutes * 60_000;
 }
 
 /** The last lines of the run: each pass's exit code and its failures. */
@@ -80,6 +41,7 @@ function recap(passes: Pass[]): void {
     out.push(`# ${pass.name}: exit ${pass.code}`);
     out.push(...pass.failures.slice(0, RECAP_LINES));
     if (pass.failures.length > RECAP_LINES) out.push(`  … and ${pass.failures.length - RECAP_LINES} more ${FAILURE_MARK} lines above`);
+    out.push(...pass.watchdog.map((line) => `# watchdog: ${line}`));
   }
   for (const pass of passes.filter((p) => p.code !== 0 && p.details.length > 0)) out.push('', `# ${pass.name}: what ava said of its failures`, ...pass.details);
   console.log(out.join('\n'));
@@ -98,13 +60,13 @@ async function main(): Promise<number> {
       KLUIS_TEST_S3_SECRET_KEY: s3.secretAccessKey,
     };
     if (args.length > 0) {
-      passes.push(await ava(`ava ${args.join(' ')} (${process.env.KLUIS_TEST_BACKEND ?? 'fs'})`, args, env));
+      passes.push(await runPass(`ava ${args.join(' ')} (${process.env.KLUIS_TEST_BACKEND ?? 'fs'})`, { args, env, deadlineMs: deadlineMs('one') }));
     } else {
       console.log(`\n# every test (HTTP suite on local disk), S3 tests on ${s3.endpoint}\n`);
-      passes.push(await ava('every test (local disk)', [], env));
+      passes.push(await runPass('every test (local disk)', { args: [], env, deadlineMs: deadlineMs('all') }));
       const second = ['test/http/rest/', 'test/http/dav/', 'test/model/', 'test/hostile/'];
       console.log('\n# the HTTP suite (/files and /dav), the model-based test and the hostile-input suite again, on the S3 backend (KLUIS_TEST_BACKEND=s3)\n');
-      passes.push(await ava(`${second.join(' ')} on S3`, second, { ...env, KLUIS_TEST_BACKEND: 's3' }));
+      passes.push(await runPass(`${second.join(' ')} on S3`, { args: second, env: { ...env, KLUIS_TEST_BACKEND: 's3' }, deadlineMs: deadlineMs('s3') }));
     }
     return passes.find((pass) => pass.code !== 0)?.code ?? 0;
   } finally {

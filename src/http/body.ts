@@ -114,7 +114,8 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
   const expected = sentDigests(ctx);
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: ctx.req.headers, limits: MULTIPART_LIMITS, preservePath: true });
+    // curl and browsers send file names as raw UTF-8; busboy would read them as latin1.
+    parser = busboy({ headers: ctx.req.headers, limits: MULTIPART_LIMITS, preservePath: true, defParamCharset: 'utf8' });
   } catch (err) {
     throw new Problem('bad-request', `not a multipart/form-data body: ${(err as Error).message}`);
   }
@@ -139,7 +140,9 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
       // cleanup sees every part it staged (a part finishing after the rejection would leak).
       void chain.catch(() => {}).then(() => reject(problem));
     };
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
+      // busboy cuts a value over its limit and says so: a limit refuses, never truncates.
+      if (info.valueTruncated) return fail(new Problem('too-large', `the multipart field ${JSON.stringify(name)} is over ${MULTIPART_LIMITS.fieldSize} bytes; nothing was stored`));
       fields[name] = value;
     });
     parser.on('file', (_name, stream, info) => {

@@ -41,6 +41,17 @@ export class Metrics {
     labelNames: ['code', 'status'],
     registers: this.registers,
   });
+  private readonly lingerBytes = new Counter({
+    name: 'kluis_http_lingering_bytes_total',
+    help: 'Request body bytes read and thrown away after a refusal answered before the body was read (lingering close)',
+    registers: this.registers,
+  });
+  private readonly lingerCloses = new Counter({
+    name: 'kluis_http_lingering_closes_total',
+    help: 'Lingering closes by how they ended: drained (the body was read to its end), client-closed, or a bound met (time, idle, bytes)',
+    labelNames: ['end'],
+    registers: this.registers,
+  });
   private readonly conflicts = new Counter({ name: 'kluis_conflicts_total', help: 'Conflicts (409 and 412) by code', labelNames: ['code'], registers: this.registers });
   private readonly events = new Counter({
     name: 'kluis_domain_events_total',
@@ -84,6 +95,11 @@ export class Metrics {
   problem(problem: Problem): void {
     this.problems.inc({ code: problem.code, status: String(problem.status) });
     if (CONFLICTS.has(problem.code)) this.conflicts.inc({ code: problem.code });
+  }
+
+  lingered(bytes: number, end: string): void {
+    this.lingerBytes.inc(bytes);
+    this.lingerCloses.inc({ end });
   }
 
   request(sample: RequestSample): void {

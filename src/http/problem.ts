@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { clientGone, Problem, type ProblemCode } from '../errors.js';
 import { StorageUnavailable } from '../storage/contracts.js';
 import type { Metrics } from './metrics.js';
+import { LINGER, lingerOnClose } from './linger.js';
 
 /** Map a status that did not come from a Problem (Koa, a parser) to a catalogue code. */
 function codeFor(status: number): ProblemCode {
@@ -45,6 +46,9 @@ export function toProblem(err: unknown): Problem {
   return new Problem('internal', 'an unexpected error occurred; it was logged');
 }
 
+/** 5xx codes that a client's request causes, not a fault of the server or its storage. */
+const CLIENT_CAUSED = new Set<string>(['bad-gateway']);
+
 /** Writes the problem+json answer for refusals; unknown failures are logged, never shown. */
 export function problemMiddleware(logger: Logger, metrics: Metrics) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -56,14 +60,20 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       metrics.problem(problem);
       if (problem.status === 409 || problem.status === 412 || problem.status === 423) logConflict(logger, ctx, problem);
       // A refusal while draining is the shutdown working as meant: its request line says enough.
-      if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
+      // A 502 for a COPY/MOVE Destination on another host is the client's doing: a warning, no stack.
+      if (CLIENT_CAUSED.has(problem.code)) logger.warn({ reqId: ctx.state.requestId, code: problem.code, method: ctx.method, path: ctx.path, detail: problem.message }, 'refused');
+      else if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;
       ctx.set(problem.headers);
       ctx.type = 'application/problem+json';
       ctx.body = problem.toJSON();
-      // A refused upload whose body was not read: close rather than drain it.
-      if (!ctx.req.complete) ctx.set('Connection', 'close');
+      // A refused upload whose body was not read: close the connection, but only once the body
+      // that was on its way has been read and thrown away (within bounds), or the answer is lost.
+      if (!ctx.req.complete) {
+        ctx.set('Connection', 'close');
+        lingerOnClose(ctx.req, LINGER, (bytes, end) => metrics.lingered(bytes, end));
+      }
     }
   };
 }

@@ -13,6 +13,7 @@ import type { ExecutionContext } from 'ava';
 import lockfile from 'proper-lockfile';
 import { SaxesParser } from 'saxes';
 import { startChild, tempDir } from '../helpers/server.js';
+import { tracked } from '../helpers/children.js';
 
 const exec = promisify(execFile);
 
@@ -119,7 +120,7 @@ export interface Run {
 /** Run a client to its end with `input` on stdin, killed after `timeoutMs`. Never rejects for a non-zero exit. */
 export function runTool(file: string, args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = tracked(spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -14,6 +14,7 @@ import test from 'ava';
 import { request } from '../helpers/http.js';
 import { sha256 } from '../helpers/server.js';
 import { ensureTool, runTool, scratchDir, startDavServer } from './_tools.js';
+import { tracked } from '../helpers/children.js';
 
 /** `dav:/dav/> ` when connected, `dav:/dav/? ` when not; printed without a newline. */
 const PROMPT = /dav:[^\n]*[>?] $/;
@@ -31,7 +32,7 @@ class Session {
 
   /** Start cadaver on `url` and wait for its first prompt; returns the session and what it printed. */
   static async open(cadaver: string, url: string, options: { cwd: string; home: string }): Promise<{ session: Session; banner: string }> {
-    const child = spawn(cadaver, [url], { cwd: options.cwd, env: { ...process.env, HOME: options.home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = tracked(spawn(cadaver, [url], { cwd: options.cwd, env: { ...process.env, HOME: options.home }, stdio: ['pipe', 'pipe', 'pipe'] }));
     const session = new Session(child);
     return { session, banner: await session.untilPrompt('start') };
   }

@@ -11,6 +11,7 @@ import type { RetentionRule } from '../../src/domain/retention.js';
 import type { Clock, FileRecord } from '../../src/domain/types.js';
 import type { S3Server } from '../s3/ceph.js';
 import { type Backend, openTestStore, type StoreView, testBackend } from './backend.js';
+import { tracked } from './children.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -100,11 +101,13 @@ export interface ChildServer {
 
 /** `src/main.ts` as its own process (as `npm start` runs it), on a free port. */
 export async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_LEVEL: 'info', KLUIS_WORKERS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = tracked(
+    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_LEVEL: 'info', KLUIS_WORKERS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const { port, output, exited } = await waitForListening(child);
   return {
     url: `http://127.0.0.1:${port}`,

@@ -13,8 +13,8 @@ import { fsView, testBackend } from '../helpers/backend.js';
 import { checkout, put, request } from '../helpers/http.js';
 import { startChild, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { CORPUS, type Attack } from './corpus.js';
-import { AUTH, healthy, seededServer, send, settledSnapshot, snapshot, type Seeded, type Snapshot } from './_support.js';
-import { makeUsers } from '../http/rest/_support.js';
+import { AUTH, healthy, r, seededServer, send, settledSnapshot, snapshot, type Seeded, type Snapshot } from './_support.js';
+import { makeUsers, multipart, postForm } from '../http/rest/_support.js';
 
 const SOAK = process.env.KLUIS_SOAK === '1';
 
@@ -151,6 +151,24 @@ test.serial('an NFD name written through reaches the NFC file: one record, one h
   t.true(records[0]?.endsWith('f~caf\u00e9.txt'), records[0]);
   t.is((await request(`${s.url}/files/caf%C3%A9.txt`)).text, 'nfd');
   t.deepEqual((await request(`${s.url}/files/`)).json.entries.map((e: { name: string }) => e.name), ['caf\u00e9.txt']);
+});
+
+test.serial('multipart file names in raw UTF-8 are kept as sent, an NFD one reaches the NFC file, filename* works the same', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  const names = ['café.txt', '€.txt', 'résumé 日本.txt', 'Ωμέγα.txt', 'emoji 📁.txt'];
+  const { body, contentType } = multipart(names.map((name) => ({ name: 'file', filename: name, data: `bytes of ${name}` })));
+  const answer = await request(`${s.url}/files/utf8/`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+  t.is(answer.status, 201, answer.text);
+  t.deepEqual(answer.json.map((r: { path: string }) => r.path), names.map((name) => `utf8/${name}`));
+  for (const name of names) t.is((await request(`${s.url}/files/utf8/${encodeURIComponent(name)}`)).text, `bytes of ${name}`, name);
+  const nfd = await postForm(s.url, 'utf8/', [{ name: 'file', filename: 'café.txt'.normalize('NFD'), data: 'nfd' }]);
+  t.is(nfd.status, 200, nfd.text);
+  t.like(nfd.json[0], { path: 'utf8/caf\u00e9.txt', version: 2, created: false });
+  const star = await send(s.url, r('POST', '/files/utf8/', { 'Content-Type': 'multipart/form-data; boundary=b' }, `--b\r\nContent-Disposition: form-data; name="f"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%E6%97%A5%E6%9C%AC.txt\r\n\r\nstar\r\n--b--\r\n`));
+  t.is(star.status, 200, star.text);
+  t.is(star.json[0].path, 'utf8/résumé 日本.txt');
+  t.deepEqual((await request(`${s.url}/files/utf8/`)).json.entries.map((e: { name: string }) => e.name).sort(), [...names].sort());
 });
 
 test.serial('Windows device names are ordinary names: stored under the f~ prefix and read back', async (t) => {

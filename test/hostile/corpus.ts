@@ -136,6 +136,9 @@ add('multipart-structure', '1001 file parts (over the file limit)', form('/files
 add('multipart-structure', '1101 parts (over the part limit)', form('/files/docs/', fields(100) + emptyFiles(1001) + END), badRequest);
 add('multipart-structure', 'two files to a file URL', form('/files/new.txt', file('a.txt') + file('b.txt') + END), badRequest);
 add('multipart-structure', 'no file part', form('/files/docs/', fields(3) + END), badRequest);
+// A limit refuses, never truncates (a 64 KiB comment was once stored cut).
+add('multipart-structure', 'comment field of 100 KiB', form('/files/docs/', part('name="comment"', 'c'.repeat(100 * 1024)) + file('a.txt') + END), problem(413, 'too-large'));
+add('multipart-structure', 'comment field of 64 KiB + 1', form('/files/docs/', part('name="comment"', 'c'.repeat(64 * 1024 + 1)) + file('a.txt') + END), problem(413, 'too-large'));
 add('multipart-structure', 'only a closing boundary', form('/files/docs/', END), badRequest);
 add('multipart-structure', 'part without Content-Disposition', form('/files/docs/', `--${B}\r\nContent-Type: text/plain\r\n\r\nx\r\n${END}`), badRequest);
 add('multipart-structure', 'random bytes', form('/files/docs/', '\u00ff\u0000garbage\r\n\r\n--\r\n'), badRequest);

@@ -92,3 +92,15 @@ test('the production redaction hides tokens and credentials wherever they are lo
   t.false(/secret/.test(text), text);
   t.true(text.includes('"owner":"al"'));
 });
+
+test('a 502 for a COPY Destination on another server is the client\'s doing: a warn line with its code, no error line, no stack', async (t) => {
+  const log = await logged();
+  t.teardown(() => log.s.close());
+  await put(log.s.url, 'a.txt', 'a');
+  const answer = await request(`${log.s.url}/dav/a.txt`, { method: 'COPY', headers: { Destination: 'http://elsewhere.example/dav/b.txt' } });
+  t.is(answer.status, 502);
+  await settle();
+  t.false(log.lines.some((l) => l.level >= 50), log.text());
+  t.false(log.text().includes('"stack"'), 'no stack is logged');
+  t.like(log.lines.find((l) => l.msg === 'refused'), { level: 40, code: 'bad-gateway', method: 'COPY', path: '/dav/a.txt' });
+});

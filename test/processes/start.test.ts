@@ -4,14 +4,15 @@ import path from 'node:path';
 import test from 'ava';
 import { checkout } from '../helpers/http.js';
 import { ROOT, startServer } from '../helpers/server.js';
+import { tracked } from '../helpers/children.js';
 
 /** Run src/main.ts with `env` and collect how it ends. */
 function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  }));
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // 'close': stderr has been read to its end (its last lines can come after 'exit').

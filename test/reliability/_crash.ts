@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build, type Plugin } from 'esbuild';
 import { ROOT, waitForListening } from '../helpers/server.js';
+import { tracked } from '../helpers/children.js';
 
 export const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 /** What a version holds, as `<sha256>:<size>`. */
@@ -64,11 +65,13 @@ export interface Proc {
 export async function launch(entry: string, dataDir: string, env: Record<string, string>): Promise<Proc> {
   const before = new Set(await readdir(path.join(dataDir, 'tmp')).catch(() => []));
   const started = performance.now();
-  const child = spawn(process.execPath, [entry], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_FORMAT: 'json', KLUIS_WORKERS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = tracked(
+    spawn(process.execPath, [entry], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_LOG_FORMAT: 'json', KLUIS_WORKERS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const { port, exited } = await waitForListening(child);
   const startMs = performance.now() - started;
   const fresh = (await readdir(path.join(dataDir, 'tmp'))).filter((e) => !e.endsWith('.lock') && !before.has(e));

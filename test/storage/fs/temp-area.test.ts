@@ -4,11 +4,12 @@ import path from 'node:path';
 import test from 'ava';
 import { TempArea } from '../../../src/storage/fs/temp-area.js';
 import { ROOT, tempDir } from '../../helpers/server.js';
+import { tracked } from '../../helpers/children.js';
 
 /** Run _open-temp-area.ts in its own process; it opens an area under `root` at the instant `at`. */
 function openInChild(root: string, at: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/storage/fs/_open-temp-area.ts'), root, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/storage/fs/_open-temp-area.ts'), root, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
