@@ -15,10 +15,11 @@ const QUICK_DEATH_MS = 5000;
  * store and serves the shared port (the store's compare-and-set makes concurrent writers safe,
  * as for separate instances); it respawns a worker that dies, answers their requests for the
  * cluster's aggregated metrics, and on SIGTERM/SIGINT passes the signal on, waits for every
- * worker to drain and exits 0. A worker that dies before any worker listened is a failed start:
+ * worker to drain and exits 0. When a worker dies, `afterWorkerDeath` runs (the local-disk
+ * store reclaims its staging). A worker that dies before any worker listened is a failed start:
  * the primary exits with its code. Worker 0 also runs the background jobs (retention, store scan).
  */
-export function runPrimary(workers: number, logger: Logger): void {
+export function runPrimary(workers: number, logger: Logger, afterWorkerDeath?: () => Promise<void>): void {
   const aggregator = new AggregatorRegistry();
   const index = new Map<Worker, number>();
   let stopping = false;
@@ -58,6 +59,8 @@ export function runPrimary(workers: number, logger: Logger): void {
       quickDeaths = Date.now() - forkedAt < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
       const delay = Math.min(30_000, 100 * 2 ** Math.min(quickDeaths, 9));
       logger.error({ worker: i, pid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; starting another');
+      // What the dead worker staged goes now, not at a later start.
+      afterWorkerDeath?.().catch((err: unknown) => logger.warn({ err }, 'reclaiming a dead worker\'s staging failed'));
       // Not unref'd: with every worker dead, this timer is what keeps the primary alive.
       setTimeout(() => !stopping && fork(i), delay);
     });

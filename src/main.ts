@@ -12,7 +12,7 @@ import { Metrics } from './http/metrics.js';
 import { every } from './maintenance/every.js';
 import { retentionPass } from './maintenance/retention.js';
 import { storageStats } from './maintenance/stats.js';
-import { openFsStorage } from './storage/fs/index.js';
+import { openFsStorage, reclaimDeadStaging } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
 
 /**
@@ -22,7 +22,7 @@ import { openS3Storage } from './storage/s3/index.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger, config.s3 ? undefined : () => reclaimDeadStaging(config.dataDir));
   const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
   await serve(config, worker === undefined ? logger : logger.child({ worker }), worker);
 }

@@ -3,7 +3,12 @@ import type { Storage } from '../contracts.js';
 import { FsBlobStore } from './blob-store.js';
 import { Layout } from './layout.js';
 import { FsRecordStore } from './record-store.js';
-import { TempArea } from './temp-area.js';
+import { reclaimStaging, TempArea } from './temp-area.js';
+
+/** Remove the staging of dead sessions under the data root `root` (a cluster primary calls it when a worker dies). */
+export function reclaimDeadStaging(root: string): Promise<void> {
+  return reclaimStaging(new Layout(root).tmp);
+}
 
 /** Open (creating if needed) a local-disk store under `root`; see layout.ts for the tree. */
 export async function openFsStorage<T>(root: string): Promise<Storage<T>> {

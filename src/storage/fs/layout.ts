@@ -8,7 +8,7 @@ import path from 'node:path';
  *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
  *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
  *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
- *   tmp/<session>/            staging of the running process (cleaned at start)
+ *   tmp/<host>-<ns>~<pid>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)
  *
  * Record names carry a prefix per kind so a file, a directory and a lock with the same name
  * never collide (`a` the file and `a/` the directory are `f~a` and `d~a`).

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -7,10 +9,39 @@ import lockfile from 'proper-lockfile';
 const STALE_MS = 10_000;
 
 /**
- * This process's private staging directory `tmp/<session>/`, held by a proper-lockfile lock
- * whose mtime is refreshed while the process lives. At start every other session directory
- * whose lock is stale or missing is removed: that is how a crashed process's half-written
- * uploads are reclaimed without touching those of a live process sharing the data root.
+ * This machine as a session name says it: the host name and the PID namespace, so that two
+ * containers with one host name never judge each other's process ids.
+ */
+function machine(): string {
+  let namespace = 'none';
+  try {
+    namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '') || namespace;
+  } catch {
+    // not Linux: only the host name, and pids are judged within it
+  }
+  return `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${namespace}`;
+}
+
+/** Whether process `pid` exists on this machine (a process of another user counts). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `<machine>~<pid>~<uuid>`: who made a session, for a reclaim to judge it without waiting. */
+const SESSION = /^(.+)~(\d+)~[0-9a-f-]{36}$/;
+
+/**
+ * This process's private staging directory `tmp/<machine>~<pid>~<uuid>/`, held by a
+ * proper-lockfile lock whose mtime is refreshed while the process lives. At start, and in a
+ * cluster when the primary sees a worker die, every other session that is known dead is
+ * removed, with its half-written uploads: on this machine, one whose process is gone; otherwise
+ * (another machine sharing the directory, or a pid that runs again, reused) one whose lock has
+ * not been refreshed for 10 s. Those of live processes are never touched.
  */
 export class TempArea {
   readonly dir: string;
@@ -23,8 +54,8 @@ export class TempArea {
 
   static async open(tmpRoot: string): Promise<TempArea> {
     await mkdir(tmpRoot, { recursive: true });
-    await reclaim(tmpRoot);
-    const dir = path.join(tmpRoot, randomUUID());
+    await reclaimStaging(tmpRoot);
+    const dir = path.join(tmpRoot, `${machine()}~${process.pid}~${randomUUID()}`);
     // The lock before the directory: a directory without a live lock reads as a dead session to
     // the reclaim of a process starting beside this one (the workers of a cluster start together).
     const release = await lockfile.lock(dir, {
@@ -54,22 +85,30 @@ export class TempArea {
   }
 }
 
-/** Remove the staging directories of sessions that are no longer alive. */
-async function reclaim(tmpRoot: string): Promise<void> {
-  for (const entry of await readdir(tmpRoot)) {
-    if (entry.endsWith('.lock')) continue;
-    const dir = path.join(tmpRoot, entry);
-    const lockPath = `${dir}.lock`;
-    const alive = await lockfile.check(dir, { lockfilePath: lockPath, realpath: false, stale: STALE_MS }).catch(() => false);
-    if (alive) continue;
-    await rm(dir, { recursive: true, force: true });
-    await rm(lockPath, { recursive: true, force: true });
+/** Whether the session `name` (a directory under `tmpRoot`) is known dead. */
+async function dead(tmpRoot: string, name: string, here: string): Promise<boolean> {
+  const made = SESSION.exec(name);
+  if (made && made[1] === here && !running(Number(made[2]))) return true;
+  const dir = path.join(tmpRoot, name);
+  const alive = await lockfile.check(dir, { lockfilePath: `${dir}.lock`, realpath: false, stale: STALE_MS }).catch(() => false);
+  return !alive;
+}
+
+/** Remove the staging directories (and locks) of sessions known dead under `tmpRoot`; `own`: the caller's, never touched. */
+export async function reclaimStaging(tmpRoot: string, own?: string): Promise<void> {
+  const here = machine();
+  const entries = await readdir(tmpRoot).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry.endsWith('.lock') || path.join(tmpRoot, entry) === own) continue;
+    if (!(await dead(tmpRoot, entry, here))) continue;
+    await rm(path.join(tmpRoot, entry), { recursive: true, force: true });
+    await rm(path.join(tmpRoot, `${entry}.lock`), { recursive: true, force: true });
   }
   // Lock directories whose session directory is already gone.
-  for (const entry of await readdir(tmpRoot)) {
+  for (const entry of await readdir(tmpRoot).catch(() => [] as string[])) {
     if (!entry.endsWith('.lock')) continue;
-    const dir = path.join(tmpRoot, entry.slice(0, -'.lock'.length));
-    const alive = await lockfile.check(dir, { lockfilePath: path.join(tmpRoot, entry), realpath: false, stale: STALE_MS }).catch(() => false);
-    if (!alive) await rm(path.join(tmpRoot, entry), { recursive: true, force: true });
+    const name = entry.slice(0, -'.lock'.length);
+    if (path.join(tmpRoot, name) === own || !(await dead(tmpRoot, name, here))) continue;
+    await rm(path.join(tmpRoot, entry), { recursive: true, force: true });
   }
 }
