@@ -148,7 +148,7 @@ test.serial('an NFD name written through reaches the NFC file: one record, one h
   t.is(nfd.json.path, 'caf\u00e9.txt');
   const records = await s.store.records();
   t.is(records.length, 1, records.join(', '));
-  t.true(records[0]?.endsWith('f~caf\u00e9.txt'), records[0]);
+  t.true(records[0]?.endsWith('v~caf\u00e9.txt'), records[0]);
   t.is((await request(`${s.url}/files/caf%C3%A9.txt`)).text, 'nfd');
   t.deepEqual((await request(`${s.url}/files/`)).json.entries.map((e: { name: string }) => e.name), ['caf\u00e9.txt']);
 });
@@ -171,7 +171,7 @@ test.serial('multipart file names in raw UTF-8 are kept as sent, an NFD one reac
   t.deepEqual((await request(`${s.url}/files/utf8/`)).json.entries.map((e: { name: string }) => e.name).sort(), [...names].sort());
 });
 
-test.serial('Windows device names are ordinary names: stored under the f~ prefix and read back', async (t) => {
+test.serial('Windows device names are ordinary names: stored under the v~ prefix and read back', async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
   const names = ['CON', 'aux.txt', 'COM1', 'docs/NUL', 'LPT1.txt', 'prn'];
@@ -183,7 +183,7 @@ test.serial('Windows device names are ordinary names: stored under the f~ prefix
   const records = await s.store.records();
   for (const name of names) {
     const leaf = name.split('/').at(-1) as string;
-    t.true(records.some((k) => k.endsWith(`f~${leaf}`)), `${name}: record key ${records.join(', ')}`);
+    t.true(records.some((k) => k.endsWith(`v~${leaf}`)), `${name}: record key ${records.join(', ')}`);
   }
 });
 
