@@ -18,7 +18,7 @@ test('every problem has a 4xx or 5xx status and a title', (t) => {
   t.is(new Set(codes.map((c) => PROBLEMS[c].title)).size, codes.length, 'titles tell the problems apart');
 });
 
-test('the catalogue holds every code API.md promises, with its status', (t) => {
+test('the catalogue holds every code docs/api.md promises, with its status', (t) => {
   const promised: Record<string, number> = {
     'invalid-path': 400,
     'bad-request': 400,

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document of the HTTP API (API.md, README "The HTTP API") and its handler,
+ * The OpenAPI 3.1 document of the HTTP API (docs/api.md) and its handler,
  * GET /openapi.json. test/http/openapi.test.ts keeps it true: every (method, path, status) it
  * declares is answered by the running service, and every answer the test provokes is declared.
  */
@@ -278,7 +278,7 @@ export const document = {
       'Versioned file service: content-addressed uploads and check-out locks over HTTP. Every 4xx/5xx body is `application/problem+json` (RFC 9457) with a stable `code`.',
       'OpenAPI has no operation keys for WebDAV methods: CHECKOUT, UNLOCK and LOCK (which answers 405) are described under `x-kluis-methods` of each path item; CHECKOUT and UNLOCK have POST forms (`?checkout`, `?uncheckout`).',
       'CHECKIN, UNCHECKOUT and VERSION-CONTROL as method names are refused by Node\'s HTTP parser; on any URL they answer 501 `method-not-supported` whose `detail` names the form to use (`PUT`/`POST ?checkin`, `POST ?uncheckout`). Any other method on /files answers 405 `method-not-allowed` with `Allow`.',
-      'The WebDAV mount at /dav/ (RFC 4918 class 1 and 2, an RFC 3253 subset) serves the same files, versions and locks; its methods are outside what OpenAPI describes and are documented in the README (WebDAV at /dav).',
+      'The WebDAV mount at /dav/ (RFC 4918 class 1 and 2, an RFC 3253 subset) serves the same files, versions and locks; its methods are outside what OpenAPI describes and are documented in docs/webdav.md.',
       'Without a users file the service runs open: no credentials, every caller is `anonymous`. While the server drains for shutdown, every request but /healthz, /readyz and /metrics answers 503 `shutting-down`. Every answer carries `X-Request-Id`.',
     ].join('\n\n'),
     license: { name: 'MIT', identifier: 'MIT' },

@@ -84,7 +84,7 @@ test('the CAS loop: 30 concurrent uploads with the same If-Match, exactly one su
 });
 
 test('the CAS loop: the refused writers of a race leave no committed blob behind', async (t) => {
-  // API.md: "A rejected request changes nothing": a writer that loses the compare-and-set must
+  // docs/api.md: "A rejected request changes nothing": a writer that loses the compare-and-set must
   // not have published its blob (the put's `prepare` runs only once the revision matched).
   const f = await fixture(t);
   await f.files.upload(alice, 'cas.txt', { conditions: {} }, await stage(f, 'base'));

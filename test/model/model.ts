@@ -1,5 +1,5 @@
 /**
- * An in-memory reference model of the /files rules (API.md, README "Choices where the contract
+ * An in-memory reference model of the /files rules (docs/api.md, docs/storage-design.md "Choices where the contract
  * is silent"): versions, delete markers, restore, idempotent same-bytes uploads, If-Match /
  * If-None-Match: * / ?base=N, check-out locks (owner, token, expiry by a fake clock), check-in,
  * uncheck-out and an admin's force. Operations are plain data naming their targets symbolically

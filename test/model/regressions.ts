@@ -7,7 +7,7 @@
  * difference between the service and the model. The lists below are what the property test
  * printed when the model was deliberately made wrong in one rule (the mutation named in
  * `found`): each is the shortest sequence that tells the rule apart, so together they pin the
- * README's choices where API.md is silent.
+ * the choices of docs/storage-design.md where docs/api.md is silent.
  */
 import type { Op } from './_ops.js';
 

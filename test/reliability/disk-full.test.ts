@@ -287,7 +287,7 @@ test('a record write that fails with ENOSPC leaves nothing in the staging area',
   t.deepEqual(await d.store.staged(), [], 'staging is empty after the 507');
 });
 
-// By design (README "Storage layout and guarantees"): the blob is published before the record
+// By design (docs/storage-design.md): the blob is published before the record
 // that references it, so a record write that fails leaves a blob that nothing references. It
 // is not deleted on the spot (a concurrent upload of the same bytes may be reusing it); GC
 // reclaims it. What must hold: no version, and the blob is a GC candidate, not a reference.

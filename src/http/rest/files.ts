@@ -13,7 +13,7 @@ export type FilesDeps = ReadDeps & WriteDeps;
 const ALLOW = 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS';
 
 /**
- * The /files API (the contract in API.md): one handler per method and query form. Order of
+ * The /files API (the contract in docs/api.md): one handler per method and query form. Order of
  * checks: auth (middleware, then read-only), path, then the domain's lock, conditions, base.
  */
 export function filesHandler(deps: FilesDeps) {

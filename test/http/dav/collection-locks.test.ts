@@ -67,7 +67,7 @@ test('a /files PUT into the locked collection is 409 locked without a token, nam
   t.deepEqual(await versionsOf(s, 'coll/fresh.txt'), []);
   assertProblem(t, await put(s.url, 'coll/old.txt', Buffer.from('intruder')), 409, 'locked');
   t.is((await versionsOf(s, 'coll/old.txt')).length, 1);
-  // README: every 409 carries path, currentVersion, currentSha256 and lock { owner, expiresAt }.
+  // docs/api.md: every 409 carries path, currentVersion, currentSha256 and lock { owner, expiresAt }.
   t.like(refused.json, { currentVersion: 0, currentSha256: null }, refused.text);
   t.is(refused.json.lock?.owner, 'anonymous', `the 409 names the holder of the collection lock (lock.owner): ${refused.text}`);
 });
