@@ -4,12 +4,8 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
-import { Collections } from './domain/collections.js';
-import { FileService } from './domain/files.js';
-import { History } from './domain/history.js';
-import { FileReader } from './domain/reads.js';
-import type { Clock, CollectionRecord, FileRecord } from './domain/types.js';
-import { WebDav } from './domain/webdav.js';
+import { createDomain } from './domain/services.js';
+import type { Clock, KluisRecords } from './domain/types.js';
 import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
 import { EXPECTS_CONTINUE } from './http/body.js';
@@ -22,14 +18,14 @@ import { openapi } from './http/openapi.js';
 import { problemMiddleware } from './http/problem.js';
 import { DAV_METHODS, davHandler } from './http/dav/index.js';
 import { filesHandler } from './http/rest/files.js';
-import type { RecordStore, Storage } from './storage/contracts.js';
+import type { Storage } from './storage/contracts.js';
 import { applyRetention } from './maintenance/retention.js';
 import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
   config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention'>>;
-  storage: Storage<FileRecord>;
+  storage: Storage<KluisRecords>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */
   users?: UserDirectory | undefined;
@@ -54,16 +50,11 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
-  const history = new History(storage.history);
-  const files = new FileService({
-    records: storage.records,
-    history,
-    blobs: storage.blobs,
+  const { files, reader, dav } = createDomain(storage, {
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
   });
-  const reader = new FileReader(storage.records, history, clock, storage.collections as RecordStore<CollectionRecord>);
 
   const router = new Router({ methods: METHODS });
   // Windows' mini-redirector asks the server root whether it speaks WebDAV before it maps /dav/.
@@ -72,13 +63,18 @@ export function createApp(deps: AppDeps): Koa {
     ctx.status = 200;
   });
   router.get('/healthz', healthz);
-  router.get('/readyz', readyz(() => storage.check(), () => drain.draining));
+  router.get(
+    '/readyz',
+    readyz(
+      () => storage.check(),
+      () => drain.draining,
+    ),
+  );
   router.get('/metrics', metrics.handler());
   router.get('/openapi.json', openapi);
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
   const content = new SmallBlobCache(storage.blobs);
-  const dav = new WebDav(files, new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, clock));
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 

@@ -60,7 +60,7 @@ export function runPrimary(workers: number, logger: Logger, afterWorkerDeath?: (
       const delay = Math.min(30_000, 100 * 2 ** Math.min(quickDeaths, 9));
       logger.error({ worker: i, pid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; starting another');
       // What the dead worker staged goes now, not at a later start.
-      afterWorkerDeath?.().catch((err: unknown) => logger.warn({ err }, 'reclaiming a dead worker\'s staging failed'));
+      afterWorkerDeath?.().catch((err: unknown) => logger.warn({ err }, "reclaiming a dead worker's staging failed"));
       // Not unref'd: with every worker dead, this timer is what keeps the primary alive.
       setTimeout(() => !stopping && fork(i), delay);
     });

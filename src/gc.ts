@@ -5,9 +5,9 @@
  * are printed as JSON. Safe while servers are running on the same store (src/maintenance/gc.ts).
  */
 import { ConfigError, loadConfig } from './config.js';
-import type { FileRecord } from './domain/types.js';
+import type { KluisRecords } from './domain/types.js';
 import { collectGarbage, DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS } from './maintenance/gc.js';
-import { retentionPass } from './maintenance/retention.js';
+import { type RetentionReport, retentionPass } from './maintenance/retention.js';
 import { openFsStorage } from './storage/fs/index.js';
 import { openS3Storage } from './storage/s3/index.js';
 
@@ -32,7 +32,7 @@ function parseArgs(args: string[]): { dryRun: boolean; graceSeconds: number } {
 }
 
 async function main(): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (err) {
@@ -42,9 +42,9 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   const config = loadConfig(process.env);
-  const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
+  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
   try {
-    let retention;
+    let retention: RetentionReport | undefined;
     if (config.retention.length > 0 && !args.dryRun) {
       retention = await retentionPass(storage, config)();
     }

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp, createServer } from './app.js';
 import { UserDirectory } from './auth/users.js';
-import { runPrimary } from './cluster.js';
+import { clusterMetrics, runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import type { FileRecord } from './domain/types.js';
+import type { KluisRecords } from './domain/types.js';
 import { Drain } from './http/drain.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './http/metrics.js';
@@ -30,20 +30,28 @@ async function main(): Promise<void> {
 /** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. `worker`: the index of a cluster worker. */
 async function serve(config: Config, logger: Logger, worker?: number): Promise<void> {
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
-  const storage = config.s3 ? await openS3Storage<FileRecord>(config.s3) : await openFsStorage<FileRecord>(config.dataDir);
+  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
   const drain = new Drain();
-  const metrics = new Metrics();
+  const metrics = new Metrics(cluster.isWorker ? { clusterText: () => clusterMetrics() } : {});
   const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics });
   const server = createServer(app, config.bodyIdleSeconds);
   // Background retention (KLUIS_RETENTION); every instance may run it: prunes are compare-and-set.
   // In a cluster only worker 0 does, and only its scan sets the store gauges.
-  const background = worker ? [] : [
-    config.retention.length === 0
-      ? () => {}
-      : every(config.retentionIntervalSeconds, 'retention pass', retentionPass(storage, config), (retention) => logger.info({ retention }, 'retention pass done'), logger),
-    // The store and live-lock gauges: one full scan (a record read per file) per interval.
-    every(config.statsIntervalSeconds, 'storage scan', () => storageStats(storage), (stats) => metrics.stats(stats), logger),
-  ];
+  const background = worker
+    ? []
+    : [
+        config.retention.length === 0
+          ? () => {}
+          : every(config.retentionIntervalSeconds, 'retention pass', retentionPass(storage, config), (retention) => logger.info({ retention }, 'retention pass done'), logger),
+        // The store and live-lock gauges: one full scan (a record read per file) per interval.
+        every(
+          config.statsIntervalSeconds,
+          'storage scan',
+          () => storageStats(storage),
+          (stats) => metrics.stats(stats),
+          logger,
+        ),
+      ];
 
   server.listen(config.port, config.host, () => {
     const address = server.address();
@@ -51,7 +59,9 @@ async function serve(config: Config, logger: Logger, worker?: number): Promise<v
     const where = config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, endpoint: config.s3.endpoint } : { dataDir: config.dataDir };
     logger.info({ port, storage: config.storage, ...where }, `kluis listening on http://localhost:${port}/files/`);
     if (!users) {
-      logger.warn('OPEN MODE: no users file (KLUIS_USERS_FILE) is configured, so anyone who can reach this port can read, write and delete every file; every caller is "anonymous", and a lock guards cooperating clients from accidental overwrites, not from a hostile one (WebDAV shows lock tokens to every caller, all being "anonymous")');
+      logger.warn(
+        'OPEN MODE: no users file (KLUIS_USERS_FILE) is configured, so anyone who can reach this port can read, write and delete every file; every caller is "anonymous", and a lock guards cooperating clients from accidental overwrites, not from a hostile one (WebDAV shows lock tokens to every caller, all being "anonymous")',
+      );
     } else {
       logger.info({ users: users.size }, 'authentication required (HTTP Basic or Bearer)');
     }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,7 +70,10 @@ const walk = test.macro(async (t, backend: Backend) => {
 
   r = await step(3);
   t.is(r.status, 200, lines[3]);
-  t.deepEqual(JSON.parse(r.out).versions.map((v: { version: number }) => v.version), [1]);
+  t.deepEqual(
+    JSON.parse(r.out).versions.map((v: { version: number }) => v.version),
+    [1],
+  );
 
   r = await step(4);
   t.is(r.status, 200, lines[4]);
@@ -109,13 +112,16 @@ const walk = test.macro(async (t, backend: Backend) => {
   r = await step(12);
   t.is(r.status, 204, lines[12]);
   const after = await run(`curl '${server.url}/files/docs/report.pdf?versions'`);
-  t.deepEqual(JSON.parse(after.out).versions.map((v: { version: number; deleted?: boolean }) => [v.version, v.deleted ?? false]), [
-    [5, true],
-    [4, false],
-    [3, false],
-    [2, false],
-    [1, false],
-  ]);
+  t.deepEqual(
+    JSON.parse(after.out).versions.map((v: { version: number; deleted?: boolean }) => [v.version, v.deleted ?? false]),
+    [
+      [5, true],
+      [4, false],
+      [3, false],
+      [2, false],
+      [1, false],
+    ],
+  );
   t.is((await run(`curl ${server.url}/files/docs/report.pdf`)).status, 404);
 });
 

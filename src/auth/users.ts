@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import type { Caller } from '../domain/types.js';
 import { costOf, fingerprint, hashSecret, isSecretHash, verifySecret } from './secrets.js';
 
@@ -22,7 +23,8 @@ const CACHE_ENTRIES = 10_000;
  */
 export class UserDirectory {
   private readonly byName = new Map<string, UserEntry>();
-  private readonly verified = new Map<string, { caller: Caller; until: number }>();
+  /** Credentials verified lately, by fingerprint: the least recently used go first, each after {@link CACHE_MS}. */
+  private readonly verified = new LRUCache<string, Caller>({ max: CACHE_ENTRIES, ttl: CACHE_MS });
   /** A hash of no one's secret, checked when the name has no password. */
   private dummy: Promise<string> | undefined;
 
@@ -86,12 +88,11 @@ export class UserDirectory {
   private async remember(credential: string, check: () => Promise<UserEntry | undefined>): Promise<Caller | undefined> {
     const key = fingerprint(credential);
     const hit = this.verified.get(key);
-    if (hit && hit.until > Date.now()) return hit.caller;
+    if (hit) return hit;
     const user = await check();
     if (!user) return undefined;
-    if (this.verified.size >= CACHE_ENTRIES) this.verified.clear();
     const caller: Caller = { name: user.name, role: user.role };
-    this.verified.set(key, { caller, until: Date.now() + CACHE_MS });
+    this.verified.set(key, caller);
     return caller;
   }
 }

@@ -1,12 +1,11 @@
 import { Problem } from '../errors.js';
-import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
+import type { RecordStore } from '../storage/contracts.js';
+import { compareAndSet } from './compare-and-set.js';
 import { currentVersion } from './rules.js';
 import { liveLocks } from './locks.js';
-import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
+import { mapLimit, READ_CONCURRENCY } from './bounded.js';
 import type { Clock, CollectionRecord, FileRecord } from './types.js';
-
-/** Rounds of compare-and-set before giving up (each lost round means another writer won). */
-const MAX_ROUNDS = 1000;
+import { childKey } from './paths.js';
 
 /** The parent collection of a key ('' for a top-level name). */
 export function parentOf(key: string): string {
@@ -87,8 +86,7 @@ export class Collections {
    */
   async entries(key: string): Promise<Entries> {
     const [fileList, collectionList] = await Promise.all([this.records.list(key), this.store.list(key)]);
-    const join = (name: string) => (key === '' ? name : `${key}/${name}`);
-    const fileRecords = await mapLimit(fileList?.files ?? [], READ_CONCURRENCY, async (name) => (await this.records.get(join(name)))?.value);
+    const fileRecords = await mapLimit(fileList?.files ?? [], READ_CONCURRENCY, async (name) => (await this.records.get(childKey(key, name)))?.value);
     const files: Entries['files'] = [];
     const reserved: Entries['reserved'] = [];
     (fileList?.files ?? []).forEach((name, i) => {
@@ -99,7 +97,7 @@ export class Collections {
     const directories = new Set(fileList?.directories ?? []);
     const candidates = [...new Set([...directories, ...(collectionList?.files ?? [])])].sort();
     const states = await mapLimit(candidates, READ_CONCURRENCY, async (name) => {
-      const record = await this.get(join(name));
+      const record = await this.get(childKey(key, name));
       // As exists(), without listing a directory the listing above already showed.
       return { name, record, exists: record && !record.implicit ? !record.deleted : directories.has(name) };
     });
@@ -113,7 +111,7 @@ export class Collections {
   async revive(key: string, now: number): Promise<void> {
     for (const dir of ancestorsOf(key).slice(1)) {
       const record = await this.get(dir);
-      if (record?.deleted) await this.update(dir, (current) => (current?.deleted ? { next: live(dir, current, now), result: undefined } : { result: undefined }));
+      if (record?.deleted) await this.update(dir, (current) => (current?.deleted ? { next: liveCollection(dir, current, now), result: undefined } : { result: undefined }));
     }
   }
 
@@ -124,37 +122,26 @@ export class Collections {
     if (file && currentVersion(file.value)) throw new Problem('method-not-allowed', `${key} is a file`);
     await this.update(key, async (record) => {
       if (await this.exists(key, record ?? null)) throw new Problem('method-not-allowed', `the collection ${key} already exists`);
-      return { next: live(key, record, now), result: undefined };
+      return { next: liveCollection(key, record, now), result: undefined };
     });
   }
 
   /** Mark collection `key` deleted (its members are deleted by the caller). */
   async tombstone(key: string, now: number): Promise<void> {
     await this.update(key, (record) => {
-      const { implicit: _implicit, ...base } = record ?? live(key, undefined, now);
+      const { implicit: _implicit, ...base } = record ?? liveCollection(key, undefined, now);
       return { next: { ...base, deleted: true, lock: null, shared: [], props: {} }, result: undefined };
     });
   }
 
-  /** Read, decide, compare-and-set; on a lost race, read and decide again. */
+  /** One compare-and-set of the collection record of `key` ({@link compareAndSet}). */
   async update<R>(key: string, decide: (record: CollectionRecord | undefined) => { next?: CollectionRecord; result: R } | Promise<{ next?: CollectionRecord; result: R }>): Promise<R> {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const stored = await this.store.get(key);
-      const decision = await decide(stored?.value);
-      if (!decision.next) return decision.result;
-      try {
-        await this.store.put(key, decision.next, stored?.revision ?? null);
-        return decision.result;
-      } catch (err) {
-        if (!(err instanceof RevisionMismatch)) throw err;
-      }
-    }
-    throw new Problem('storage-unavailable', `too much contention on ${key}; try again`, {}, { 'Retry-After': '1' });
+    return (await compareAndSet(this.store, key, decide)).result;
   }
 }
 
 /** A live, explicit collection record, keeping the locks and properties of `record` unless it was deleted. */
-export function live(key: string, record: CollectionRecord | undefined, now: number): CollectionRecord {
+export function liveCollection(key: string, record: CollectionRecord | undefined, now: number): CollectionRecord {
   if (record?.implicit) {
     const { implicit: _implicit, ...explicit } = record;
     return explicit;

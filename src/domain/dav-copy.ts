@@ -1,8 +1,10 @@
 import { Problem } from '../errors.js';
-import { live } from './collections.js';
+import { liveCollection } from './collections.js';
+import { ABSENT } from './preconditions.js';
 import { currentVersion } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord } from './types.js';
-import { join, type Member, type WebDav } from './webdav.js';
+import { childKey } from './paths.js';
+import type { Member, Namespace } from './namespace.js';
 
 /** What a COPY or MOVE does once its checks passed. */
 export interface CopyPlan {
@@ -30,7 +32,7 @@ export interface Copied {
 }
 
 /** Every member below collection `source` with its record; 403 over the tree limit, before anything is written. */
-export async function listTree(dav: WebDav, source: string): Promise<Member[]> {
+export async function listTree(dav: Namespace, source: string): Promise<Member[]> {
   const members: Member[] = [];
   await dav.walk(source, async (key, kind, record) => {
     members.push({ key, kind, record });
@@ -43,7 +45,7 @@ export async function listTree(dav: WebDav, source: string): Promise<Member[]> {
  * re-written, blobs are content-addressed) or a collection tree, dead properties included and
  * locks left behind (RFC 4918 §9.8.2). The destination is free or was deleted by the caller.
  */
-export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Promise<Copied> {
+export async function copyTree(dav: Namespace, caller: Caller, plan: CopyPlan): Promise<Copied> {
   const versions = new Map<string, number>();
   const source = await dav.collections.resolve(plan.source, plan.collection);
   if (source.kind === 'none') throw new Problem('not-found', `nothing at ${plan.source}`);
@@ -54,7 +56,7 @@ export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Pro
   const members = plan.depth === '0' ? [] : (plan.members ?? (await listTree(dav, plan.source)));
   await copyCollection(dav, plan.destination, source.record?.props, plan.createOnly);
   for (const member of members) {
-    const target = join(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
+    const target = childKey(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
     if (member.kind === 'file') versions.set(member.key, await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens));
     else if (member.kind === 'collection') await copyCollection(dav, target, (member.record as CollectionRecord | undefined)?.props);
     // a reserved path has nothing to copy
@@ -63,21 +65,21 @@ export async function copyTree(dav: WebDav, caller: Caller, plan: CopyPlan): Pro
 }
 
 /** Copy the current version of `record` to `to`; returns the number of the version copied. */
-async function copyFile(dav: WebDav, caller: Caller, record: FileRecord, to: string, tokens: string[], createOnly = false): Promise<number> {
+async function copyFile(dav: Namespace, caller: Caller, record: FileRecord, to: string, tokens: string[], createOnly = false): Promise<number> {
   const current = currentVersion(record);
   if (!current?.sha256) throw new Problem('not-found', `no file at ${record.path}`);
-  await dav.files.copyVersion(caller, to, { tokens, conditions: createOnly ? { ifNoneMatch: '*' } : {} }, current, record.props).catch((err: unknown) => {
+  await dav.files.copyVersion(caller, to, { tokens, conditions: createOnly ? ABSENT : {} }, current, record.props).catch((err: unknown) => {
     if (createOnly && err instanceof Problem && err.code === 'precondition-failed') throw new Problem('precondition-failed', `${to} exists and Overwrite is F`, err.extras);
     throw err;
   });
   return current.version;
 }
 
-async function copyCollection(dav: WebDav, key: string, props: DeadProps | undefined, createOnly = false): Promise<void> {
+async function copyCollection(dav: Namespace, key: string, props: DeadProps | undefined, createOnly = false): Promise<void> {
   const now = dav.now();
   await dav.collections.update(key, async (record) => {
     if (createOnly && (await dav.collections.exists(key, record ?? null))) throw new Problem('precondition-failed', `${key} exists and Overwrite is F`);
-    const { props: _old, ...base } = live(key, record, now);
+    const { props: _old, ...base } = liveCollection(key, record, now);
     return { next: props ? { ...base, props } : base, result: undefined };
   });
 }

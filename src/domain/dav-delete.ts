@@ -3,14 +3,14 @@ import { withLocks } from './dav-locks.js';
 import { currentVersion } from './rules.js';
 import type { Caller, Lockable } from './types.js';
 import type { Submitted } from './dav-locks.js';
-import type { Member, WebDav } from './webdav.js';
+import type { Member, Namespace } from './namespace.js';
 
 /**
  * 423 unless the resource at `key` and, for a collection, every member may be deleted with
  * these tokens. Returns the members of a collection with their records, checked (one walk
  * serves check, copy and delete).
  */
-export async function checkRemovable(dav: WebDav, key: string, kind: 'file' | 'collection', who: Submitted): Promise<Member[]> {
+export async function checkRemovable(dav: Namespace, key: string, kind: 'file' | 'collection', who: Submitted): Promise<Member[]> {
   await dav.checkInherited(key, who, true);
   if (kind === 'file') {
     dav.checkOwn(key, await dav.files.get(key), who);
@@ -44,7 +44,7 @@ export interface Removal {
  * and every collection becomes a tombstone, refused (423) before anything changes if any is
  * locked. Returns the keys of files kept because they changed since their copy.
  */
-export async function removeAny(dav: WebDav, caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], removal: Removal = {}): Promise<string[]> {
+export async function deleteResource(dav: Namespace, caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], removal: Removal = {}): Promise<string[]> {
   const kept: string[] = [];
   const removeFile = async (file: string, guard?: Removal['guard']) => {
     const base = removal.copied?.get(file);

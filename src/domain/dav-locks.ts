@@ -120,6 +120,7 @@ export function requireHeld(what: string, locks: Lock[], who: Submitted, extras:
   if (others.length === 0) return;
   const held = others.find((l) => who.tokens.includes(l.token));
   const lock = others[0] as Lock;
-  if (!held) throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
+  if (!held)
+    throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
   if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
-import { RevisionMismatch, type BlobStore, type RecordStore, type StagedBlob } from '../storage/contracts.js';
+import type { BlobStore, RecordStore, StagedBlob } from '../storage/contracts.js';
+import { compareAndSet } from './compare-and-set.js';
 import { addToRanges, type History } from './history.js';
 import { checkCompatible, release, withLocks } from './dav-locks.js';
 import { liveLock, liveLocks, type LockTimeouts } from './locks.js';
@@ -50,9 +51,6 @@ export interface Decision<R> {
   /** The new record references the staged blob, which must be committed first. */
   needsBlob?: boolean;
 }
-
-/** Rounds of compare-and-set before giving up (each lost round means another writer won). */
-const MAX_ROUNDS = 1000;
 
 /**
  * The rules of versions and check-outs. Every change is decided on a freshly read record and
@@ -218,7 +216,10 @@ export class FileService {
       if (!record || doomed.size === 0) return { result: { versions: [], bytes: 0 } };
       const gone = all.filter((v) => doomed.has(v.version));
       const bytes = gone.reduce((sum, v) => sum + v.size, 0);
-      const sealedPruned = addToRanges(record.sealedPruned ?? [], gone.filter((v) => v.version <= (record.sealed ?? 0)).map((v) => v.version));
+      const sealedPruned = addToRanges(
+        record.sealedPruned ?? [],
+        gone.filter((v) => v.version <= (record.sealed ?? 0)).map((v) => v.version),
+      );
       const versions = record.versions.map((v): Version => (doomed.has(v.version) ? { ...v, pruned: true } : v));
       return {
         next: { ...record, versions, ...(sealedPruned.length > 0 ? { sealedPruned } : {}) },
@@ -235,15 +236,7 @@ export class FileService {
     return this.opts.clock();
   }
 
-  private addVersion(
-    key: string,
-    record: FileRecord | undefined,
-    caller: Caller,
-    lock: Lock | null,
-    now: number,
-    content: Omit<StagedContent, 'staged'>,
-    checkin: boolean,
-  ): Decision<WriteResult> {
+  private addVersion(key: string, record: FileRecord | undefined, caller: Caller, lock: Lock | null, now: number, content: Omit<StagedContent, 'staged'>, checkin: boolean): Decision<WriteResult> {
     const current = currentVersion(record);
     if (current && current.sha256 === content.sha256) {
       // Same bytes as the current version: idempotent, no new version.
@@ -264,30 +257,25 @@ export class FileService {
   }
 
   /**
-   * Read, decide, compare-and-set; on a lost race, read and decide again. `decide` runs every
-   * rule on the record it is about to replace; `prepare` runs once the write is decided.
+   * One compare-and-set of the record of `key` ({@link compareAndSet}): `decide` runs every rule
+   * on the record it is about to replace, at the time `now` of its round; `prepare` runs once a
+   * write that needs the staged blob is decided. Records are paged into history as they grow.
    */
-  async update<R>(
-    key: string,
-    decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>,
-    prepare?: () => Promise<void>,
-  ): Promise<R> {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const stored = await this.opts.records.get(key);
-      const now = this.opts.clock();
-      const decision = await decide(stored?.value, now);
-      if (!decision.next) return decision.result;
-      try {
-        const next = await this.opts.history.seal(decision.next);
-        await this.opts.records.put(key, next, stored?.revision ?? null, decision.needsBlob ? prepare : undefined);
-        const old = stored?.value.lock;
-        if (old && !liveLock(stored.value, now) && decision.next.lock?.token !== old.token) this.opts.events?.('lock-expired');
-        return decision.result;
-      } catch (err) {
-        if (!(err instanceof RevisionMismatch)) throw err;
-      }
-    }
-    throw new Problem('storage-unavailable', `too much contention on ${key}; try again`, {}, { 'Retry-After': '1' });
+  async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>, prepare?: () => Promise<void>): Promise<R> {
+    let now = this.opts.clock();
+    const out = await compareAndSet<FileRecord, R>(
+      this.opts.records,
+      key,
+      async (record) => {
+        now = this.opts.clock();
+        const decision = await decide(record, now);
+        return { ...decision, prepare: decision.needsBlob ? prepare : undefined };
+      },
+      (next) => this.opts.history.seal(next),
+    );
+    const old = out.replaced?.lock;
+    if (out.written && old && !liveLock(out.replaced, now) && out.written.lock?.token !== old.token) this.opts.events?.('lock-expired');
+    return out.result;
   }
 }
 

@@ -1,5 +1,8 @@
+import { LRUCache } from 'lru-cache';
 import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
-import type { FileRecord, Version } from './types.js';
+import type { FileRecord, HistoryPage, Version } from './types.js';
+
+export type { HistoryPage } from './types.js';
 
 /**
  * Versions per history page. A record keeps its newest versions (1..PAGE_SIZE of them) and
@@ -7,13 +10,6 @@ import type { FileRecord, Version } from './types.js';
  * bounded size whatever the length of the history, and writes one page every PAGE_SIZE uploads.
  */
 export const PAGE_SIZE = 16;
-
-/** Versions (first .. first + PAGE_SIZE - 1) of one path, without their pinned/pruned flags. */
-export interface HistoryPage {
-  path: string;
-  first: number;
-  versions: Version[];
-}
 
 /** Pages kept in memory per process; a page never changes once written, so no invalidation. */
 const CACHED_PAGES = 4096;
@@ -33,9 +29,9 @@ function flagged(record: FileRecord, v: Version): Version {
  * nothing or the very page the winner needs.
  */
 export class History {
-  private readonly cache = new Map<string, Version[]>();
+  private readonly cache = new LRUCache<string, Version[]>({ max: CACHED_PAGES });
 
-  constructor(private readonly pages: RecordStore<unknown>) {}
+  constructor(private readonly pages: RecordStore<HistoryPage>) {}
 
   /** Version `n` with its flags, or undefined when the file has no such version. */
   async version(record: FileRecord | undefined, n: number): Promise<Version | undefined> {
@@ -86,7 +82,10 @@ export class History {
       const moved = next.versions.slice(0, PAGE_SIZE);
       if (moved[0]?.version !== first) throw new Error(`record ${record.path}: version ${first} expected at the head of its tail`);
       const pinned = [...(next.sealedPinned ?? []), ...moved.filter((v) => v.pinned).map((v) => v.version)];
-      const pruned = addToRanges(next.sealedPruned ?? [], moved.filter((v) => v.pruned).map((v) => v.version));
+      const pruned = addToRanges(
+        next.sealedPruned ?? [],
+        moved.filter((v) => v.pruned).map((v) => v.version),
+      );
       const page: HistoryPage = { path: record.path, first, versions: moved.map(({ pinned: _p, pruned: _r, ...rest }) => rest) };
       writes.push(this.write(page));
       next = {
@@ -116,16 +115,14 @@ export class History {
     const id = `${path}\0${k}`;
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const stored = (await this.pages.get(pageKey(path, k)))?.value as HistoryPage | undefined;
+    const stored = (await this.pages.get(pageKey(path, k)))?.value;
     if (!stored || stored.versions.length !== PAGE_SIZE) throw new Error(`history page ${k} of ${path} is missing or damaged`);
     this.remember(id, stored.versions);
     return stored.versions;
   }
 
   private remember(id: string, versions: Version[]): void {
-    this.cache.delete(id);
     this.cache.set(id, versions);
-    if (this.cache.size > CACHED_PAGES) this.cache.delete(this.cache.keys().next().value as string);
   }
 }
 

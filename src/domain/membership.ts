@@ -2,7 +2,7 @@ import { Problem } from '../errors.js';
 import { liveLocks } from './locks.js';
 import { currentVersion } from './rules.js';
 import type { FileRecord, Lock } from './types.js';
-import type { Ancestor, WebDav } from './webdav.js';
+import type { Ancestor, Namespace } from './namespace.js';
 
 /** What a `/files` write does to the folders above it: makes or keeps a file, reserves a path, or deletes a file. */
 export type Change = 'write' | 'reserve' | 'remove';
@@ -26,7 +26,7 @@ function isMember(record: FileRecord | undefined, now: number): boolean {
  * when the write makes the missing sub-folder on the way down. Records are read only when some
  * collection above holds a depth-0 lock. `token`: the one the request sent (its holder needs no guard).
  */
-export async function membershipLocks(dav: WebDav, key: string, above: Ancestor[], change: Change, token: string | undefined, now: number): Promise<Membership> {
+export async function membershipLocks(dav: Namespace, key: string, above: Ancestor[], change: Change, token: string | undefined, now: number): Promise<Membership> {
   const zero = above.map((a) => ({ dir: a.dir, locks: liveLocks(a.record, now).filter((l) => l.depth !== 'infinity') })).filter((a) => a.locks.length > 0);
   if (zero.length === 0) return { entries: [] };
   const record = await dav.files.get(key);
@@ -35,7 +35,10 @@ export async function membershipLocks(dav: WebDav, key: string, above: Ancestor[
   let guarded: Lock | undefined;
   for (const { dir, locks } of zero) {
     const depth = dir === '' ? 0 : dir.split('/').length;
-    const child = key.split('/').slice(0, depth + 1).join('/');
+    const child = key
+      .split('/')
+      .slice(0, depth + 1)
+      .join('/');
     if (child === key) {
       if (change === 'remove' ? member : !member) entries.push({ root: dir, locks });
       else if (change !== 'remove' && !locks.some((l) => l.token === token)) guarded = locks[0];

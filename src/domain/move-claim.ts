@@ -4,7 +4,7 @@ import { liveFields, requireHeld, withLocks } from './dav-locks.js';
 import { liveLocks } from './locks.js';
 import { conflictState, currentVersion } from './rules.js';
 import type { Caller, Lock, Lockable } from './types.js';
-import type { WebDav } from './webdav.js';
+import type { Namespace } from './namespace.js';
 
 /** How long a claim lives unless renewed: what a crashed MOVE leaves its source locked for, at most. */
 export const CLAIM_SECONDS = 60;
@@ -23,7 +23,7 @@ export class MoveClaim {
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly dav: WebDav,
+    private readonly dav: Namespace,
     readonly key: string,
     readonly kind: 'file' | 'collection',
     readonly lock: Lock,
@@ -41,7 +41,7 @@ export class MoveClaim {
    * `locked` when another MOVE holds it or a lock on it was not submitted (checked in the same
    * compare-and-set), 404 when it is gone. A directory made by `/files` uploads stays implicit.
    */
-  static async take(dav: WebDav, caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[]): Promise<MoveClaim> {
+  static async take(dav: Namespace, caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[]): Promise<MoveClaim> {
     const now = dav.now();
     const lock: Lock = {
       path: key,

@@ -43,9 +43,14 @@ export function parseRelativeName(name: string): string {
   return checkLength(name.split('/').map(checkSegment).join('/'));
 }
 
+/** The key of `name` in the directory `dir` ('' for the root): `a/b` + `c` is `a/b/c`. */
+export function childKey(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
 /** Join a directory key and a relative key. */
 export function joinKey(dir: string, name: string): string {
-  return checkLength(dir === '' ? name : `${dir}/${name}`);
+  return checkLength(childKey(dir, name));
 }
 
 function checkSegment(segment: string): string {
@@ -54,7 +59,6 @@ function checkSegment(segment: string): string {
   if (isDots(s)) throw invalid(`dot segment ${JSON.stringify(s)}`);
   if (s.includes('/')) throw invalid('encoded slash in a path segment');
   if (s.includes('\\')) throw invalid('backslash in a path segment');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) throw invalid('control character (C0, DEL or C1) or NUL in a path segment');
   if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw invalid(`path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
   // A segment that is still an encoded dot segment would turn into one if anything decoded it again.

@@ -4,9 +4,10 @@ import type { History } from './history.js';
 import { ancestorsOf } from './collections.js';
 import { passedDown } from './dav-locks.js';
 import { publicLock, shownLock } from './locks.js';
-import { mapLimit, READ_CONCURRENCY } from './map-limit.js';
+import { mapLimit, READ_CONCURRENCY } from './bounded.js';
 import { currentVersion } from './rules.js';
 import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
+import { childKey } from './paths.js';
 
 export interface FileEntry {
   name: string;
@@ -94,7 +95,7 @@ export class FileReader {
     const now = this.clock();
     const names = listing?.files ?? [];
     const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | null> => {
-      const record = (await this.records.get(dir === '' ? name : `${dir}/${name}`))?.value;
+      const record = (await this.records.get(childKey(dir, name)))?.value;
       const current = currentVersion(record);
       if (!current?.sha256) return null;
       return {
@@ -117,11 +118,10 @@ export class FileReader {
   private async madeCollections(dir: string): Promise<{ self: boolean; children: string[] }> {
     if (!this.collections) return { self: false, children: [] };
     const store = this.collections;
-    const join = (name: string) => (dir === '' ? name : `${dir}/${name}`);
     const [own, listing] = await Promise.all([dir === '' ? undefined : store.get(dir), store.list(dir)]);
     const names = listing?.files ?? [];
     const made = (record: CollectionRecord | undefined) => record !== undefined && !record.deleted && !record.implicit;
-    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => (made((await store.get(join(name)))?.value) ? name : null));
+    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => (made((await store.get(childKey(dir, name)))?.value) ? name : null));
     return { self: made(own?.value), children: live.filter((name): name is string => name !== null) };
   }
 }

@@ -28,8 +28,7 @@ export function versionsToPrune(versions: readonly Version[], rule: RetentionRul
   const content = versions.filter((v) => !v.deleted && v.sha256 !== null);
   const newest = new Set(rule.keepLast === undefined ? [] : content.slice(-rule.keepLast).map((v) => v.version));
   const youngSince = rule.keepDays === undefined ? undefined : now - rule.keepDays * 86_400_000;
-  const kept = (v: Version): boolean =>
-    v === head || v.pinned === true || newest.has(v.version) || (youngSince !== undefined && Date.parse(v.createdAt) >= youngSince);
+  const kept = (v: Version): boolean => v === head || v.pinned === true || newest.has(v.version) || (youngSince !== undefined && Date.parse(v.createdAt) >= youngSince);
   return content.filter((v) => !v.pruned && !kept(v)).map((v) => v.version);
 }
 
@@ -49,13 +48,19 @@ export function parseRetention(raw: string): { rules: RetentionRule[]; problems:
   const rules: RetentionRule[] = [];
   const problems: string[] = [];
   const prefixes = new Set<string>();
-  value.forEach((item: unknown, i) => {
+  for (const [i, item] of (value as unknown[]).entries()) {
     const r = item as Record<string, unknown> | null;
     const where = `rule ${i + 1}`;
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) return void problems.push(`${where}: expected an object`);
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      problems.push(`${where}: expected an object`);
+      continue;
+    }
     const unknown = Object.keys(r).filter((k) => !['prefix', 'keepLast', 'keepDays'].includes(k));
     if (unknown.length > 0) problems.push(`${where}: unknown field ${unknown.join(', ')}`);
-    if (typeof r.prefix !== 'string') return void problems.push(`${where}: "prefix" must be a string ("" for every file)`);
+    if (typeof r.prefix !== 'string') {
+      problems.push(`${where}: "prefix" must be a string ("" for every file)`);
+      continue;
+    }
     if (prefixes.has(r.prefix)) problems.push(`${where}: prefix ${JSON.stringify(r.prefix)} appears twice`);
     prefixes.add(r.prefix);
     const rule: RetentionRule = { prefix: r.prefix };
@@ -69,6 +74,6 @@ export function parseRetention(raw: string): { rules: RetentionRule[]; problems:
       problems.push(`${where}: give "keepLast", "keepDays" or both`);
     }
     rules.push(rule);
-  });
+  }
   return { rules, problems };
 }

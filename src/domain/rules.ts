@@ -1,6 +1,6 @@
 import { Problem } from '../errors.js';
 import { liveLock, liveLocks, unclaimed } from './locks.js';
-import { evaluate, type ConditionalHeaders } from './preconditions.js';
+import { evaluate, type Conditions } from './preconditions.js';
 import type { Caller, FileRecord, Lock, Version } from './types.js';
 
 /** What a write request asserts about the state it expects. */
@@ -16,7 +16,7 @@ export interface WriteIntent {
   guard?: ((record: FileRecord | undefined) => void) | undefined;
   /** `?base=N`: the version the client started from (0: the file must not exist yet). */
   base?: number | undefined;
-  conditions: ConditionalHeaders;
+  conditions: Conditions;
 }
 
 /** Number of the newest version, delete markers included; 0 when there is none. */
@@ -46,14 +46,7 @@ export function conflictState(key: string, record: FileRecord | undefined, now: 
  * not-checked-out), conditional headers (412), base version (409 modified). Runs inside the
  * compare-and-set loop, on the record it is about to replace. Returns the caller's live lock.
  */
-export function checkWrite(
-  key: string,
-  record: FileRecord | undefined,
-  caller: Caller,
-  intent: WriteIntent,
-  now: number,
-  lockRequired = false,
-): Lock | null {
+export function checkWrite(key: string, record: FileRecord | undefined, caller: Caller, intent: WriteIntent, now: number, lockRequired = false): Lock | null {
   intent.guard?.(record);
   const lock = checkLock(key, record, caller, intent, now, lockRequired);
   checkState(key, record, intent, lock, now);
@@ -69,14 +62,7 @@ export type Presented = Pick<WriteIntent, 'token' | 'tokens'>;
  * no live lock (or none when one is required) is 409 `not-checked-out`. Returns the exclusive
  * lock when the caller holds it, else null.
  */
-export function checkLock(
-  key: string,
-  record: FileRecord | undefined,
-  caller: Caller,
-  presented: Presented,
-  now: number,
-  lockRequired: boolean,
-): Lock | null {
+export function checkLock(key: string, record: FileRecord | undefined, caller: Caller, presented: Presented, now: number, lockRequired: boolean): Lock | null {
   const locks = liveLocks(record, now);
   const token = presented.token;
   const state = () => conflictState(key, record, now);

@@ -46,6 +46,13 @@ export interface Lock {
   operation?: 'move';
 }
 
+/** Versions (first .. first + PAGE_SIZE - 1) of one path, without their pinned/pruned flags (src/domain/history.ts). */
+export interface HistoryPage {
+  path: string;
+  first: number;
+  versions: Version[];
+}
+
 /** Dead WebDAV properties: `{namespace}name` to the property element's content as XML. */
 export type DeadProps = Record<string, string>;
 
@@ -99,3 +106,10 @@ export interface Caller {
 
 /** Milliseconds since the epoch; injectable so tests control lock expiry. */
 export type Clock = () => number;
+
+/** The records kluis keeps, by store (the storage contract's record kinds). */
+export interface KluisRecords {
+  records: FileRecord;
+  history: HistoryPage;
+  collections: CollectionRecord;
+}

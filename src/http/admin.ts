@@ -2,17 +2,17 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { UserDirectory } from '../auth/users.js';
-import type { Clock, FileRecord } from '../domain/types.js';
+import type { Clock, KluisRecords } from '../domain/types.js';
 import { Problem } from '../errors.js';
 import { collectGarbage, DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS } from '../maintenance/gc.js';
 import type { RetentionReport } from '../maintenance/retention.js';
 import { type StorageStats, storageStats } from '../maintenance/stats.js';
 import type { Storage } from '../storage/contracts.js';
-import { requireAdmin } from './auth.js';
-import { callerOf, hasFlag, intParam } from './rest/request.js';
+import { requireAdmin, callerOf } from './auth.js';
+import { hasFlag, intParam } from './rest/request.js';
 
 export interface AdminDeps {
-  storage: Pick<Storage<FileRecord>, 'records' | 'history' | 'blobs'>;
+  storage: Pick<Storage<KluisRecords>, 'records' | 'history' | 'blobs'>;
   /** Absent: the service is open and anyone may call these, as anyone may delete any file. */
   users?: UserDirectory | undefined;
   /** T0 of a collection (default Date.now); must agree with the store's clock. */

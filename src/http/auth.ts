@@ -5,6 +5,11 @@ import { Problem } from '../errors.js';
 
 export const ANONYMOUS: Caller = { name: 'anonymous', role: 'user' };
 
+/** The caller the auth middleware set (every mount's requests: /files, /dav, /admin). */
+export function callerOf(ctx: Context): Caller {
+  return ctx.state.caller as Caller;
+}
+
 const CHALLENGE = 'Basic realm="kluis", charset="UTF-8", Bearer realm="kluis"';
 
 /**

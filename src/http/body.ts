@@ -6,7 +6,7 @@ import type { StagedContent } from '../domain/files.js';
 import { clientGone, Problem } from '../errors.js';
 import type { BlobStore } from '../storage/contracts.js';
 import { parseDigests, verifyDigests, type ExpectedDigests } from './checksums.js';
-import { Meter } from './meter.js';
+import { BodyDigest } from './body-digest.js';
 
 /** Set by the server's `checkContinue` handler: the client waits for 100 Continue before sending. */
 export const EXPECTS_CONTINUE = Symbol('expectsContinue');
@@ -46,11 +46,11 @@ export function openBody(req: IncomingMessage, res: ServerResponse): IncomingMes
 }
 
 /**
- * Stream `source` through a {@link Meter} into the blob store's staging area. Nothing is
+ * Stream `source` through a {@link BodyDigest} into the blob store's staging area. Nothing is
  * held in memory beyond the stream buffers. On any failure the staged bytes are gone.
  */
 export async function stage(source: Readable, blobs: BlobStore, limit: number, expected: ExpectedDigests = {}): Promise<Omit<StagedContent, 'contentType'>> {
-  const meter = new Meter(limit, expected.md5 !== undefined);
+  const meter = new BodyDigest(limit, expected.md5 !== undefined);
   // Not stream.pipeline: destroying the request would destroy the socket and with it the
   // answer (413, 400). On failure the source is unpiped and the response closes the connection.
   const onSourceError = (err: Error) => meter.destroy(err);
@@ -121,7 +121,7 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
   }
   const fields: Record<string, string> = {};
   const req = openBody(ctx.req, ctx.res);
-  const meter = new Meter(limit, expected.md5 !== undefined, expected.sha256 !== undefined);
+  const meter = new BodyDigest(limit, expected.md5 !== undefined, expected.sha256 !== undefined);
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     let failed = false;
@@ -169,11 +169,13 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
     }
     parser.on('error', fail);
     parser.on('close', () => {
-      chain.then(() => {
-        if (failed) return;
-        verifyDigests(expected, meter.digests());
-        resolve(fields);
-      }).catch(fail);
+      chain
+        .then(() => {
+          if (failed) return;
+          verifyDigests(expected, meter.digests());
+          resolve(fields);
+        })
+        .catch(fail);
     });
     // A client that hung up before parsing began: its 'close' has already fired.
     if (bodyLost(req)) return fail(clientGone());

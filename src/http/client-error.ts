@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Problem } from '../errors.js';
+import { FILES_ALLOW } from './rest/files.js';
 
 /** Methods Node's HTTP parser (llhttp) refuses before any application code runs, and their forms here. */
 const REFUSED_METHODS: Record<string, string> = {
@@ -19,15 +20,15 @@ export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }
   const hint = err.code === 'HPE_INVALID_METHOD' ? REFUSED_METHODS[method] : undefined;
   let problem: Problem;
   if (hint) problem = new Problem('method-not-supported', `${method} is not supported as an HTTP method; use ${hint}`);
-  else if (err.code === 'HPE_HEADER_OVERFLOW') problem = new Problem('headers-too-large', 'the request line and headers are over the server\'s limit (16 KiB)');
-  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') problem = new Problem('request-timeout', 'the request line and headers did not all arrive in time (the server\'s headers timeout)');
+  else if (err.code === 'HPE_HEADER_OVERFLOW') problem = new Problem('headers-too-large', "the request line and headers are over the server's limit (16 KiB)");
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') problem = new Problem('request-timeout', "the request line and headers did not all arrive in time (the server's headers timeout)");
   else problem = new Problem('bad-request', `the request could not be parsed (${err.code ?? err.message})`);
   writeProblem(socket, problem);
 }
 
 /** The server's `connect` handler: CONNECT (proxy tunnels) is not served; 405 with Allow, then close. */
 export function onConnect(_req: IncomingMessage, socket: Duplex): void {
-  writeProblem(socket, new Problem('method-not-allowed', 'CONNECT is not supported: this is not a proxy'), { Allow: 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS' });
+  writeProblem(socket, new Problem('method-not-allowed', 'CONNECT is not supported: this is not a proxy'), { Allow: FILES_ALLOW });
 }
 
 /**
@@ -43,7 +44,9 @@ function writeProblem(socket: Duplex, problem: Problem, headers: Record<string, 
     return;
   }
   const body = JSON.stringify(problem.toJSON());
-  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
       'Content-Type: application/problem+json\r\n' +

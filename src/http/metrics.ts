@@ -1,14 +1,11 @@
 import type { Context } from 'koa';
-import cluster from 'node:cluster';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { clusterMetrics } from '../cluster.js';
 import type { FileEvent } from '../domain/files.js';
 import type { Problem } from '../errors.js';
 import type { StorageStats } from '../maintenance/stats.js';
 
 /** Problem codes that are conflicts: someone else's lock or a newer version won. */
 const CONFLICTS = new Set(['locked', 'modified', 'not-checked-out', 'precondition-failed']);
-
 
 /** One finished HTTP request, as the observe middleware measured it. */
 export interface RequestSample {
@@ -25,7 +22,12 @@ export interface RequestSample {
 export class Metrics {
   readonly registry = new Registry();
   private readonly registers = [this.registry];
-  private readonly requests = new Counter({ name: 'kluis_http_requests_total', help: 'HTTP requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers: this.registers });
+  private readonly requests = new Counter({
+    name: 'kluis_http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: this.registers,
+  });
   private readonly duration = new Histogram({
     name: 'kluis_http_request_duration_seconds',
     help: 'HTTP request duration until the response is sent, by method and route template',
@@ -81,11 +83,15 @@ export class Metrics {
     registers: this.registers,
   });
 
-  constructor() {
+  /** In a cluster worker: the text of every worker's metrics, summed by the primary (src/cluster.ts). */
+  private readonly clusterText: (() => Promise<string>) | undefined;
+
+  constructor(options: { clusterText?: () => Promise<string> } = {}) {
+    this.clusterText = options.clusterText;
     collectDefaultMetrics({ register: this.registry, prefix: 'kluis_' });
     // In a cluster worker, this registry is what the primary collects for GET /metrics.
     // (Constructing an AggregatorRegistry is what makes prom-client answer the primary's requests.)
-    if (cluster.isWorker) {
+    if (this.clusterText) {
       new AggregatorRegistry();
       AggregatorRegistry.setRegistries([this.registry]);
     }
@@ -137,7 +143,7 @@ export class Metrics {
     return async (ctx: Context): Promise<void> => {
       ctx.set('Content-Type', this.registry.contentType);
       // Every worker's counters summed, whichever worker this request reached.
-      ctx.body = cluster.isWorker ? await clusterMetrics() : await this.registry.metrics();
+      ctx.body = this.clusterText ? await this.clusterText() : await this.registry.metrics();
     };
   }
 }

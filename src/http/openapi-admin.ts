@@ -58,7 +58,12 @@ const admin = { tags: ['admin'] };
 
 export const adminPaths: Record<string, PathItem> = {
   '/admin/stats': {
-    get: { ...admin, operationId: 'adminStats', summary: 'Counts of files, versions, locks and blobs; bytes stored and uploaded', responses: guarded({ '200': { description: 'The stats.', content: json('Stats') } }) },
+    get: {
+      ...admin,
+      operationId: 'adminStats',
+      summary: 'Counts of files, versions, locks and blobs; bytes stored and uploaded',
+      responses: guarded({ '200': { description: 'The stats.', content: json('Stats') } }),
+    },
   },
   '/admin/gc': {
     post: {
@@ -66,10 +71,15 @@ export const adminPaths: Record<string, PathItem> = {
       operationId: 'adminGc',
       summary: 'Garbage-collect unreferenced blobs now (`?dry-run` removes nothing; `?grace=` seconds, at least 60, default 3600)',
       parameters: params('DryRun', 'Grace'),
-      responses: guarded({ '200': { description: 'The run\'s report.', content: json('GcReport') }, '400': problem(400, '`?grace` is not a whole number of at least 60', ['bad-request']) }),
+      responses: guarded({ '200': { description: "The run's report.", content: json('GcReport') }, '400': problem(400, '`?grace` is not a whole number of at least 60', ['bad-request']) }),
     },
   },
   '/admin/retention': {
-    post: { ...admin, operationId: 'adminRetention', summary: 'Run a retention pass now (KLUIS_RETENTION rules)', responses: guarded({ '200': { description: 'The pass\'s report.', content: json('RetentionReport') } }) },
+    post: {
+      ...admin,
+      operationId: 'adminRetention',
+      summary: 'Run a retention pass now (KLUIS_RETENTION rules)',
+      responses: guarded({ '200': { description: "The pass's report.", content: json('RetentionReport') } }),
+    },
   },
 };

@@ -166,15 +166,15 @@ export const parameters: Record<string, Parameter> = {
   Lock: flag('lock', 'Answer the live lock (`PublicLock`), 404 when unlocked.'),
   Base: query('base', 'The version the client started from (0: the file must not exist yet); 409 `modified` if the file moved on.', { type: 'integer', minimum: 0 }),
   Comment: query('comment', 'Stored on the new version.', { type: 'string' }),
-  Checkin: flag('checkin', 'Store the body (if any) and release the caller\'s lock in one compare-and-set; needs `Lock-Token`.'),
-  Restore: query('restore', 'A new version whose content is version N\'s.', { type: 'integer', minimum: 1 }),
+  Checkin: flag('checkin', "Store the body (if any) and release the caller's lock in one compare-and-set; needs `Lock-Token`."),
+  Restore: query('restore', "A new version whose content is version N's.", { type: 'integer', minimum: 1 }),
   Pin: query('pin', 'Keep version N from retention (metadata only: no lock needed).', { type: 'integer', minimum: 1 }),
   Unpin: query('unpin', 'Let retention prune version N again.', { type: 'integer', minimum: 1 }),
   DryRun: flag('dry-run', 'Report only; remove nothing.'),
   Grace: query('grace', 'Keep blobs committed less than this many seconds ago (at least 60, default 3600).', { type: 'integer', minimum: 60 }),
   Checkout: flag('checkout', 'Take or refresh the lock (as CHECKOUT).'),
   Uncheckout: flag('uncheckout', 'Release the lock without a new version (as UNLOCK).'),
-  Force: flag('force', 'With `?uncheckout` or UNLOCK: an admin breaks someone else\'s lock.'),
+  Force: flag('force', "With `?uncheckout` or UNLOCK: an admin breaks someone else's lock."),
   IfMatch: headerParam('If-Match', 'Strong ETags or `*` (quotes optional); 412 when none matches.'),
   IfNoneMatch: headerParam('If-None-Match', 'ETags or `*`; 304 on GET/HEAD, 412 on writes, when one matches.'),
   IfModifiedSince: headerParam('If-Modified-Since', 'HTTP-date; 304 when not modified since (GET/HEAD).'),
@@ -249,7 +249,7 @@ export const conflict = problem(409, 'Checked out by someone else, the file move
 export const precondition = problem(412, '`If-Match`, `If-None-Match` or `If-Unmodified-Since` evaluated false');
 export const tooLarge = problem(413, 'The body is over the configured limit; nothing was stored');
 export const full = problem(507, 'Storage is full (ENOSPC, quota); nothing was stored, reads go on', ['insufficient-storage']);
-export const readOnly = 'A read-only user writes, or sends another user\'s lock token';
+export const readOnly = "A read-only user writes, or sends another user's lock token";
 
 /** Headers of a write that stored (or repeated) a version. */
 export const written = { ETag: header('ETag', true), Location: header('Location', true), 'File-Version': header('FileVersion', true) };
@@ -266,5 +266,5 @@ export const multipartBody = (what: string) => ({
 
 export const securitySchemes = {
   basicAuth: { type: 'http', scheme: 'basic', description: 'Users from `KLUIS_USERS_FILE`. Without that file the service runs open and needs no credentials.' },
-  bearerAuth: { type: 'http', scheme: 'bearer', description: 'A user\'s token from `KLUIS_USERS_FILE`; not needed when the service runs open.' },
+  bearerAuth: { type: 'http', scheme: 'bearer', description: "A user's token from `KLUIS_USERS_FILE`; not needed when the service runs open." },
 };

@@ -50,7 +50,8 @@ function read(operationId: string, summary: string): Operation {
     operationId,
     summary,
     tags: ['files'],
-    description: 'The current version\'s bytes, or version N\'s with `?version=N`, with `Content-Type` as stored. `?versions` answers the history and `?lock` the live lock instead (JSON, no validators).',
+    description:
+      "The current version's bytes, or version N's with `?version=N`, with `Content-Type` as stored. `?versions` answers the history and `?lock` the live lock instead (JSON, no validators).",
     parameters: params('Version', 'Versions', 'Limit', 'Before', 'Lock', 'IfMatch', 'IfNoneMatch', 'IfModifiedSince', 'IfUnmodifiedSince', 'Range', 'IfRange'),
     responses: {
       '200': {
@@ -115,7 +116,7 @@ function options(operationId: string, root: boolean): Operation {
 
 const checkoutOp: Operation = {
   operationId: 'checkoutFile',
-  summary: 'Take the lock, or refresh it with the holder\'s token (the same as `POST ?checkout`)',
+  summary: "Take the lock, or refresh it with the holder's token (the same as `POST ?checkout`)",
   tags: ['locks'],
   description: 'Works on a path with no file yet (reserves it). The answer is the only place the token is shown.',
   parameters: params('Timeout', 'LockToken', 'If', 'Base', 'IfMatch', 'IfNoneMatch', 'IfUnmodifiedSince'),
@@ -160,7 +161,7 @@ const fileItem: PathItem = {
     operationId: 'putFile',
     summary: 'Store the raw body as a new version (with `?checkin`, and release the lock)',
     tags: ['files'],
-    description: 'The body is streamed while hashed; `Content-Type` is kept. Bytes equal to the current version\'s store nothing new (200). `?checkin` needs the caller\'s `Lock-Token`.',
+    description: "The body is streamed while hashed; `Content-Type` is kept. Bytes equal to the current version's store nothing new (200). `?checkin` needs the caller's `Lock-Token`.",
     parameters: [...params('Checkin', 'Comment', 'ContentDigest', 'ContentMD5'), ...writeParams],
     requestBody: { required: true, content: { '*/*': {} } },
     responses: {
@@ -184,7 +185,8 @@ const fileItem: PathItem = {
     requestBody: { required: false, content: { ...multipartBody('One file part.'), '*/*': {} } },
     responses: {
       '200': {
-        description: 'A new version of an existing file (upload, `?restore`), the pinned or unpinned version (`?pin`, `?unpin`), a `CheckinResult` (`?checkin`), or the `Lock` (`?checkout`, with `Lock-Token` and `Timeout`).',
+        description:
+          'A new version of an existing file (upload, `?restore`), the pinned or unpinned version (`?pin`, `?unpin`), a `CheckinResult` (`?checkin`), or the `Lock` (`?checkout`, with `Lock-Token` and `Timeout`).',
         headers: { ETag: header('ETag'), Location: header('Location'), 'File-Version': header('FileVersion'), 'Lock-Token': header('LockToken'), Timeout: header('Timeout') },
         content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult'), ref('schemas', 'Lock')] } } },
       },
@@ -277,7 +279,7 @@ export const document = {
     description: [
       'Versioned file service: content-addressed uploads and check-out locks over HTTP. Every 4xx/5xx body is `application/problem+json` (RFC 9457) with a stable `code`.',
       'OpenAPI has no operation keys for WebDAV methods: CHECKOUT, UNLOCK and LOCK (which answers 405) are described under `x-kluis-methods` of each path item; CHECKOUT and UNLOCK have POST forms (`?checkout`, `?uncheckout`).',
-      'CHECKIN, UNCHECKOUT and VERSION-CONTROL as method names are refused by Node\'s HTTP parser; on any URL they answer 501 `method-not-supported` whose `detail` names the form to use (`PUT`/`POST ?checkin`, `POST ?uncheckout`). Any other method on /files answers 405 `method-not-allowed` with `Allow`.',
+      "CHECKIN, UNCHECKOUT and VERSION-CONTROL as method names are refused by Node's HTTP parser; on any URL they answer 501 `method-not-supported` whose `detail` names the form to use (`PUT`/`POST ?checkin`, `POST ?uncheckout`). Any other method on /files answers 405 `method-not-allowed` with `Allow`.",
       'The WebDAV mount at /dav/ (RFC 4918 class 1 and 2, an RFC 3253 subset) serves the same files, versions and locks; its methods are outside what OpenAPI describes and are documented in docs/webdav.md.',
       'Without a users file the service runs open: no credentials, every caller is `anonymous`. While the server drains for shutdown, every request but /healthz, /readyz and /metrics answers 503 `shutting-down`. Every answer carries `X-Request-Id`.',
     ].join('\n\n'),
@@ -295,7 +297,10 @@ export const document = {
     '/files/{dir}/': directoryItem(false),
     '/files/': directoryItem(true),
     '/healthz': service('healthz', 'The process is alive', { '200': { description: 'Alive.', content: json('Health') } }),
-    '/readyz': service('readyz', 'The storage backend is reachable', { '200': { description: 'Ready.', content: json('Health') }, '503': problem(503, 'The storage backend cannot be reached, or the server is shutting down') }),
+    '/readyz': service('readyz', 'The storage backend is reachable', {
+      '200': { description: 'Ready.', content: json('Health') },
+      '503': problem(503, 'The storage backend cannot be reached, or the server is shutting down'),
+    }),
     '/metrics': service('metrics', 'Prometheus metrics, `kluis_problems_total{code,status}` included', { '200': { description: 'Prometheus text exposition.', content: { 'text/plain': {} } } }),
     ...adminPaths,
     '/openapi.json': service('openapi', 'This document', { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } }, '503': draining }),

@@ -46,6 +46,12 @@ export function toProblem(err: unknown): Problem {
   return new Problem('internal', 'an unexpected error occurred; it was logged');
 }
 
+/** Headers a refusal carries when whoever raised it named none: the domain speaks in codes, not headers. */
+const DEFAULT_HEADERS: Partial<Record<ProblemCode, Record<string, string>>> = {
+  // Contention that did not settle: another writer won a thousand times; try again at once.
+  'storage-unavailable': { 'Retry-After': '1' },
+};
+
 /** 5xx codes that a client's request causes, not a fault of the server or its storage. */
 const CLIENT_CAUSED = new Set<string>(['bad-gateway']);
 
@@ -65,7 +71,7 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       else if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;
-      ctx.set(problem.headers);
+      ctx.set({ ...DEFAULT_HEADERS[problem.code], ...problem.headers });
       ctx.type = 'application/problem+json';
       ctx.body = problem.toJSON();
       // A refused upload whose body was not read: close the connection, but only once the body

@@ -18,8 +18,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   if (header.length > 100) return undefined;
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  const unsatisfiable = () =>
-    new Problem('range-not-satisfiable', `the range ${header} is outside the ${size} bytes of this version`, {}, { 'Content-Range': `bytes */${size}` });
+  const unsatisfiable = () => new Problem('range-not-satisfiable', `the range ${header} is outside the ${size} bytes of this version`, {}, { 'Content-Range': `bytes */${size}` });
   if (m[1] === '') {
     // Suffix range: the last N bytes.
     const n = Number(m[2]);

@@ -34,9 +34,10 @@
  * referenced hashes (about 150 bytes per distinct blob).
  */
 import { performance } from 'node:perf_hooks';
-import type { Clock, FileRecord } from '../domain/types.js';
+import type { Clock, FileRecord, HistoryPage } from '../domain/types.js';
 import type { BlobInfo, BlobStore, RecordStore } from '../storage/contracts.js';
-import { blobOf, forEachFile, forEachLimit } from './walk.js';
+import { forEachLimit } from '../domain/bounded.js';
+import { blobOf, forEachFile } from './walk.js';
 
 export const DEFAULT_GRACE_SECONDS = 3600;
 /** The least grace the HTTP API and the CLI accept: below it an upload in flight is at risk. */
@@ -47,7 +48,7 @@ const REMOVE_CONCURRENCY = 8;
 export interface GcOptions {
   records: RecordStore<FileRecord>;
   /** Where the records' history pages live (Storage.history). */
-  history: RecordStore<unknown>;
+  history: RecordStore<HistoryPage>;
   blobs: BlobStore;
   /** Blobs committed less than this long before the run starts are kept (default one hour). */
   graceMs?: number;

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
-import { History } from '../domain/history.js';
-import { FileService } from '../domain/files.js';
+import type { FileService } from '../domain/files.js';
+import { createDomain } from '../domain/services.js';
 import { type RetentionRule, ruleFor } from '../domain/retention.js';
-import type { FileRecord } from '../domain/types.js';
+import type { FileRecord, KluisRecords } from '../domain/types.js';
 import type { RecordStore, Storage } from '../storage/contracts.js';
 
 export interface RetentionReport {
@@ -39,7 +39,7 @@ export async function applyRetention(records: RecordStore<FileRecord>, files: Fi
 }
 
 /** A retention pass over `storage` with the configured rules, outside any app (server background, `npm run gc`). */
-export function retentionPass(storage: Storage<FileRecord>, config: Pick<Config, 'retention' | 'lockDefaultSeconds' | 'lockMaxSeconds'>): () => Promise<RetentionReport> {
-  const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds } });
+export function retentionPass(storage: Storage<KluisRecords>, config: Pick<Config, 'retention' | 'lockDefaultSeconds' | 'lockMaxSeconds'>): () => Promise<RetentionReport> {
+  const { files } = createDomain(storage, { clock: Date.now, lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds } });
   return () => applyRetention(storage.records, files, config.retention);
 }

@@ -1,5 +1,5 @@
 import { liveLock } from '../domain/locks.js';
-import type { FileRecord } from '../domain/types.js';
+import type { FileRecord, HistoryPage } from '../domain/types.js';
 import type { BlobStore, RecordStore } from '../storage/contracts.js';
 import { forEachFile } from './walk.js';
 
@@ -28,10 +28,7 @@ export interface StorageStats {
   dedupRatio: number;
 }
 
-export async function storageStats(
-  store: { records: RecordStore<FileRecord>; history: RecordStore<unknown>; blobs: BlobStore },
-  now = Date.now(),
-): Promise<StorageStats> {
+export async function storageStats(store: { records: RecordStore<FileRecord>; history: RecordStore<HistoryPage>; blobs: BlobStore }, now = Date.now()): Promise<StorageStats> {
   const stats: StorageStats = { files: 0, deletedFiles: 0, versions: 0, prunedVersions: 0, liveLocks: 0, blobs: 0, bytesStored: 0, bytesUploaded: 0, dedupRatio: 1 };
   await forEachFile(store, (record, versions) => {
     if (liveLock(record, now)) stats.liveLocks++;

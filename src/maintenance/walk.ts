@@ -1,37 +1,17 @@
 import { History } from '../domain/history.js';
-import type { FileRecord, Version } from '../domain/types.js';
+import type { FileRecord, HistoryPage, Version } from '../domain/types.js';
 import type { RecordStore } from '../storage/contracts.js';
+import { forEachLimit } from '../domain/bounded.js';
 
 /** Records read at once: hides S3 latency, and leaves most of a server's S3 connection pool (50) to its requests. */
 export const RECORD_CONCURRENCY = 24;
-
-/**
- * Run `fn` on every item of `source`, at most `limit` at a time. Rejects with the first
- * failure once the calls in flight have settled; no new call starts after a failure.
- */
-export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const running = new Set<Promise<void>>();
-  let failure: { err: unknown } | undefined;
-  for await (const item of source) {
-    if (failure) break;
-    const call: Promise<void> = fn(item)
-      .catch((err: unknown) => {
-        failure ??= { err };
-      })
-      .finally(() => running.delete(call));
-    running.add(call);
-    if (running.size >= limit) await Promise.race(running);
-  }
-  await Promise.all(running);
-  if (failure) throw failure.err;
-}
 
 /**
  * Every stored record with its whole history (oldest first, history pages read in), at most
  * `limit` records at a time; a record missing when read (none are deleted) is skipped.
  */
 export async function forEachFile(
-  store: { records: RecordStore<FileRecord>; history: RecordStore<unknown> },
+  store: { records: RecordStore<FileRecord>; history: RecordStore<HistoryPage> },
   fn: (record: FileRecord, versions: Version[]) => void,
   limit = RECORD_CONCURRENCY,
 ): Promise<void> {

@@ -142,14 +142,21 @@ export interface RecordStore<T> {
   scan(): AsyncIterable<string>;
 }
 
-/** A backend: both stores plus lifecycle. */
-export interface Storage<T> {
+/** The value type of each record store of a backend (the domain names its own: KluisRecords). */
+export interface RecordKinds {
+  records: unknown;
+  history: unknown;
+  collections: unknown;
+}
+
+/** A backend: the blob store, three record stores, and lifecycle. */
+export interface Storage<K extends RecordKinds = RecordKinds> {
   blobs: BlobStore;
-  records: RecordStore<T>;
+  records: RecordStore<K['records']>;
   /** Records of another kind, kept apart from `records` (history pages, src/domain/history.ts). */
-  history: RecordStore<unknown>;
+  history: RecordStore<K['history']>;
   /** Explicit collections of the WebDAV mount (src/domain/collections.ts), keyed like records. */
-  collections: RecordStore<unknown>;
+  collections: RecordStore<K['collections']>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import type { BlobStore } from './contracts.js';
 
 /** Blobs up to this size are kept in memory once read. */
@@ -13,8 +14,7 @@ const CACHE_BYTES = 32 * 1024 * 1024;
  * ranges of uncached ones, stream from the store as before. Memory stays bounded by CACHE_BYTES.
  */
 export class SmallBlobCache {
-  private readonly cache = new Map<string, Buffer>();
-  private bytes = 0;
+  private readonly cache = new LRUCache<string, Buffer>({ maxSize: CACHE_BYTES, sizeCalculation: (data) => Math.max(1, data.length) });
 
   constructor(private readonly blobs: BlobStore) {}
 
@@ -23,13 +23,7 @@ export class SmallBlobCache {
     // The whole blob as an explicit range: the store reads no further than its end (no read
     // buffer larger than the blob, no extra read to find the end of the file).
     if (size > SMALL_BLOB_BYTES) return this.blobs.read(sha256, range ?? { start: 0, end: size - 1 });
-    let data = this.cache.get(sha256);
-    if (data) {
-      this.cache.delete(sha256);
-      this.cache.set(sha256, data);
-    } else {
-      data = await this.load(sha256, size);
-    }
+    const data = this.cache.get(sha256) ?? (await this.load(sha256, size));
     return range ? data.subarray(range.start, range.end + 1) : data;
   }
 
@@ -45,12 +39,6 @@ export class SmallBlobCache {
     // A blob whose length is not the recorded size is served as it is, but never cached.
     if (data.length !== size) return data;
     this.cache.set(sha256, data);
-    this.bytes += data.length;
-    while (this.bytes > CACHE_BYTES) {
-      const [oldest, buffer] = this.cache.entries().next().value as [string, Buffer];
-      this.cache.delete(oldest);
-      this.bytes -= buffer.length;
-    }
     return data;
   }
 }

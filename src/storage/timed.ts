@@ -1,4 +1,4 @@
-import type { Storage } from './contracts.js';
+import type { RecordKinds, Storage } from './contracts.js';
 
 /** Receives one storage call: which part and method, how it ended, how long it took. */
 export type StorageObserver = (op: string, outcome: 'ok' | 'error', seconds: number) => void;
@@ -33,7 +33,7 @@ function timedPart<P extends object>(part: string, target: P, observe: StorageOb
  * The same storage with the latency of every operation reported to `observe` (for the
  * storage latency metric). A refused compare-and-set counts as an error outcome of `records.put`.
  */
-export function timedStorage<T>(storage: Storage<T>, observe: StorageObserver): Storage<T> {
+export function timedStorage<K extends RecordKinds>(storage: Storage<K>, observe: StorageObserver): Storage<K> {
   return {
     ...storage,
     blobs: timedPart('blobs', storage.blobs, observe),

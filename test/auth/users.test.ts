@@ -85,7 +85,16 @@ test('users file: a plain-text password or token is refused', async (t) => {
 
 test('users file: duplicate names are refused', async (t) => {
   const h = await hashes;
-  await refusedFile(t, { users: [{ name: 'alice', password: h.alice }, { name: 'alice', password: h.bob }] }, /users\[1\].*duplicate user alice/);
+  await refusedFile(
+    t,
+    {
+      users: [
+        { name: 'alice', password: h.alice },
+        { name: 'alice', password: h.bob },
+      ],
+    },
+    /users\[1\].*duplicate user alice/,
+  );
 });
 
 test('users file: an unknown role is refused', async (t) => {
@@ -127,7 +136,13 @@ test('Basic auth: an unknown name, or a name without a password, runs scrypt aga
     checked.push(hash);
     return verifySecret(secret, hash);
   };
-  const users = new UserDirectory([{ name: 'carol', role: 'user', password: h.bob }, { name: 'robot', role: 'read-only', tokens: [h.bob] }], verify);
+  const users = new UserDirectory(
+    [
+      { name: 'carol', role: 'user', password: h.bob },
+      { name: 'robot', role: 'read-only', tokens: [h.bob] },
+    ],
+    verify,
+  );
   t.is(await users.basic('carol', 'wrong'), undefined);
   t.deepEqual(checked, [h.bob], 'a known name: its own hash');
   checked.length = 0;

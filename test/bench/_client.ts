@@ -24,16 +24,12 @@ export class Client {
   /** One request with an optional in-memory body; resolves with the whole answer. */
   send(method: string, target: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        this.base + target,
-        { method, agent: this.agent, headers: { ...headers, 'Content-Length': String(body?.length ?? 0) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      const req = http.request(this.base + target, { method, agent: this.agent, headers: { ...headers, 'Content-Length': String(body?.length ?? 0) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
       req.on('error', reject);
       req.end(body);
     });

@@ -87,7 +87,7 @@ export function benchConfig(): BenchConfig {
     minBytesPerRound: quick ? 16 * MIB : 64 * MIB,
     out,
     svg: path.join(dir, 'throughput.svg'),
-    md: path.join(dir, path.basename(out, '.json') + '.md'),
+    md: path.join(dir, `${path.basename(out, '.json')}.md`),
     workers: process.env.KLUIS_WORKERS || 'default',
   };
 }

@@ -29,7 +29,9 @@ export async function measureBig(cfg: BenchConfig, server: Kluis, results: Resul
   }
   const growth = results.get('big.put.rss.worker')?.values ?? [];
   if (growth.length > 1 && (growth[0] as number) > 2 * Math.max(...growth.slice(1)) + 8) {
-    results.note(`the first ${size} PUT grew its worker by ${(growth[0] as number).toFixed(0)} MiB, later ones by at most ${Math.max(...growth.slice(1)).toFixed(0)} MiB (each curl transfer is a new connection, so with several workers the rounds alternate between them): a fresh process's heap grows to a plateau on its first big uploads`);
+    results.note(
+      `the first ${size} PUT grew its worker by ${(growth[0] as number).toFixed(0)} MiB, later ones by at most ${Math.max(...growth.slice(1)).toFixed(0)} MiB (each curl transfer is a new connection, so with several workers the rounds alternate between them): a fresh process's heap grows to a plateau on its first big uploads`,
+    );
   }
 }
 

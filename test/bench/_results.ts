@@ -23,7 +23,10 @@ export class Results {
     }
     if (!Number.isFinite(value)) throw new Error(`${key}: not a number (${value})`);
     figure.values.push(value);
-    if (raw !== undefined) (this.raw[key] ??= []).push(raw);
+    if (raw !== undefined) {
+      this.raw[key] ??= [];
+      this.raw[key].push(raw);
+    }
   }
 
   get(key: string): Figure | undefined {

@@ -69,7 +69,9 @@ export function plotSvg(title: string, series: Series[]): string {
     for (const p of pts) {
       const x = f(sx(p.x));
       out.push(`<line x1="${x}" x2="${x}" y1="${f(sy(p.min))}" y2="${f(sy(p.max))}" stroke="${s.color}" stroke-width="1.2"/>`);
-      out.push(`<circle cx="${x}" cy="${f(sy(p.y))}" r="4" fill="${s.color}"><title>${esc(`${s.name} ${sizeName(p.x)}: ${p.y.toFixed(1)} MB/s (${p.min.toFixed(1)}..${p.max.toFixed(1)})`)}</title></circle>`);
+      out.push(
+        `<circle cx="${x}" cy="${f(sy(p.y))}" r="4" fill="${s.color}"><title>${esc(`${s.name} ${sizeName(p.x)}: ${p.y.toFixed(1)} MB/s (${p.min.toFixed(1)}..${p.max.toFixed(1)})`)}</title></circle>`,
+      );
     }
   }
   // legend

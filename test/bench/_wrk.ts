@@ -143,7 +143,9 @@ export async function runWrk(base: string, load: WrkLoad, connections: number, s
     const r = JSON.parse(line) as Record<'requests' | 'durationUs' | 'bytes' | 'connect' | 'read' | 'write' | 'status' | 'timeout' | 'p50' | 'p99' | 'mean' | 'max', number>;
     const socketErrors = r.connect + r.read + r.write + r.timeout;
     if (r.status > 0 || socketErrors > 0 || r.requests === 0) {
-      throw new Error(`${what}: ${r.status} non-2xx/3xx answers, ${socketErrors} socket errors (connect ${r.connect}, read ${r.read}, write ${r.write}, timeout ${r.timeout}) in ${r.requests} requests:\n${stdout}`);
+      throw new Error(
+        `${what}: ${r.status} non-2xx/3xx answers, ${socketErrors} socket errors (connect ${r.connect}, read ${r.read}, write ${r.write}, timeout ${r.timeout}) in ${r.requests} requests:\n${stdout}`,
+      );
     }
     const secondsRun = r.durationUs / 1e6;
     return { requests: r.requests, seconds: secondsRun, rps: r.requests / secondsRun, p50Ms: r.p50 / 1000, p99Ms: r.p99 / 1000, meanMs: r.mean / 1000, maxMs: r.max / 1000, bytes: r.bytes };

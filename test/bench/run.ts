@@ -57,7 +57,8 @@ async function main(): Promise<number> {
       failure = err as Error;
       console.error(`FAILED in ${name}: ${failure.stack ?? failure.message}`);
     }
-    (results.raw.sectionSeconds ??= []).push({ [name]: (Date.now() - t) / 1000 });
+    results.raw.sectionSeconds ??= [];
+    results.raw.sectionSeconds.push({ [name]: (Date.now() - t) / 1000 });
   };
 
   const dataDir = await tempDir('kluis-bench-');
@@ -106,7 +107,17 @@ async function main(): Promise<number> {
   const files = { out: path.relative(process.cwd(), cfg.out), svg: path.relative(process.cwd(), cfg.svg), md: path.relative(process.cwd(), cfg.md) };
   const json = { date: new Date().toISOString(), machine: m, config: { ...cfg, ...files }, workersEnv: cfg.workers, workersSeen, seconds, error: failure?.message, ...results.toJSON() };
   await writeFile(cfg.out, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(cfg.md, markdownTable(cfg, results, header.split('\n').map((l) => `${l}  `).join('\n')));
+  await writeFile(
+    cfg.md,
+    markdownTable(
+      cfg,
+      results,
+      header
+        .split('\n')
+        .map((l) => `${l}  `)
+        .join('\n'),
+    ),
+  );
   const series = sizeSeries(cfg, results);
   if (series.some((s) => s.points.length > 0)) {
     await writeFile(cfg.svg, plotSvg(`kluis: PUT and GET throughput by file size (c1, ${m.cores} cores)`, series));

@@ -24,7 +24,7 @@ import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client 
 import { Upload } from '@aws-sdk/lib-storage';
 import { startChild, tempDir } from '../helpers/server.js';
 import { s3Env, startCeph } from '../s3/ceph.js';
-import { CHUNK, GIB, memory, mbps, median, putStream, row, source, timed } from './_measure.js';
+import { CHUNK, GIB, memory, mbps, putStream, row, source, timed } from './_measure.js';
 
 const ROUNDS = Number(process.env.KLUIS_BENCH_ROUNDS ?? 3);
 const BUCKET = 'kluis-bench';
@@ -65,11 +65,16 @@ async function main(teardowns: (() => Promise<unknown>)[]): Promise<void> {
     const sent = createHash('sha256');
     const before = await memory(pid, 'VmRSS');
     let answer = { status: 0, text: '' };
-    r.kluis.push(mbps(GIB, await timed(async () => {
-      const body = source(round);
-      body.on('data', (c: Buffer) => sent.update(c)); // same tick as the pipe: no chunk is missed
-      answer = await putStream(`${server.url}/files/big-${round}.bin`, body, GIB);
-    })));
+    r.kluis.push(
+      mbps(
+        GIB,
+        await timed(async () => {
+          const body = source(round);
+          body.on('data', (c: Buffer) => sent.update(c)); // same tick as the pipe: no chunk is missed
+          answer = await putStream(`${server.url}/files/big-${round}.bin`, body, GIB);
+        }),
+      ),
+    );
     r.rss.push(Math.max(0, (await memory(pid, 'VmHWM')) - before) / 2 ** 20);
     check(answer.status === 201, `kluis PUT: ${answer.status} ${answer.text}`);
     const sha = sent.digest('hex');
@@ -83,22 +88,34 @@ async function main(teardowns: (() => Promise<unknown>)[]): Promise<void> {
     check(bytes === GIB && back.digest('hex') === sha, 'the read-back differs from what was sent');
     await empty();
 
-    r.store.push(mbps(GIB, await timed(async () => {
-      await upload('staging/s', source(round + 100));
-      await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'blobs/s', CopySource: `${BUCKET}/staging/s` }));
-      await remove('staging/s');
-    })));
+    r.store.push(
+      mbps(
+        GIB,
+        await timed(async () => {
+          await upload('staging/s', source(round + 100));
+          await client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'blobs/s', CopySource: `${BUCKET}/staging/s` }));
+          await remove('staging/s');
+        }),
+      ),
+    );
     await empty();
     const file = path.join(dataDir, 'staged');
-    r.disk.push(mbps(GIB, await timed(async () => {
-      await pipeline(source(round + 200), createWriteStream(file, { flush: true, highWaterMark: CHUNK }));
-      await upload('blobs/d', createReadStream(file, { highWaterMark: CHUNK }));
-      await rm(file);
-    })));
+    r.disk.push(
+      mbps(
+        GIB,
+        await timed(async () => {
+          await pipeline(source(round + 200), createWriteStream(file, { flush: true, highWaterMark: CHUNK }));
+          await upload('blobs/d', createReadStream(file, { highWaterMark: CHUNK }));
+          await rm(file);
+        }),
+      ),
+    );
     await empty();
     r.direct.push(mbps(GIB, await timed(() => upload('blobs/direct', source(round + 300)))));
     await empty();
-    console.log(`round ${round}: kluis ${r.kluis.at(-1)?.toFixed(0)}, store-staging ${r.store.at(-1)?.toFixed(0)}, disk-staging ${r.disk.at(-1)?.toFixed(0)}, direct ${r.direct.at(-1)?.toFixed(0)} MB/s`);
+    console.log(
+      `round ${round}: kluis ${r.kluis.at(-1)?.toFixed(0)}, store-staging ${r.store.at(-1)?.toFixed(0)}, disk-staging ${r.disk.at(-1)?.toFixed(0)}, direct ${r.direct.at(-1)?.toFixed(0)} MB/s`,
+    );
   }
   const direct = { xs: r.direct, name: 'direct' };
   console.log(`\nkluis bench:s3, 1 GiB to Ceph RGW (memstore) on loopback, parts ${PART.partSize / CHUNK} MiB × ${PART.queueSize}; median of ${ROUNDS} rounds (min..max)`);

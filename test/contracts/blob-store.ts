@@ -20,14 +20,14 @@ export async function collect(stream: Readable): Promise<Buffer> {
 }
 
 /** Stage and commit `data`; returns its hash. */
-export async function store(s: Storage<unknown>, data: Buffer): Promise<string> {
+export async function store(s: Storage, data: Buffer): Promise<string> {
   const hash = sha256(data);
   await s.blobs.commit(await s.blobs.stage(Readable.from([data])), hash);
   return hash;
 }
 
 /** Every blob list() reports, by sha256 (failing on a duplicate). */
-export async function listed(s: Storage<unknown>): Promise<Map<string, BlobInfo>> {
+export async function listed(s: Storage): Promise<Map<string, BlobInfo>> {
   const out = new Map<string, BlobInfo>();
   for await (const blob of s.blobs.list()) {
     if (out.has(blob.sha256)) throw new Error(`list() reported ${blob.sha256} twice`);
@@ -70,8 +70,7 @@ export function failingSource(): Readable {
 }
 
 export function blobStoreContract(title: string, open: StorageFactory): void {
-  const it = (name: string, body: (t: ExecutionContext, s: Storage<unknown>) => Promise<void>) =>
-    test(`${title} blobs: ${name}`, async (t) => body(t, await openFor(t, open)));
+  const it = (name: string, body: (t: ExecutionContext, s: Storage) => Promise<void>) => test(`${title} blobs: ${name}`, async (t) => body(t, await openFor(t, open)));
 
   it('stage, commit and read round-trip; size() is the byte length', async (t, s) => {
     const data = Buffer.from('hello, versioned world\n');

@@ -12,7 +12,7 @@ import { recordStoreContract, scanned, type StorageFactory } from './record-stor
 
 const openFresh: StorageFactory = async () => {
   const dir = await tempDir('kluis-contract-');
-  const storage = await openFsStorage<unknown>(dir);
+  const storage = await openFsStorage(dir);
   return { storage, cleanup: () => rm(dir, { recursive: true, force: true }) };
 };
 
@@ -20,9 +20,9 @@ recordStoreContract('fs', openFresh, { preparesOnlyOnMatch: true });
 blobStoreContract('fs', openFresh);
 
 /** A data root removed after the test (storages opened on it are closed first). */
-async function root(t: ExecutionContext): Promise<{ dir: string; open(): Promise<Storage<unknown>> }> {
+async function root(t: ExecutionContext): Promise<{ dir: string; open(): Promise<Storage> }> {
   const dir = await tempDir('kluis-fs-');
-  const opened: Storage<unknown>[] = [];
+  const opened: Storage[] = [];
   t.teardown(async () => {
     for (const s of opened) await s.close();
     await rm(dir, { recursive: true, force: true });
@@ -30,7 +30,7 @@ async function root(t: ExecutionContext): Promise<{ dir: string; open(): Promise
   return {
     dir,
     async open() {
-      const s = await openFsStorage<unknown>(dir);
+      const s = await openFsStorage(dir);
       opened.push(s);
       return s;
     },
@@ -155,7 +155,7 @@ test('fs: the layout refuses unsafe record keys', (t) => {
 test('fs: unsafe keys are refused by the store and nothing is written outside the data root', async (t) => {
   const parent = await tempDir('kluis-escape-');
   const dir = path.join(parent, 'root');
-  const s = await openFsStorage<unknown>(dir);
+  const s = await openFsStorage(dir);
   t.teardown(async () => {
     await s.close();
     await rm(parent, { recursive: true, force: true });

@@ -8,14 +8,14 @@ import { RevisionMismatch, type Storage } from '../../src/storage/contracts.js';
 
 /** A freshly opened, empty backend and how to remove what it left (called after close()). */
 export interface OpenedStorage {
-  storage: Storage<unknown>;
+  storage: Storage;
   cleanup(): Promise<void>;
 }
 
 export type StorageFactory = () => Promise<OpenedStorage>;
 
 /** Open a fresh store for one test; it is closed and cleaned up when the test ends. */
-export async function openFor(t: ExecutionContext, open: StorageFactory): Promise<Storage<unknown>> {
+export async function openFor(t: ExecutionContext, open: StorageFactory): Promise<Storage> {
   const { storage, cleanup } = await open();
   t.teardown(async () => {
     await storage.close();
@@ -27,7 +27,7 @@ export async function openFor(t: ExecutionContext, open: StorageFactory): Promis
 const sorted = (names: string[] | undefined): string[] => [...(names ?? [])].sort();
 
 /** Every key scan() yields, sorted (duplicates kept, so that a test sees them). */
-export async function scanned(s: Storage<unknown>): Promise<string[]> {
+export async function scanned(s: Storage): Promise<string[]> {
   const keys: string[] = [];
   for await (const key of s.records.scan()) keys.push(key);
   return keys.sort();
@@ -42,8 +42,7 @@ export interface RecordContractOptions {
 }
 
 export function recordStoreContract(title: string, open: StorageFactory, options: RecordContractOptions): void {
-  const it = (name: string, body: (t: ExecutionContext, s: Storage<unknown>) => Promise<void>) =>
-    test(`${title} records: ${name}`, async (t) => body(t, await openFor(t, open)));
+  const it = (name: string, body: (t: ExecutionContext, s: Storage) => Promise<void>) => test(`${title} records: ${name}`, async (t) => body(t, await openFor(t, open)));
 
   it('get of a missing key is undefined', async (t, s) => {
     t.is(await s.records.get('missing.txt'), undefined);
@@ -225,7 +224,19 @@ export function recordStoreContract(title: string, open: StorageFactory, options
   });
 
   it('scan yields the key of every record once, at every depth, whatever the names', async (t, s) => {
-    const keys = ['a.txt', 'x', 'x/y', 'docs/c.txt', 'docs/sub/deeper/e.txt', 'my docs/naïve résumé.txt', '日本語/ファイル 1.txt', 'emoji 😀/a~b %41+c.txt', 'my docs/l~x', 'my docs/f~y', 'my docs/d~z'];
+    const keys = [
+      'a.txt',
+      'x',
+      'x/y',
+      'docs/c.txt',
+      'docs/sub/deeper/e.txt',
+      'my docs/naïve résumé.txt',
+      '日本語/ファイル 1.txt',
+      'emoji 😀/a~b %41+c.txt',
+      'my docs/l~x',
+      'my docs/f~y',
+      'my docs/d~z',
+    ];
     for (const key of keys) await s.records.put(key, { key }, null);
     const rev = (await s.records.get('a.txt'))?.revision as string;
     await s.records.put('a.txt', { key: 'a.txt', n: 2 }, rev); // a replaced record is still one key

@@ -17,10 +17,9 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-
 const openFresh: StorageFactory = async () => {
   const s = await ready;
-  const storage = await openS3Storage<unknown>(s3Options(s, `t-${randomUUID()}/`));
+  const storage = await openS3Storage(s3Options(s, `t-${randomUUID()}/`));
   return { storage, cleanup: async () => {} };
 };
 
@@ -30,7 +29,7 @@ blobStoreContract('s3', openFresh);
 /** A bucket prefix for one test, its storage (closed after the test) and a raw client on the bucket. */
 async function prefixed(t: ExecutionContext) {
   const options = s3Options(await ready, `t-${randomUUID()}/`);
-  const storage = await openS3Storage<unknown>(options);
+  const storage = await openS3Storage(options);
   const client = createClient(options);
   t.teardown(async () => {
     client.destroy();

@@ -21,11 +21,23 @@ const HOW = 'install the WebDAV test clients with `apt-get install litmus cadave
 
 /** The absolute path of `binary` on PATH (or in the usual bin directories), if any; an absolute `binary` is checked as it is. */
 async function which(binary: string): Promise<string | undefined> {
-  if (path.isAbsolute(binary)) return (await access(binary, constants.X_OK).then(() => true, () => false)) ? binary : undefined;
+  if (path.isAbsolute(binary))
+    return (await access(binary, constants.X_OK).then(
+      () => true,
+      () => false,
+    ))
+      ? binary
+      : undefined;
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/bin', '/usr/bin', '/bin'];
   for (const dir of dirs.filter(Boolean)) {
     const candidate = path.join(dir, binary);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -46,17 +58,24 @@ export async function ensureTool(binary: string, debianPackage: string): Promise
   try {
     const again = await which(binary);
     if (again) return again;
-    const apt = (...args: string[]) =>
-      exec('apt-get', ['-o', 'DPkg::Lock::Timeout=300', '-qq', ...args], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 64 * 2 ** 20 });
+    const apt = (...args: string[]) => exec('apt-get', ['-o', 'DPkg::Lock::Timeout=300', '-qq', ...args], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 64 * 2 ** 20 });
     try {
       await apt('install', '-y', debianPackage);
     } catch {
       // Most often a stale or empty package index (fresh containers have none).
       await apt('update').catch((err: unknown) => {
-        throw new Error(`apt-get update failed (${String((err as { stderr?: string }).stderr ?? err).trim().slice(-500)}): ${HOW}`);
+        throw new Error(
+          `apt-get update failed (${String((err as { stderr?: string }).stderr ?? err)
+            .trim()
+            .slice(-500)}): ${HOW}`,
+        );
       });
       await apt('install', '-y', debianPackage).catch((err: unknown) => {
-        throw new Error(`apt-get install -y ${debianPackage} failed (${String((err as { stderr?: string }).stderr ?? err).trim().slice(-500)}): ${HOW}`);
+        throw new Error(
+          `apt-get install -y ${debianPackage} failed (${String((err as { stderr?: string }).stderr ?? err)
+            .trim()
+            .slice(-500)}): ${HOW}`,
+        );
       });
     }
     const installed = await which(binary);

@@ -34,16 +34,25 @@ test('LibreOffice: PROPFIND, LOCK, refresh, two saves with the token, refused wr
   t.truthy(propOf(self, 'getetag')?.el.text, 'getetag');
   t.deepEqual(propOf(self, 'resourcetype')?.el.children, [], 'a document is no collection');
 
-  const named = await raw(s.url, 'PROPFIND', dav, { ...LO, ...XML, Depth: '0' },
-    '<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/><IsReadOnly xmlns="http://ucb.openoffice.org/dav/props/"/><getcontenttype/><supportedlock/></prop></propfind>');
+  const named = await raw(
+    s.url,
+    'PROPFIND',
+    dav,
+    { ...LO, ...XML, Depth: '0' },
+    '<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/><IsReadOnly xmlns="http://ucb.openoffice.org/dav/props/"/><getcontenttype/><supportedlock/></prop></propfind>',
+  );
   t.is(named.status, 207, named.text);
   const entry = readMultistatus(named.text)[0];
   const lockentry = descendantsOf(propOf(entry, 'supportedlock')?.el, 'lockentry');
-  t.true(lockentry.some((e) => descendantsOf(e, 'exclusive').length > 0 && descendantsOf(e, 'write').length > 0), `supportedlock lists an exclusive write lock: ${named.text}`);
+  t.true(
+    lockentry.some((e) => descendantsOf(e, 'exclusive').length > 0 && descendantsOf(e, 'write').length > 0),
+    `supportedlock lists an exclusive write lock: ${named.text}`,
+  );
   t.is(propOf(entry, 'IsReadOnly', 'http://ucb.openoffice.org/dav/props/')?.status, 404, 'an unknown property is a 404 propstat, not an error');
 
   // LOCK (RFC 4918 §9.10): an existing resource answers 200 with the lock it made.
-  const lockinfo = '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>LibreOffice - user</D:href></D:owner></D:lockinfo>';
+  const lockinfo =
+    '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>LibreOffice - user</D:href></D:owner></D:lockinfo>';
   const lock = await raw(s.url, 'LOCK', dav, { ...LO, ...XML, Timeout: 'Second-180' }, lockinfo);
   t.is(lock.status, 200, lock.text);
   const header = lock.headers.get('lock-token') ?? '';
@@ -156,8 +165,13 @@ test('Windows mini-redirector: OPTIONS, PROPFIND Depth 1 with an empty body, PRO
   }
 
   // A property answered 200 is set (RFC 4918 §9.2): it reads back.
-  const readBack = await raw(s.url, 'PROPFIND', '/dav/report.docx', { ...WIN, Depth: '0', 'Content-Type': 'text/xml; charset="utf-8"' },
-    `<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:" xmlns:Z="${MS}"><D:prop><Z:Win32LastModifiedTime/></D:prop></D:propfind>`);
+  const readBack = await raw(
+    s.url,
+    'PROPFIND',
+    '/dav/report.docx',
+    { ...WIN, Depth: '0', 'Content-Type': 'text/xml; charset="utf-8"' },
+    `<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:" xmlns:Z="${MS}"><D:prop><Z:Win32LastModifiedTime/></D:prop></D:propfind>`,
+  );
   t.is(readBack.status, 207, readBack.text);
   const value = propOf(readMultistatus(readBack.text)[0], 'Win32LastModifiedTime', MS);
   t.is(value?.status, 200, readBack.text);
@@ -169,7 +183,7 @@ test('davfs2: a new file is locked, its folder listed before the delayed upload 
   // Headers and bodies as davfs2 1.6.1 (neon 0.32) sent them for `cp file /mnt/dav/sub/; ls /mnt/dav/sub`.
   const DAVFS = { 'User-Agent': 'davfs2/1.6.1 neon/0.32.5', Connection: 'TE', TE: 'trailers' };
   t.is((await raw(s.url, 'MKCOL', '/dav/sub/', DAVFS)).status, 201);
-  const lockinfo = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<lockinfo xmlns='DAV:'>\n <lockscope><exclusive/></lockscope>\n<locktype><write/></locktype><owner></owner>\n</lockinfo>\n";
+  const lockinfo = '<?xml version="1.0" encoding="utf-8"?>\n<lockinfo xmlns=\'DAV:\'>\n <lockscope><exclusive/></lockscope>\n<locktype><write/></locktype><owner></owner>\n</lockinfo>\n';
   const lock = await raw(s.url, 'LOCK', '/dav/sub/new.bin', { ...DAVFS, ...XML, Depth: '0', Timeout: 'Second-1800' }, lockinfo);
   t.is(lock.status, 201, lock.text);
   const token = (lock.headers.get('lock-token') ?? '').slice(1, -1);
@@ -177,7 +191,8 @@ test('davfs2: a new file is locked, its folder listed before the delayed upload 
 
   // The folder is listed while the file waits in davfs2's cache: were it missing here, davfs2
   // would take it for deleted on the server and drop it unsent.
-  const propfind = '<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n<resourcetype xmlns="DAV:"/>\n<getcontentlength xmlns="DAV:"/>\n<getetag xmlns="DAV:"/>\n<getlastmodified xmlns="DAV:"/>\n<executable xmlns="http://apache.org/dav/props/"/>\n</prop></propfind>\n';
+  const propfind =
+    '<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n<resourcetype xmlns="DAV:"/>\n<getcontentlength xmlns="DAV:"/>\n<getetag xmlns="DAV:"/>\n<getlastmodified xmlns="DAV:"/>\n<executable xmlns="http://apache.org/dav/props/"/>\n</prop></propfind>\n';
   const listing = await raw(s.url, 'PROPFIND', '/dav/sub/', { ...DAVFS, ...XML, Depth: '1' }, propfind);
   t.is(listing.status, 207, listing.text);
   const member = readMultistatus(listing.text).find((r) => r.path === '/dav/sub/new.bin');

@@ -10,10 +10,7 @@ const etag = (value: string, not = false) => ({ not, kind: 'etag' as const, valu
 test('the litmus forms parse', (t) => {
   t.deepEqual(parseIf(`(<${X}>)`), [{ conditions: [tok(X)] }]);
   t.deepEqual(parseIf(`(<${X}>) (Not <DAV:no-lock>)`), [{ conditions: [tok(X)] }, { conditions: [tok('DAV:no-lock', true)] }]);
-  t.deepEqual(parseIf(`(<${X}> [${ETAG}]) (Not <DAV:no-lock> [${ETAG}])`), [
-    { conditions: [tok(X), etag(ETAG)] },
-    { conditions: [tok('DAV:no-lock', true), etag(ETAG)] },
-  ]);
+  t.deepEqual(parseIf(`(<${X}> [${ETAG}]) (Not <DAV:no-lock> [${ETAG}])`), [{ conditions: [tok(X), etag(ETAG)] }, { conditions: [tok('DAV:no-lock', true), etag(ETAG)] }]);
   t.deepEqual(parseIf(`<http://127.0.0.1:8080/dav/litmus/lockcoll/> (<${X}>)`), [{ resource: 'http://127.0.0.1:8080/dav/litmus/lockcoll/', conditions: [tok(X)] }]);
   t.deepEqual(parseIf(`(Not <${X}>)`), [{ conditions: [tok(X, true)] }]);
   t.deepEqual(parseIf('([W/"x"])'), [{ conditions: [etag('W/"x"')] }]);

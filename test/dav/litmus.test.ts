@@ -75,7 +75,10 @@ function traceOf(debugLog: string, problem: { number: string; test: string } | u
   const rest = start < 0 ? debugLog : debugLog.slice(start);
   const next = start < 0 ? -1 : rest.slice(1).search(/\*{7} Running test \d+: /);
   // neon logs every header twice and every XML event of a body it has already shown whole.
-  const trace = (next < 0 ? rest : rest.slice(0, next + 1)).split('\n').filter((l) => !/^(Header Name: |XML: )/.test(l)).join('\n');
+  const trace = (next < 0 ? rest : rest.slice(0, next + 1))
+    .split('\n')
+    .filter((l) => !/^(Header Name: |XML: )/.test(l))
+    .join('\n');
   return tail(trace, 40);
 }
 
@@ -95,7 +98,15 @@ const litmusRun = test.macro(async (t, backend: 'fs' | 's3', mode: 'open' | 'use
   // With users, a lock token is shown in DAV:lockdiscovery to its owner only: litmus, the owner of its locks.
   if (mode === 'users') {
     const file = path.join(work, 'users.json');
-    await writeFile(file, JSON.stringify({ users: [{ name: USER.name, password: await hashSecret(USER.password) }, { name: 'other', password: await hashSecret('other-secret') }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        users: [
+          { name: USER.name, password: await hashSecret(USER.password) },
+          { name: 'other', password: await hashSecret('other-secret') },
+        ],
+      }),
+    );
     env = { ...env, KLUIS_USERS_FILE: file };
   }
   const server = await startDavServer(t, env);

@@ -30,7 +30,10 @@ test('parseXml resolves namespaces; children, child and textOf find elements by 
   const prop = child(root, DAV, 'prop');
   t.truthy(prop);
   if (!prop) return;
-  t.deepEqual(children(prop).map((c) => `{${c.ns}}${c.name}`), ['{http://ns.example.com/boxschema/}bigbox', '{http://ns.example.com/boxschema/}author', '{DAV:}getetag']);
+  t.deepEqual(
+    children(prop).map((c) => `{${c.ns}}${c.name}`),
+    ['{http://ns.example.com/boxschema/}bigbox', '{http://ns.example.com/boxschema/}author', '{DAV:}getetag'],
+  );
   t.deepEqual(children(prop, 'http://ns.example.com/boxschema/').length, 2);
   t.deepEqual(children(prop, DAV, 'getetag').length, 1);
   t.is(child(prop, DAV, 'bigbox'), undefined);
@@ -41,7 +44,13 @@ test('parseXml resolves namespaces; children, child and textOf find elements by 
 test('a default namespace applies to unprefixed elements, xmlns="" undoes it, and no declaration means no namespace', (t) => {
   const root = parse('<a xmlns="urn:d"><b/><c xmlns=""><d/></c></a>');
   t.is(root.ns, 'urn:d');
-  t.deepEqual(children(root).map((c) => [c.ns, c.name]), [['urn:d', 'b'], ['', 'c']]);
+  t.deepEqual(
+    children(root).map((c) => [c.ns, c.name]),
+    [
+      ['urn:d', 'b'],
+      ['', 'c'],
+    ],
+  );
   t.is(children(children(root)[1] as XmlElement)[0]?.ns, '');
   t.is(parse('<plain/>').ns, '');
 });
@@ -139,7 +148,7 @@ test('XML that is not well-formed is refused with what saxes found', (t) => {
 });
 
 test('escapeXml escapes markup, quotes and carriage returns', (t) => {
-  t.is(escapeXml('a & b < c > d " e \' f\r\n\u{10000}'), 'a &amp; b &lt; c &gt; d &quot; e \' f&#13;\n\u{10000}');
+  t.is(escapeXml('a & b < c > d " e \' f\r\n\u{10000}'), "a &amp; b &lt; c &gt; d &quot; e ' f&#13;\n\u{10000}");
 });
 
 const PROPPATCH = `<?xml version="1.0" encoding="utf-8" ?>
@@ -170,7 +179,16 @@ test('serializeElement writes the element itself, declaring its namespace and at
   const owner = parse('<D:lockinfo xmlns:D="DAV:"><D:owner><D:href>mailto:a@example.com</D:href></D:owner></D:lockinfo>');
   const xml = serializeElement(child(owner, DAV, 'owner') as XmlElement);
   t.is(xml, '<owner xmlns="DAV:"><href xmlns="DAV:">mailto:a@example.com</href></owner>');
-  const el: XmlElement = { ns: '', name: 'e', attrs: [{ ns: 'urn:a', name: 'x', prefix: 'p', value: '1\t2\n3' }, { ns: 'urn:b', name: 'x', prefix: 'q', value: '' }, { ns: 'urn:a', name: 'y', prefix: 'p', value: '"' }], children: [] };
+  const el: XmlElement = {
+    ns: '',
+    name: 'e',
+    attrs: [
+      { ns: 'urn:a', name: 'x', prefix: 'p', value: '1\t2\n3' },
+      { ns: 'urn:b', name: 'x', prefix: 'q', value: '' },
+      { ns: 'urn:a', name: 'y', prefix: 'p', value: '"' },
+    ],
+    children: [],
+  };
   t.is(serializeElement(el), '<e xmlns="" xmlns:ns0="urn:a" ns0:x="1&#9;2&#10;3" xmlns:ns1="urn:b" ns1:x="" ns0:y="&quot;"/>');
   t.deepEqual(meaning(parse(serializeElement(el))), meaning(el));
 });
@@ -182,8 +200,10 @@ const XML_CHARS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 const textArb = fc
   .oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: fc.constantFrom('&', '<', '>', '"', "'", '\r', '\n', '\t', ' ', ']', 'a', '\u{10000}', '\u{1F600}'), maxLength: 12 }))
   .filter((s) => XML_CHARS.test(s));
-const attrsArb = fc
-  .uniqueArray(fc.record({ ns: fc.constantFrom('', 'urn:a', 'urn:b', 'http://www.w3.org/XML/1998/namespace', 'urn:x&"'), name: nameArb, prefix: fc.constant(''), value: textArb }), { selector: (a) => `${a.ns} ${a.name}`, maxLength: 4 });
+const attrsArb = fc.uniqueArray(fc.record({ ns: fc.constantFrom('', 'urn:a', 'urn:b', 'http://www.w3.org/XML/1998/namespace', 'urn:x&"'), name: nameArb, prefix: fc.constant(''), value: textArb }), {
+  selector: (a) => `${a.ns} ${a.name}`,
+  maxLength: 4,
+});
 const { tree } = fc.letrec<{ tree: XmlElement; node: XmlNode }>((tie) => ({
   tree: fc.record({ ns: nsArb, name: nameArb, attrs: attrsArb, children: fc.array(tie('node'), { maxLength: 4 }).map(mergeText) }),
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, textArb, tie('tree')),
@@ -225,7 +245,15 @@ test('readXmlBody: no bytes is undefined, a body is parsed even when a character
 
 test('readXmlBody: a declared Content-Length over the cap is 413 before a byte is read', async (t) => {
   let reads = 0;
-  const req = Object.assign(new Readable({ read() { reads++; this.push(null); } }), { headers: { 'content-length': '101' } });
+  const req = Object.assign(
+    new Readable({
+      read() {
+        reads++;
+        this.push(null);
+      },
+    }),
+    { headers: { 'content-length': '101' } },
+  );
   const err = await t.throwsAsync(readXmlBody(req, 100), { instanceOf: Problem });
   t.is(err?.code, 'too-large');
   t.is(reads, 0);
@@ -254,7 +282,14 @@ test('readXmlBody: a streamed body over the cap is 413 and is not read on', asyn
 test('readXmlBody: exactly the cap is accepted; a stream error or an early close is passed on', async (t) => {
   const xml = '<a>12345</a>';
   t.truthy(await readXmlBody(body([xml], { 'content-length': String(xml.length) }), xml.length));
-  const failing = Object.assign(new Readable({ read() { this.destroy(new Error('socket hang up')); } }), { headers: {} });
+  const failing = Object.assign(
+    new Readable({
+      read() {
+        this.destroy(new Error('socket hang up'));
+      },
+    }),
+    { headers: {} },
+  );
   await t.throwsAsync(readXmlBody(failing, 100), { message: 'socket hang up' });
   const closed = Object.assign(new Readable({ read() {} }), { headers: {} });
   const reading = readXmlBody(closed, 100);

@@ -3,10 +3,11 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import type { StagedContent } from '../../src/domain/files.js';
-import type { Caller, FileRecord } from '../../src/domain/types.js';
+import type { Caller, KluisRecords } from '../../src/domain/types.js';
 import { Problem, type ProblemCode } from '../../src/errors.js';
 import type { BlobStore, RecordStore, Storage } from '../../src/storage/contracts.js';
 import { openFsStorage } from '../../src/storage/fs/index.js';
+import { openMemoryStorage } from '../../src/storage/memory/index.js';
 import { tempDir } from '../helpers/server.js';
 
 export const alice: Caller = { name: 'alice', role: 'user' };
@@ -16,10 +17,23 @@ export const START = Date.parse('2024-05-01T12:00:00.000Z');
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The real local-disk store in a fresh temp dir, closed and removed when the test ends. */
-export async function fsStore(t: ExecutionContext, prefix: string): Promise<{ dir: string; storage: Storage<FileRecord> }> {
+/**
+ * A fresh in-memory store (src/storage/memory), closed when the test ends: what the domain
+ * tests run on. It passes the same contract suites as fs and S3 (test/contracts/).
+ */
+export function memoryStore(t: ExecutionContext): { storage: Storage<KluisRecords> } {
+  const storage = openMemoryStorage<KluisRecords>();
+  t.teardown(() => storage.close());
+  return { storage };
+}
+
+/**
+ * The real local-disk store in a fresh temp dir, closed and removed when the test ends: for a
+ * test that looks at files on disk (its staging area, its blob or history files).
+ */
+export async function fsStore(t: ExecutionContext, prefix: string): Promise<{ dir: string; storage: Storage<KluisRecords> }> {
   const dir = await tempDir(prefix);
-  const storage = await openFsStorage<FileRecord>(dir);
+  const storage = await openFsStorage<KluisRecords>(dir);
   t.teardown(async () => {
     await storage.close();
     await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { History } from '../../src/domain/history.js';
 import type { CollectionRecord, FileRecord } from '../../src/domain/types.js';
 import type { ProblemCode } from '../../src/errors.js';
 import type { RecordStore } from '../../src/storage/contracts.js';
-import { alice, fsStore, racing, refused as refusedWith, stageText, START } from './_support.js';
+import { alice, memoryStore, racing, refused as refusedWith, stageText, START } from './_support.js';
 
 interface Fixture {
   files: FileService;
@@ -20,11 +20,11 @@ interface Fixture {
   race(n: number): void;
 }
 
-/** Collections on the real fs store, files made through FileService, the clock injected. */
+/** Collections on the in-memory store, files made through FileService, the clock injected. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const { storage } = await fsStore(t, 'kluis-collections-');
+  const { storage } = memoryStore(t);
   let now = START;
-  const store = storage.collections as RecordStore<CollectionRecord>;
+  const store = storage.collections;
   const collections = racing(store);
   const files = new FileService({
     records: storage.records,

@@ -176,7 +176,7 @@ test('checkLock: one of the shared tokens is enough; the result is null (no excl
   t.is(checkLock('a.txt', rec(ex), alice, { tokens: [ex.token] }, NOW, false), ex, 'an exclusive lock held through tokens is returned');
 });
 
-test("checkLock: `tokens` naming no lock is no error; a /files `token` naming none is not-checked-out", (t) => {
+test('checkLock: `tokens` naming no lock is no error; a /files `token` naming none is not-checked-out', (t) => {
   t.is(checkLock('a.txt', rec(null), alice, { tokens: ['urn:uuid:a-collection-lock'] }, NOW, false), null);
   t.is(checkLock('a.txt', undefined, alice, { tokens: ['urn:uuid:a-collection-lock'] }, NOW, false), null);
   refusedWith(t, () => checkLock('a.txt', rec(null), alice, { token: 'urn:uuid:gone' }, NOW, false), 'not-checked-out', 409);
@@ -184,7 +184,7 @@ test("checkLock: `tokens` naming no lock is no error; a /files `token` naming no
   refusedWith(t, () => checkLock('a.txt', sharedRec(expired), alice, { token: expired.token }, NOW, false), 'not-checked-out', 409);
 });
 
-test("checkLock: the right shared token of another user is 403 forbidden", (t) => {
+test('checkLock: the right shared token of another user is 403 forbidden', (t) => {
   const a = lockOf('alice', 'shared');
   refusedWith(t, () => checkLock('a.txt', sharedRec(a), bob, { tokens: [a.token] }, NOW, false), 'forbidden', 403);
   refusedWith(t, () => checkLock('a.txt', sharedRec(a), bob, { token: a.token }, NOW, false), 'forbidden', 403);
@@ -202,6 +202,9 @@ test('grant on a Lockable that is no file record (a collection) works the same',
   const fields: Lockable = { lock: null };
   const first = grant('dir', fields, alice, { scope: 'shared', depth: 'infinity', seconds: 60 }, NOW, 0);
   const second = grant('dir', first.fields, bob, { scope: 'shared', depth: 'infinity', seconds: 60 }, NOW, 0);
-  t.deepEqual(second.fields.shared?.map((l) => l.owner), ['alice', 'bob']);
+  t.deepEqual(
+    second.fields.shared?.map((l) => l.owner),
+    ['alice', 'bob'],
+  );
   refusedWith(t, () => grant('dir', second.fields, alice, { scope: 'exclusive', depth: 0, seconds: 60 }, NOW, 0), 'locked', 409);
 });

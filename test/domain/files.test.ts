@@ -3,15 +3,15 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FileService, type StagedContent } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
-import type { Caller, FileRecord } from '../../src/domain/types.js';
+import type { Caller, KluisRecords } from '../../src/domain/types.js';
 import type { Storage } from '../../src/storage/contracts.js';
-import { alice, bob, fsStore, racing, refused, sha256, stageText, START } from './_support.js';
+import { alice, bob, fsStore, memoryStore, racing, refused, sha256, stageText, START } from './_support.js';
+import { parseConditions } from '../../src/http/preconditions.js';
 
 const admin: Caller = { name: 'root', role: 'admin' };
 
 interface Fixture {
-  dir: string;
-  storage: Storage<FileRecord>;
+  storage: Storage<KluisRecords>;
   files: FileService;
   history: History;
   /** Move the injected clock (ms). */
@@ -20,20 +20,35 @@ interface Fixture {
   race(n: number): void;
 }
 
-/** A FileService on the real fs store, its record puts racing on demand. */
-async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const { dir, storage } = await fsStore(t, 'kluis-files-');
+/** A fixture on the real fs store in `dir`. */
+interface DiskFixture extends Fixture {
+  dir: string;
+}
+
+/** A FileService on `storage`, its record puts racing on demand. */
+function service(storage: Storage<KluisRecords>): Fixture {
   let now = START;
   const records = racing(storage.records);
   const history = new History(storage.history);
   const files = new FileService({ records: records.store, history, blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  return { dir, storage, files, history, advance: (ms) => (now += ms), race: records.race };
+  return { storage, files, history, advance: (ms) => (now += ms), race: records.race };
+}
+
+/** A FileService on the in-memory store. */
+async function fixture(t: ExecutionContext): Promise<Fixture> {
+  return service(memoryStore(t).storage);
+}
+
+/** A FileService on the real fs store: for the tests that look at its staging area and blob files on disk. */
+async function diskFixture(t: ExecutionContext): Promise<DiskFixture> {
+  const { dir, storage } = await fsStore(t, 'kluis-files-');
+  return { dir, ...service(storage) };
 }
 
 const stage = (f: Fixture, text: string): Promise<StagedContent> => stageText(f.storage.blobs, text);
 
 /** Files still in the staging area of every session. */
-async function stagedFiles(f: Fixture): Promise<string[]> {
+async function stagedFiles(f: DiskFixture): Promise<string[]> {
   const tmp = path.join(f.dir, 'tmp');
   const out: string[] = [];
   for (const s of await readdir(tmp)) if (!s.endsWith('.lock')) out.push(...(await readdir(path.join(tmp, s))));
@@ -41,7 +56,7 @@ async function stagedFiles(f: Fixture): Promise<string[]> {
 }
 
 /** Hashes of every committed blob. */
-async function blobHashes(f: Fixture): Promise<string[]> {
+async function blobHashes(f: DiskFixture): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -54,23 +69,26 @@ async function blobHashes(f: Fixture): Promise<string[]> {
 }
 
 test('upload creates version 1, then version 2; created tells them apart', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   const first = await f.files.upload(alice, 'docs/a.txt', { conditions: {} }, await stage(f, 'one'));
   t.like(first, { created: true, released: false, version: { version: 1, sha256: sha256('one'), size: 3, author: 'alice', contentType: 'text/plain' } });
   const second = await f.files.upload(bob, 'docs/a.txt', { conditions: {} }, { ...(await stage(f, 'two!')), comment: 'edit' });
   t.like(second, { created: false, version: { version: 2, sha256: sha256('two!'), size: 4, author: 'bob', comment: 'edit' } });
-  t.deepEqual((await f.files.get('docs/a.txt'))?.versions.map((v) => v.version), [1, 2]);
+  t.deepEqual(
+    (await f.files.get('docs/a.txt'))?.versions.map((v) => v.version),
+    [1, 2],
+  );
   t.deepEqual(await blobHashes(f), [sha256('one'), sha256('two!')].sort());
   t.deepEqual(await stagedFiles(f), []);
 });
 
 test('the CAS loop: 30 concurrent uploads with the same If-Match, exactly one succeeds, the rest are 412', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   await f.files.upload(alice, 'cas.txt', { conditions: {} }, await stage(f, 'base'));
   const ifMatch = `"${sha256('base')}"`;
   const contents = await Promise.all(Array.from({ length: 30 }, (_, i) => stage(f, `writer ${i}`)));
   f.race(30);
-  const results = await Promise.allSettled(contents.map((c) => f.files.upload(alice, 'cas.txt', { conditions: { ifMatch } }, c)));
+  const results = await Promise.allSettled(contents.map((c) => f.files.upload(alice, 'cas.txt', { conditions: parseConditions({ ifMatch }) }, c)));
   const won = results.filter((r) => r.status === 'fulfilled');
   t.is(won.length, 1);
   for (const r of results) {
@@ -79,19 +97,22 @@ test('the CAS loop: 30 concurrent uploads with the same If-Match, exactly one su
   const winner = (won[0] as PromiseFulfilledResult<{ version: { version: number; sha256: string | null } }>).value;
   t.is(winner.version.version, 2);
   const record = await f.files.get('cas.txt');
-  t.deepEqual(record?.versions.map((v) => v.sha256), [sha256('base'), winner.version.sha256]);
+  t.deepEqual(
+    record?.versions.map((v) => v.sha256),
+    [sha256('base'), winner.version.sha256],
+  );
   t.deepEqual(await stagedFiles(f), [], 'every refused writer discarded its staged blob');
 });
 
 test('the CAS loop: the refused writers of a race leave no committed blob behind', async (t) => {
   // docs/api.md: "A rejected request changes nothing": a writer that loses the compare-and-set must
   // not have published its blob (the put's `prepare` runs only once the revision matched).
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   await f.files.upload(alice, 'cas.txt', { conditions: {} }, await stage(f, 'base'));
   const ifMatch = `"${sha256('base')}"`;
   const contents = await Promise.all(Array.from({ length: 30 }, (_, i) => stage(f, `writer ${i}`)));
   f.race(30);
-  await Promise.allSettled(contents.map((c) => f.files.upload(alice, 'cas.txt', { conditions: { ifMatch } }, c)));
+  await Promise.allSettled(contents.map((c) => f.files.upload(alice, 'cas.txt', { conditions: parseConditions({ ifMatch }) }, c)));
   const referenced = (await f.files.get('cas.txt'))?.versions.map((v) => v.sha256 as string) ?? [];
   t.deepEqual(await blobHashes(f), [...referenced].sort());
 });
@@ -101,17 +122,23 @@ test('30 concurrent unconditional uploads all land, with gapless version numbers
   const contents = await Promise.all(Array.from({ length: 30 }, (_, i) => stage(f, `content ${i}`)));
   f.race(30);
   const results = await Promise.all(contents.map((c) => f.files.upload(alice, 'many.txt', { conditions: {} }, c)));
-  t.deepEqual(results.map((r) => r.version.version).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+  t.deepEqual(
+    results.map((r) => r.version.version).sort((a, b) => a - b),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   t.is(results.filter((r) => r.created).length, 1);
   const record = await f.files.get('many.txt');
-  t.deepEqual((record ? await f.history.all(record) : []).map((v) => v.version), Array.from({ length: 30 }, (_, i) => i + 1));
+  t.deepEqual(
+    (record ? await f.history.all(record) : []).map((v) => v.version),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
 });
 
 test('a refused upload discards its staged blob and commits nothing', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   await f.files.upload(alice, 'a.txt', { conditions: {} }, await stage(f, 'v1'));
   const before = await f.files.get('a.txt');
-  await refused(t, f.files.upload(alice, 'a.txt', { conditions: { ifMatch: '"nope"' } }, await stage(f, 'refused')), 'precondition-failed');
+  await refused(t, f.files.upload(alice, 'a.txt', { conditions: parseConditions({ ifMatch: '"nope"' }) }, await stage(f, 'refused')), 'precondition-failed');
   await refused(t, f.files.upload(alice, 'a.txt', { conditions: {}, base: 0 }, await stage(f, 'refused too')), 'modified');
   t.deepEqual(await stagedFiles(f), []);
   t.deepEqual(await blobHashes(f), [sha256('v1')]);
@@ -119,7 +146,7 @@ test('a refused upload discards its staged blob and commits nothing', async (t) 
 });
 
 test('uploading the bytes of the current version is idempotent: no new version, staged copy dropped', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   const first = await f.files.upload(alice, 'a.txt', { conditions: {} }, await stage(f, 'same'));
   const again = await f.files.upload(bob, 'a.txt', { conditions: {} }, await stage(f, 'same'));
   t.deepEqual(again, { version: first.version, created: false, released: false });
@@ -129,7 +156,7 @@ test('uploading the bytes of the current version is idempotent: no new version, 
 });
 
 test('identical bytes under two paths are stored once', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   await f.files.upload(alice, 'a.txt', { conditions: {} }, await stage(f, 'shared'));
   await f.files.upload(alice, 'dir/b.txt', { conditions: {} }, await stage(f, 'shared'));
   t.deepEqual(await blobHashes(f), [sha256('shared')]);
@@ -137,7 +164,7 @@ test('identical bytes under two paths are stored once', async (t) => {
 });
 
 test('a check-out blocks others until it expires on the injected clock', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   await f.files.upload(alice, 'a.txt', { conditions: {} }, await stage(f, 'v1'));
   const { lock } = await f.files.checkout(alice, 'a.txt', { conditions: {} }, 60);
   t.is(lock.expiresAt, new Date(START + 60_000).toISOString());

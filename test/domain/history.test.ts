@@ -1,25 +1,29 @@
 import test, { type ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { FileService } from '../../src/domain/files.js';
 import { History, PAGE_SIZE } from '../../src/domain/history.js';
-import type { Caller, FileRecord, Version } from '../../src/domain/types.js';
+import type { Caller, FileRecord, Version, KluisRecords } from '../../src/domain/types.js';
 import type { Storage } from '../../src/storage/contracts.js';
-import { openFsStorage } from '../../src/storage/fs/index.js';
-import { tempDir } from '../helpers/server.js';
+import { fsStore, memoryStore } from './_support.js';
 
 const alice: Caller = { name: 'alice', role: 'user' };
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** History and FileService on the in-memory store. */
 async function fixture(t: ExecutionContext) {
-  const dir = await tempDir('kluis-history-');
-  const storage: Storage<FileRecord> = await openFsStorage<FileRecord>(dir);
-  t.teardown(async () => {
-    await storage.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  return service(memoryStore(t).storage);
+}
+
+/** The same on the real fs store in `dir`: for the test that reads a history page's file on disk. */
+async function diskFixture(t: ExecutionContext) {
+  const { dir, storage } = await fsStore(t, 'kluis-history-');
+  return { dir, ...service(storage) };
+}
+
+function service(storage: Storage<KluisRecords>) {
   const history = new History(storage.history);
   const files = new FileService({ records: storage.records, history, blobs: storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
   const upload = async (key: string, text: string) => {
@@ -27,7 +31,7 @@ async function fixture(t: ExecutionContext) {
     return files.upload(alice, key, { conditions: {} }, { staged, sha256: sha256(text), size: text.length, contentType: 'text/plain' });
   };
   const record = async (key: string) => (await storage.records.get(key))?.value as FileRecord;
-  return { dir, storage, history, files, upload, record };
+  return { storage, history, files, upload, record };
 }
 
 test('the record keeps 1..PAGE_SIZE newest versions whatever the history length; every version still reads', async (t) => {
@@ -41,21 +45,33 @@ test('the record keeps 1..PAGE_SIZE newest versions whatever the history length;
   }
   const r = await f.record('a.txt');
   const all = await f.history.all(r);
-  t.deepEqual(all.map((v) => v.version), Array.from({ length: n }, (_, i) => i + 1));
-  t.deepEqual(all.map((v) => v.sha256), Array.from({ length: n }, (_, i) => sha256(`content ${i + 1}`)));
+  t.deepEqual(
+    all.map((v) => v.version),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
+  t.deepEqual(
+    all.map((v) => v.sha256),
+    Array.from({ length: n }, (_, i) => sha256(`content ${i + 1}`)),
+  );
   for (const v of all) t.deepEqual(await f.history.version(r, v.version), v);
   t.is(await f.history.version(r, 0), undefined);
   t.is(await f.history.version(r, n + 1), undefined);
   // A page of the newest versions below 25, across the record and two pages.
-  t.deepEqual((await f.history.newest(r, 10, 25)).map((v) => v.version), [24, 23, 22, 21, 20, 19, 18, 17, 16, 15]);
-  t.deepEqual((await f.history.newest(r, 1000)).map((v) => v.version), [...all].reverse().map((v) => v.version));
+  t.deepEqual(
+    (await f.history.newest(r, 10, 25)).map((v) => v.version),
+    [24, 23, 22, 21, 20, 19, 18, 17, 16, 15],
+  );
+  t.deepEqual(
+    (await f.history.newest(r, 1000)).map((v) => v.version),
+    [...all].reverse().map((v) => v.version),
+  );
   t.deepEqual(await f.history.newest(r, 5, 1), []);
   // A fresh reader (no cache: another process) reads the same pages from the store.
   t.deepEqual(await new History(f.storage.history).all(r), all);
 });
 
 test('pins and prunes of sealed versions live in the record; the pages never change', async (t) => {
-  const f = await fixture(t);
+  const f = await diskFixture(t);
   for (let i = 1; i <= 2 * PAGE_SIZE + 3; i++) await f.upload('p.txt', `v${i}`);
   const pageFile = path.join(f.dir, 'history', 'd~p.txt', 'v~0', '1');
   const page = await readFile(pageFile);
@@ -64,7 +80,10 @@ test('pins and prunes of sealed versions live in the record; the pages never cha
   t.is(pruned.versions.length, 2 * PAGE_SIZE + 3 - 2 - 1, 'all but the newest two and the pinned one');
   let r = await f.record('p.txt');
   t.deepEqual(r.sealedPinned, [3]);
-  t.deepEqual(r.sealedPruned, [[1, 2], [4, 2 * PAGE_SIZE]]);
+  t.deepEqual(r.sealedPruned, [
+    [1, 2],
+    [4, 2 * PAGE_SIZE],
+  ]);
   t.true((await f.history.version(r, 3))?.pinned);
   t.true((await f.history.version(r, 1))?.pruned);
   t.is((await f.history.version(r, 3))?.pruned, undefined);
@@ -80,9 +99,15 @@ test('pins and prunes of sealed versions live in the record; the pages never cha
   r = await f.record('p.txt');
   t.true(r.sealed !== undefined && r.sealed >= 3 * PAGE_SIZE);
   t.deepEqual(r.sealedPinned, [2 * PAGE_SIZE + 3]);
-  t.deepEqual(r.sealedPruned, [[1, 2], [4, 2 * PAGE_SIZE + 1]]);
+  t.deepEqual(r.sealedPruned, [
+    [1, 2],
+    [4, 2 * PAGE_SIZE + 1],
+  ]);
   const versions = await f.history.all(r);
-  t.deepEqual(versions.filter((v) => v.pinned).map((v) => v.version), [2 * PAGE_SIZE + 3]);
+  t.deepEqual(
+    versions.filter((v) => v.pinned).map((v) => v.version),
+    [2 * PAGE_SIZE + 3],
+  );
   t.is(versions.filter((v) => v.pruned).length, 2 * PAGE_SIZE);
 });
 

@@ -1,22 +1,20 @@
 import test, { type ExecutionContext } from 'ava';
 import { Collections } from '../../src/domain/collections.js';
 import { copyTree, listTree } from '../../src/domain/dav-copy.js';
-import { removeAny } from '../../src/domain/dav-delete.js';
+import { deleteResource } from '../../src/domain/dav-delete.js';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
 import { CLAIM_SECONDS, MoveClaim } from '../../src/domain/move-claim.js';
 import { currentVersion } from '../../src/domain/rules.js';
-import type { CollectionRecord } from '../../src/domain/types.js';
-import { WebDav } from '../../src/domain/webdav.js';
-import type { RecordStore } from '../../src/storage/contracts.js';
-import { alice, bob, fsStore, refused, stageText, START } from './_support.js';
+import { Namespace } from '../../src/domain/namespace.js';
+import { alice, bob, memoryStore, refused, stageText, START } from './_support.js';
 
 async function fixture(t: ExecutionContext) {
-  const { storage } = await fsStore(t, 'kluis-claim-');
+  const { storage } = memoryStore(t);
   let now = START;
   const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  const collections = new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, () => now);
-  const dav = new WebDav(files, collections);
+  const collections = new Collections(storage.collections, storage.records, () => now);
+  const dav = new Namespace(files, collections);
   const put = async (key: string, text: string, caller = alice, tokens: string[] = []) => files.upload(caller, key, { tokens, conditions: {} }, await stageText(storage.blobs, text));
   return { dav, files, put, advance: (ms: number) => (now += ms) };
 }
@@ -76,14 +74,14 @@ test('a claim on a folder made by /files uploads leaves it implicit: released, t
   t.is(record?.shared, undefined);
 });
 
-test('removeAny of a MOVE source deletes what was copied, as copied: a file written since stays, with the folders above it', async (t) => {
+test('deleteResource of a MOVE source deletes what was copied, as copied: a file written since stays, with the folders above it', async (t) => {
   const f = await fixture(t);
   await f.put('src/a.txt', 'a');
   await f.put('src/sub/b.txt', 'b');
   const members = await listTree(f.dav, 'src');
   const copied = await copyTree(f.dav, alice, { source: 'src', destination: 'dst', depth: 'infinity', tokens: [], members });
   await f.put('src/sub/b.txt', 'written during the MOVE', bob);
-  const kept = await removeAny(f.dav, alice, 'src', 'collection', [], { members: copied.members, copied: copied.versions });
+  const kept = await deleteResource(f.dav, alice, 'src', 'collection', [], { members: copied.members, copied: copied.versions });
   t.deepEqual(kept, ['src/sub/b.txt']);
   t.is(currentVersion(await f.files.get('src/a.txt')), null, 'a.txt was moved');
   t.is(currentVersion(await f.files.get('src/sub/b.txt'))?.version, 2, 'b.txt keeps the write that came during the MOVE');

@@ -8,12 +8,12 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 /** A history whose versions were made `ages` days ago (oldest first), with `extra` fields per version number. */
 function record(ages: number[], extra: Partial<Record<number, Partial<Version>>> = {}): Version[] {
   return ages.map((age, i) => ({
-      version: i + 1,
-      sha256: extra[i + 1]?.deleted ? null : `${i + 1}`.padStart(64, '0'),
-      size: 10,
-      contentType: null,
-      createdAt: new Date(NOW - age * DAY).toISOString(),
-      author: 'a',
+    version: i + 1,
+    sha256: extra[i + 1]?.deleted ? null : `${i + 1}`.padStart(64, '0'),
+    size: 10,
+    contentType: null,
+    createdAt: new Date(NOW - age * DAY).toISOString(),
+    author: 'a',
     ...extra[i + 1],
   }));
 }

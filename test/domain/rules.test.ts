@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from '../../src/domain/rules.js';
 import type { Caller, FileRecord, Lock, Version } from '../../src/domain/types.js';
 import { Problem, type ProblemCode } from '../../src/errors.js';
+import { parseConditions } from '../../src/http/preconditions.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00.000Z');
 const SHA1 = '1'.repeat(64);
@@ -34,12 +35,12 @@ function refusedWith(t: ExecutionContext, fn: () => unknown, code: ProblemCode, 
   return err;
 }
 
-const failingIfMatch = { ifMatch: `"${SHA1}"` };
+const failingIfMatch = parseConditions({ ifMatch: `"${SHA1}"` });
 
 test('an unlocked file with no conditions: the write may go ahead and holds no lock', (t) => {
   t.is(checkWrite('a.txt', rec(), alice, intent(), NOW), null);
   t.is(checkWrite('a.txt', undefined, alice, intent(), NOW), null);
-  t.is(checkWrite('a.txt', rec(), alice, intent({ conditions: { ifMatch: `"${SHA2}"` }, base: 2 }), NOW), null);
+  t.is(checkWrite('a.txt', rec(), alice, intent({ conditions: parseConditions({ ifMatch: `"${SHA2}"` }), base: 2 }), NOW), null);
 });
 
 test('order: locked comes before a failed precondition and a stale base', (t) => {
@@ -130,7 +131,7 @@ test('headNumber counts delete markers; currentVersion is null after a delete', 
 
 test('If-None-Match: * on a deleted file passes (nothing current), If-Match: * fails', (t) => {
   const deleted = rec(null, [version(1, SHA1), version(2, null)]);
-  t.is(checkWrite('a.txt', deleted, alice, intent({ conditions: { ifNoneMatch: '*' } }), NOW), null);
-  refusedWith(t, () => checkWrite('a.txt', deleted, alice, intent({ conditions: { ifMatch: '*' } }), NOW), 'precondition-failed', 412);
-  refusedWith(t, () => checkWrite('a.txt', rec(), alice, intent({ conditions: { ifNoneMatch: '*' } }), NOW), 'precondition-failed', 412);
+  t.is(checkWrite('a.txt', deleted, alice, intent({ conditions: parseConditions({ ifNoneMatch: '*' }) }), NOW), null);
+  refusedWith(t, () => checkWrite('a.txt', deleted, alice, intent({ conditions: parseConditions({ ifMatch: '*' }) }), NOW), 'precondition-failed', 412);
+  refusedWith(t, () => checkWrite('a.txt', rec(), alice, intent({ conditions: parseConditions({ ifNoneMatch: '*' }) }), NOW), 'precondition-failed', 412);
 });

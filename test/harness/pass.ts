@@ -43,7 +43,6 @@ export interface PassOptions {
   write?: (chunk: Buffer) => void;
 }
 
-// eslint-disable-next-line no-control-regex
 const stripAnsi = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
 
 /** Processes whose process group is `group`, with their command lines (from /proc). */

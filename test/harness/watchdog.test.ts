@@ -48,7 +48,10 @@ test.serial('a passing test that leaves a process running fails the pass, and th
   t.is(children.length, 1, output);
   const pid = children[0] as number;
   t.not(pass.code, 0, 'the pass fails');
-  t.true(pass.watchdog.some((line) => line.includes(`pid ${pid}: sleep 600`)), pass.watchdog.join('\n'));
+  t.true(
+    pass.watchdog.some((line) => line.includes(`pid ${pid}: sleep 600`)),
+    pass.watchdog.join('\n'),
+  );
   t.false(await alive(pid), 'and the process is gone');
 });
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { FileRecord } from '../../src/domain/types.js';
+import type { KluisRecords } from '../../src/domain/types.js';
 import type { Storage } from '../../src/storage/contracts.js';
 import { openFsStorage } from '../../src/storage/fs/index.js';
 import { createClient } from '../../src/storage/s3/client.js';
@@ -35,7 +35,7 @@ export interface StoreView {
 }
 
 export interface OpenedStore {
-  storage: Storage<FileRecord>;
+  storage: Storage<KluisRecords>;
   view: StoreView;
 }
 
@@ -101,10 +101,10 @@ let shared: Promise<S3Server> | undefined;
  * `server` (default: one test S3 server shared by the whole test process).
  */
 export async function openTestStore(dataDir: string, backend: Backend, server?: S3Server): Promise<OpenedStore> {
-  if (backend === 'fs') return { storage: await openFsStorage<FileRecord>(dataDir), view: fsView(dataDir) };
+  if (backend === 'fs') return { storage: await openFsStorage<KluisRecords>(dataDir), view: fsView(dataDir) };
   shared ??= s3Server();
   const options = s3Options(server ?? (await shared), `http-${randomUUID()}/`, 'kluis-http');
-  const storage = await openS3Storage<FileRecord>(options);
+  const storage = await openS3Storage<KluisRecords>(options);
   const client = createClient(options);
   const close = async () => {
     client.destroy();

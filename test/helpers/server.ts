@@ -8,7 +8,7 @@ import { type Logger, pino } from 'pino';
 import { createApp, createServer } from '../../src/app.js';
 import type { UserDirectory } from '../../src/auth/users.js';
 import type { RetentionRule } from '../../src/domain/retention.js';
-import type { Clock, FileRecord } from '../../src/domain/types.js';
+import type { Clock } from '../../src/domain/types.js';
 import type { S3Server } from '../s3/ceph.js';
 import { type Backend, openTestStore, type StoreView, testBackend } from './backend.js';
 import { tracked } from './children.js';

@@ -11,16 +11,10 @@ import { parseWire, type Reply } from './_support.js';
 const pick = <T>(...values: T[]): fc.Arbitrary<T> => fc.constantFrom(...values);
 /** Strings made of `pieces` (weighted by repetition), random unicode and random bytes. */
 const mix = (pieces: fc.Arbitrary<string>, maxLength: number): fc.Arbitrary<string> =>
-  fc
-    .array(fc.oneof({ arbitrary: pieces, weight: 4 }, fc.string({ unit: 'grapheme', maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength })
-    .map((parts) => parts.join(''));
+  fc.array(fc.oneof({ arbitrary: pieces, weight: 4 }, fc.string({ unit: 'grapheme', maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength }).map((parts) => parts.join(''));
 
 const percentByte = fc.integer({ min: 0, max: 255 }).map((b) => `%${b.toString(16).padStart(2, '0')}`);
-const number = fc.oneof(
-  fc.nat({ max: 60 }).map(String),
-  fc.bigInt({ min: 0n, max: 10n ** 25n }).map(String),
-  pick('', '0', '00', '1e3', '0x1', '-1', '9007199254740993', '１', ' 1 '),
-);
+const number = fc.oneof(fc.nat({ max: 60 }).map(String), fc.bigInt({ min: 0n, max: 10n ** 25n }).map(String), pick('', '0', '00', '1e3', '0x1', '-1', '9007199254740993', '１', ' 1 '));
 
 export const urlPathArb = mix(
   fc.oneof(
@@ -38,18 +32,37 @@ export const rangeArb = fc.oneof(
   { arbitrary: fc.tuple(small, fc.option(small)).map(([a, b]) => `bytes=${a}-${b ?? ''}`), weight: 3 },
   { arbitrary: small.map((n) => `bytes=-${n}`), weight: 1 },
   // Units, numbers, lists and spaces mixed.
-  { arbitrary: fc.tuple(pick('bytes=', 'bytes=', 'BYTES=', 'bytes =', 'bytes= ', 'items=', '', '=', 'bytes'), fc.array(fc.oneof(
-    fc.tuple(number, number).map(([a, b]) => `${a}-${b}`),
-    number.map((n) => `-${n}`),
-    number.map((n) => `${n}-`),
-    fc.nat({ max: 300 }).map((n) => ' '.repeat(n)),
-    fc.string({ maxLength: 6 }),
-  ), { minLength: 1, maxLength: 4 })).map(([unit, specs]) => unit + specs.join(',')), weight: 4 },
+  {
+    arbitrary: fc
+      .tuple(
+        pick('bytes=', 'bytes=', 'BYTES=', 'bytes =', 'bytes= ', 'items=', '', '=', 'bytes'),
+        fc.array(
+          fc.oneof(
+            fc.tuple(number, number).map(([a, b]) => `${a}-${b}`),
+            number.map((n) => `-${n}`),
+            number.map((n) => `${n}-`),
+            fc.nat({ max: 300 }).map((n) => ' '.repeat(n)),
+            fc.string({ maxLength: 6 }),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+      )
+      .map(([unit, specs]) => unit + specs.join(',')),
+    weight: 4,
+  },
   { arbitrary: fc.string({ maxLength: 30 }), weight: 1 },
 );
 
 export const etagArb = (tags: string[]): fc.Arbitrary<string> =>
-  mix(fc.oneof(pick('*', '"', 'W/', ',', ', ', ' '), pick(...tags).map((tag) => `"${tag}"`), pick(...tags), fc.stringMatching(/^[0-9a-f]{1,64}$/)), 6);
+  mix(
+    fc.oneof(
+      pick('*', '"', 'W/', ',', ', ', ' '),
+      pick(...tags).map((tag) => `"${tag}"`),
+      pick(...tags),
+      fc.stringMatching(/^[0-9a-f]{1,64}$/),
+    ),
+    6,
+  );
 
 export const ifArb = (tokens: string[]): fc.Arbitrary<string> =>
   mix(fc.oneof(pick('(', ')', '<', '>', 'urn:uuid:', 'Not ', '[', ']', '"', ' ', '<http://x/files/f.txt>'), pick(...tokens), fc.uuid()), 8);
@@ -58,7 +71,11 @@ export const timeoutArb = mix(fc.oneof(pick('Second-', 'second-', 'Infinite', 'i
 
 const base64 = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64'));
 export const digestArb = mix(fc.oneof(pick('sha-256=:', 'SHA-256=:', 'sha-512=:', 'md5=:', ':', '=', ',', ', ', ' ', 'sha-256=', '!'), base64), 6);
-export const md5Arb = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64')), base64, fc.string({ maxLength: 30 }));
+export const md5Arb = fc.oneof(
+  fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64')),
+  base64,
+  fc.string({ maxLength: 30 }),
+);
 
 export const queryArb = fc
   .array(
@@ -87,7 +104,9 @@ const filenameArb = mix(pick('a.txt', 'sub/', '/', '..', '../', '.', '\\', 'C:',
 const partArb: fc.Arbitrary<FuzzPart> = fc.record({
   name: fc.oneof(pick('file', 'comment', 'f'), fc.string({ maxLength: 10 })),
   filename: fc.option(filenameArb, { freq: 4 }),
-  headers: fc.array(fc.tuple(fc.oneof(pick('Content-Type', 'Content-Transfer-Encoding', 'Content-Disposition'), fc.stringMatching(/^[A-Za-z-]{1,12}$/)), fc.string({ maxLength: 24 })), { maxLength: 3 }),
+  headers: fc.array(fc.tuple(fc.oneof(pick('Content-Type', 'Content-Transfer-Encoding', 'Content-Disposition'), fc.stringMatching(/^[A-Za-z-]{1,12}$/)), fc.string({ maxLength: 24 })), {
+    maxLength: 3,
+  }),
   data: fc.uint8Array({ maxLength: 2048 }),
 });
 
@@ -114,7 +133,10 @@ type Mutation = { kind: 'flip' | 'delete' | 'insert' | 'truncate'; at: number; b
 const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   kind: pick('flip', 'delete', 'insert', 'truncate'),
   at: fc.nat(),
-  bytes: fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 8 }), pick('\r\n', '\r\n\r\n', '--', '"', ';').map((s) => new Uint8Array(Buffer.from(s)))),
+  bytes: fc.oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 8 }),
+    pick('\r\n', '\r\n\r\n', '--', '"', ';').map((s) => new Uint8Array(Buffer.from(s))),
+  ),
 });
 
 function mutate(body: Buffer, boundary: string, mutations: Mutation[]): Buffer {

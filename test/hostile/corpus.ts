@@ -9,8 +9,20 @@ import { AS } from '../http/rest/_support.js';
 import { ALICE_AUTH, AUTH, B, CONTENT, END, file, form, MAX_UPLOAD, MP, part, r, sock, type Seeded, type Sent } from './_support.js';
 
 export type Category =
-  | 'traversal' | 'unicode' | 'device-names' | 'multipart-names' | 'multipart-structure' | 'header-floods' | 'protocol'
-  | 'range' | 'timeout' | 'lock-tokens' | 'oversized' | 'checksums' | 'methods' | 'query';
+  | 'traversal'
+  | 'unicode'
+  | 'device-names'
+  | 'multipart-names'
+  | 'multipart-structure'
+  | 'header-floods'
+  | 'protocol'
+  | 'range'
+  | 'timeout'
+  | 'lock-tokens'
+  | 'oversized'
+  | 'checksums'
+  | 'methods'
+  | 'query';
 
 export interface Expect {
   status: number;
@@ -46,21 +58,36 @@ function add(category: Category, name: string, send: Attack['send'], expect: Exp
 
 // Path traversal in every encoding: each path is sent as a PUT (a write) and as a GET.
 const TRAVERSALS: [string, string][] = [
-  ['raw ..', '/files/../top.txt'], ['raw .. inside', '/files/docs/../top.txt'],
-  ['raw .. last', '/files/docs/..'], ['raw .. directory', '/files/docs/../'],
-  ['%2e%2e', '/files/docs/%2e%2e/top.txt'], ['mixed case %2E%2e', '/files/docs/%2E%2e/top.txt'],
-  ['.%2e', '/files/docs/.%2e/top.txt'], ['%2e.', '/files/docs/%2e./top.txt'],
-  ['%252e%252e', '/files/docs/%252e%252e/top.txt'], ['%252E%252E', '/files/docs/%252E%252E/top.txt'],
-  ['%25%32%65 twice', '/files/docs/%25%32%65%25%32%65/top.txt'], ['..%2f', '/files/docs/..%2ftop.txt'],
-  ['%2e%2e%2f chain', '/files/%2e%2e%2f%2e%2e%2fetc%2fpasswd'], ['%252f', '/files/docs/..%252ftop.txt'],
-  ['%2e%2e%5c', '/files/docs/%2e%2e%5ctop.txt'], ['..%5c', '/files/docs/..%5Ctop.txt'],
-  ['overlong %c0%ae%c0%ae', '/files/docs/%c0%ae%c0%ae/top.txt'], ['overlong %c0%af', '/files/docs/..%c0%aftop.txt'],
-  ['overlong 3-byte %e0%80%ae', '/files/docs/%e0%80%ae%e0%80%ae/top.txt'], ['raw backslash', '/files/docs\\..\\top.txt'],
-  ['raw backslash after ..', '/files/docs/..\\top.txt'], ['NUL %00', '/files/top.txt%00.pdf'],
-  ['NUL segment', '/files/docs/%00/top.txt'], ['.. then NUL', '/files/docs/%2e%2e%00/top.txt'],
-  ['raw .', '/files/docs/./report.txt'], ['%2e', '/files/docs/%2e/report.txt'],
-  ['empty segment', '/files/docs//report.txt'], ['IIS %u002e', '/files/docs/%u002e%u002e/top.txt'],
-  ['%%32%65', '/files/docs/%%32%65%%32%65/top.txt'], ['absolute-form URL', 'http://evil.example/files/docs/../top.txt'],
+  ['raw ..', '/files/../top.txt'],
+  ['raw .. inside', '/files/docs/../top.txt'],
+  ['raw .. last', '/files/docs/..'],
+  ['raw .. directory', '/files/docs/../'],
+  ['%2e%2e', '/files/docs/%2e%2e/top.txt'],
+  ['mixed case %2E%2e', '/files/docs/%2E%2e/top.txt'],
+  ['.%2e', '/files/docs/.%2e/top.txt'],
+  ['%2e.', '/files/docs/%2e./top.txt'],
+  ['%252e%252e', '/files/docs/%252e%252e/top.txt'],
+  ['%252E%252E', '/files/docs/%252E%252E/top.txt'],
+  ['%25%32%65 twice', '/files/docs/%25%32%65%25%32%65/top.txt'],
+  ['..%2f', '/files/docs/..%2ftop.txt'],
+  ['%2e%2e%2f chain', '/files/%2e%2e%2f%2e%2e%2fetc%2fpasswd'],
+  ['%252f', '/files/docs/..%252ftop.txt'],
+  ['%2e%2e%5c', '/files/docs/%2e%2e%5ctop.txt'],
+  ['..%5c', '/files/docs/..%5Ctop.txt'],
+  ['overlong %c0%ae%c0%ae', '/files/docs/%c0%ae%c0%ae/top.txt'],
+  ['overlong %c0%af', '/files/docs/..%c0%aftop.txt'],
+  ['overlong 3-byte %e0%80%ae', '/files/docs/%e0%80%ae%e0%80%ae/top.txt'],
+  ['raw backslash', '/files/docs\\..\\top.txt'],
+  ['raw backslash after ..', '/files/docs/..\\top.txt'],
+  ['NUL %00', '/files/top.txt%00.pdf'],
+  ['NUL segment', '/files/docs/%00/top.txt'],
+  ['.. then NUL', '/files/docs/%2e%2e%00/top.txt'],
+  ['raw .', '/files/docs/./report.txt'],
+  ['%2e', '/files/docs/%2e/report.txt'],
+  ['empty segment', '/files/docs//report.txt'],
+  ['IIS %u002e', '/files/docs/%u002e%u002e/top.txt'],
+  ['%%32%65', '/files/docs/%%32%65%%32%65/top.txt'],
+  ['absolute-form URL', 'http://evil.example/files/docs/../top.txt'],
 ];
 for (const [name, path] of TRAVERSALS) {
   add('traversal', `PUT ${name}`, r('PUT', path, { 'Content-Type': 'text/plain' }, 'evil'), invalidPath);
@@ -85,7 +112,7 @@ add('unicode', 'truncated UTF-8 sequence', r('PUT', '/files/%E2%82.txt', {}, 'ev
 add('unicode', 'C1 control U+0085 (NEL)', r('GET', '/files/a%C2%85b.txt'), invalidPath, 'c1-controls');
 add('unicode', 'C1 control U+009B (CSI)', r('GET', '/files/a%C2%9B%5B2J.txt'), invalidPath, 'c1-controls');
 
-// Windows device names and aliases: ordinary names under a `v~` prefix, never the file they alias on Windows.
+// Windows device names and aliases: ordinary names under a `v~` (disk) or `f~` (S3) prefix, never the file they alias on Windows.
 for (const name of ['CON', 'con', 'aux.txt', 'COM1', 'docs/NUL', 'LPT1.txt', 'PRN.log']) {
   add('device-names', `GET ${name} is an ordinary missing file`, r('GET', `/files/${name}`), notFound);
 }
@@ -101,11 +128,16 @@ for (const [name, path] of [
 
 // Multipart file names (POST to the directory docs/).
 for (const [name, filename] of [
-  ['absolute /etc/passwd', '/etc/passwd'], ['../', '../top.txt'],
-  ['sub/../../', 'sub/../../top.txt'], ['drive letter', 'C:\\Windows\\win.ini'],
-  ['UNC', '\\\\server\\share\\x.txt'], ['..\\', '..\\top.txt'],
-  ['encoded ../', '%2e%2e/top.txt'], ['./', './x.txt'],
-  ['empty segment', 'sub//x.txt'], ['over-long', `${'s'.repeat(251)}.txt`],
+  ['absolute /etc/passwd', '/etc/passwd'],
+  ['../', '../top.txt'],
+  ['sub/../../', 'sub/../../top.txt'],
+  ['drive letter', 'C:\\Windows\\win.ini'],
+  ['UNC', '\\\\server\\share\\x.txt'],
+  ['..\\', '..\\top.txt'],
+  ['encoded ../', '%2e%2e/top.txt'],
+  ['./', './x.txt'],
+  ['empty segment', 'sub//x.txt'],
+  ['over-long', `${'s'.repeat(251)}.txt`],
 ] as const) {
   add('multipart-names', `filename ${name}`, form('/files/docs/', file(filename) + END), invalidPath);
 }
@@ -145,9 +177,15 @@ add('multipart-structure', 'random bytes', form('/files/docs/', '\u00ff\u0000gar
 add('multipart-structure', 'multipart/mixed', r('POST', '/files/docs/', { 'Content-Type': `multipart/mixed; boundary=${B}` }, file('a.txt') + END), badRequest);
 add('multipart-structure', 'raw body to POST', r('POST', '/files/new.txt', { 'Content-Type': 'text/plain' }, 'evil'), badRequest);
 // A whole file part, then a body that ends: a directory upload may still be staging the first part when the parser fails.
-const truncatedAfterFile = file('a.txt', 'whole') + `--${B}\r\nContent-Disposition: form-data; name="f"; filena`;
+const truncatedAfterFile = `${file('a.txt', 'whole')}--${B}\r\nContent-Disposition: form-data; name="f"; filena`;
 add('multipart-structure', 'a whole file, then the body ends (directory)', form('/files/docs/', truncatedAfterFile), badRequest, 'multipart-error-leaks-staged-part');
-add('multipart-structure', 'a whole file, then the body ends mid-data', form('/files/docs/', file('a.txt', 'whole') + file('b.txt', 'y'.repeat(100)).slice(0, -30)), badRequest, 'multipart-error-leaks-staged-part');
+add(
+  'multipart-structure',
+  'a whole file, then the body ends mid-data',
+  form('/files/docs/', file('a.txt', 'whole') + file('b.txt', 'y'.repeat(100)).slice(0, -30)),
+  badRequest,
+  'multipart-error-leaks-staged-part',
+);
 add('multipart-structure', 'a whole file, then the body ends (file URL)', form('/files/new.txt', truncatedAfterFile), badRequest);
 add('multipart-structure', 'a whole file, then the body ends (?checkin)', (c) => form('/files/docs/held.txt?checkin', truncatedAfterFile, { ...AS.alice, 'Lock-Token': `<${c.token}>` }), badRequest);
 add('multipart-structure', 'multipart to the locked file', form('/files/docs/held.txt', file('held.txt') + END), locked);
@@ -182,7 +220,13 @@ const protocolCases: [string, string][] = [
 for (const [name, lines] of protocolCases) add('protocol', name, sock(lines), badRequest);
 // The parser fails after the headers, once the handler has started: the client is gone before staging begins.
 add('protocol', 'Transfer-Encoding gzip', sock(`PUT /files/top.txt HTTP/1.1\r\nHost: x\r\n${AUTH}\r\nTransfer-Encoding: gzip`), badRequest, 'early-abort-leaks-staging');
-add('protocol', 'chunked body with a bad chunk size', sock(`PUT /files/top.txt HTTP/1.1\r\nHost: x\r\n${AUTH}\r\nTransfer-Encoding: chunked`, 'zz\r\nevil\r\n0\r\n\r\n'), badRequest, 'early-abort-leaks-staging');
+add(
+  'protocol',
+  'chunked body with a bad chunk size',
+  sock(`PUT /files/top.txt HTTP/1.1\r\nHost: x\r\n${AUTH}\r\nTransfer-Encoding: chunked`, 'zz\r\nevil\r\n0\r\n\r\n'),
+  badRequest,
+  'early-abort-leaks-staging',
+);
 add('protocol', 'missing Host', sock(`GET /files/top.txt HTTP/1.1\r\n${AUTH}`), badRequest, 'host-bare-400');
 
 // Range.
@@ -238,7 +282,12 @@ add('lock-tokens', '?uncheckout&force by a non-admin', r('POST', `${held}?unchec
 add('lock-tokens', 'UNLOCK ?force by a non-admin', r('UNLOCK', `${held}?force`), forbidden);
 add('lock-tokens', 'read-only user with the token', (c) => r('PUT', held, { ...AS.reader, 'Lock-Token': tok(c) }, 'evil'), forbidden);
 add('lock-tokens', 'no credentials with the token', (c) => ({ method: 'PUT', path: held, headers: { 'Lock-Token': tok(c) }, body: 'evil' }), problem(401, 'unauthorized'));
-add('lock-tokens', 'wrong password with the token', (c) => r('PUT', held, { Authorization: `Basic ${Buffer.from('alice:guess').toString('base64')}`, 'Lock-Token': tok(c) }, 'evil'), problem(401, 'unauthorized'));
+add(
+  'lock-tokens',
+  'wrong password with the token',
+  (c) => r('PUT', held, { Authorization: `Basic ${Buffer.from('alice:guess').toString('base64')}`, 'Lock-Token': tok(c) }, 'evil'),
+  problem(401, 'unauthorized'),
+);
 add('lock-tokens', 'garbage Bearer', r('PUT', held, { Authorization: 'Bearer %%%' }, 'evil'), problem(401, 'unauthorized'));
 add('lock-tokens', 'upper-cased token', (c) => r('PUT', held, { ...AS.alice, 'Lock-Token': c.token.toUpperCase() }, 'evil'), locked);
 add('lock-tokens', 'token with trailing junk', (c) => r('PUT', held, { ...AS.alice, 'Lock-Token': `${tok(c)}x` }, 'evil'), locked);
@@ -299,7 +348,19 @@ for (const method of ['PATCH', 'PROPFIND', 'LOCK', 'MKCOL', 'MOVE', 'COPY', 'TRA
 add('methods', 'CONNECT', sock(`CONNECT /files/top.txt HTTP/1.1\r\nHost: x\r\n${AUTH}`), problem(405, 'method-not-allowed'), 'connect-dropped');
 
 // Query strings.
-for (const query of ['version=1e400', 'version=-1', 'version=0', 'version=1.0', 'version=0x1', 'version=%EF%BC%91', 'version=9999999999999999', 'version=1&version=1', 'version=', 'version=NaN', 'version=1;version=2']) {
+for (const query of [
+  'version=1e400',
+  'version=-1',
+  'version=0',
+  'version=1.0',
+  'version=0x1',
+  'version=%EF%BC%91',
+  'version=9999999999999999',
+  'version=1&version=1',
+  'version=',
+  'version=NaN',
+  'version=1;version=2',
+]) {
   add('query', `GET ?${query}`, r('GET', `/files/top.txt?${query}`), badRequest);
 }
 add('query', 'GET ?version=999999999999999', r('GET', '/files/top.txt?version=999999999999999'), notFound);
@@ -315,6 +376,12 @@ add('query', 'POST ?restore=99', r('POST', '/files/top.txt?restore=99'), notFoun
 add('query', 'POST ?pin=99', r('POST', '/files/top.txt?pin=99'), notFound);
 add('query', 'PUT ?comment twice', r('PUT', '/files/top.txt?comment=a&comment=b', {}, 'evil'), badRequest, 'comment-twice-leaks-staging');
 add('query', 'multipart ?comment twice', form('/files/docs/?comment=a&comment=b', file('new.txt') + END), badRequest, 'comment-twice-leaks-staging');
-add('query', 'POST ?checkin&comment twice by the holder', (c) => r('POST', `${held}?checkin&comment=a&comment=b`, { ...AS.alice, 'Lock-Token': tok(c) }, 'evil'), badRequest, 'comment-twice-leaks-staging');
+add(
+  'query',
+  'POST ?checkin&comment twice by the holder',
+  (c) => r('POST', `${held}?checkin&comment=a&comment=b`, { ...AS.alice, 'Lock-Token': tok(c) }, 'evil'),
+  badRequest,
+  'comment-twice-leaks-staging',
+);
 
 export const CORPUS: readonly Attack[] = attacks;

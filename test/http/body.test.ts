@@ -25,10 +25,12 @@ async function afterHangUp(t: ExecutionContext, raw: string, handle: (req: Incom
     const go = () => {
       // Bounded: an outcome that never comes is the failure this test looks for.
       const timer = setTimeout(() => settle('still waiting after 3 s'), 3000);
-      handle(req, res).then(
-        () => settle('resolved'),
-        (err: unknown) => settle(err),
-      ).finally(() => clearTimeout(timer));
+      handle(req, res)
+        .then(
+          () => settle('resolved'),
+          (err: unknown) => settle(err),
+        )
+        .finally(() => clearTimeout(timer));
     };
     if (req.destroyed) go();
     else req.once('close', () => setImmediate(go));
@@ -56,6 +58,8 @@ test('readMultipart: a whole body whose client hung up before it was read is a 4
   const boundary = 'b0undary';
   const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n${BODY}\r\n--${boundary}--\r\n`;
   const raw = `POST /d/ HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-  const outcome = await afterHangUp(t, raw, (req, res) => readMultipart({ req, res, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') } as unknown as Context, 1 << 20, async (part) => void part.stream.resume()));
+  const outcome = await afterHangUp(t, raw, (req, res) =>
+    readMultipart({ req, res, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') } as unknown as Context, 1 << 20, async (part) => void part.stream.resume()),
+  );
   t.true(outcome instanceof Problem && outcome.code === 'bad-request', `parsing ended with: ${String(outcome)}`);
 });

@@ -64,6 +64,11 @@ test('verifyDigests refuses a wrong sha-256 or MD5 with 400 checksum-mismatch', 
 test('parse then verify: a header computed by the client matches the server-side digest', (t) => {
   const expected = parseDigests(`sha-256=:${SHA}:`, MD5);
   t.notThrows(() => verifyDigests(expected, actual));
-  const tampered = parseDigests(`sha-256=:${createHash('sha256').update(Buffer.concat([BODY, Buffer.from('x')])).digest('base64')}:`, undefined);
+  const tampered = parseDigests(
+    `sha-256=:${createHash('sha256')
+      .update(Buffer.concat([BODY, Buffer.from('x')]))
+      .digest('base64')}:`,
+    undefined,
+  );
   refused(t, () => verifyDigests(tampered, actual), 'checksum-mismatch', 400);
 });

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
-import type { Caller, FileRecord, Version } from '../../src/domain/types.js';
+import type { Caller, Version, KluisRecords } from '../../src/domain/types.js';
 import { RevisionMismatch, type BlobInfo, type Storage } from '../../src/storage/contracts.js';
 import { type Backend, openTestStore } from '../helpers/backend.js';
 import { tempDir } from '../helpers/server.js';
@@ -26,7 +26,7 @@ test.after.always(async () => {
 });
 
 export interface Fixture {
-  storage: Storage<FileRecord>;
+  storage: Storage<KluisRecords>;
   files: FileService;
   /** A new version of `key` with `data`, as an HTTP upload makes it. */
   upload(key: string, data: Buffer | string): Promise<Version>;

@@ -35,7 +35,13 @@ test('runs the job each interval, never two at once, and goes on after a failure
 
 test('an interval of 0 never runs', async (t) => {
   let runs = 0;
-  const stop = every(0, 'off', async () => runs++, () => {}, pino({ level: 'silent' }));
+  const stop = every(
+    0,
+    'off',
+    async () => runs++,
+    () => {},
+    pino({ level: 'silent' }),
+  );
   await sleep(100);
   stop();
   t.is(runs, 0);

@@ -43,7 +43,18 @@ for (const backend of BACKENDS) {
     const now = Date.now();
     const clock = () => now;
     const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 1000, clock });
-    t.like(report, { scannedRecords: 4, referencedBlobs: 4, missingBlobs: 0, blobs: 7, candidates: 2, candidateBytes: garbageBytes, deleted: 2, freedBytes: garbageBytes, dryRun: false, graceSeconds: 1 });
+    t.like(report, {
+      scannedRecords: 4,
+      referencedBlobs: 4,
+      missingBlobs: 0,
+      blobs: 7,
+      candidates: 2,
+      candidateBytes: garbageBytes,
+      deleted: 2,
+      freedBytes: garbageBytes,
+      dryRun: false,
+      graceSeconds: 1,
+    });
     t.deepEqual([...(await f.blobs()).keys()].sort(), [h.B, h.C, h.D, h.E, h.Y].sort());
     await assertIntact(t, f);
     // Nothing is left to collect, and the files still read.
@@ -130,7 +141,10 @@ for (const backend of BACKENDS) {
   test(`${backend}: GC racing uploads of the content of unreferenced old blobs never leaves a record without its blob`, async (t) => {
     const f = await fixture(t, backend);
     // Enough records that a run takes a while, so that uploads land before, during and after each phase.
-    await inParallel(Array.from({ length: 60 }, (_, i) => i), async (i) => void (await f.upload(`filler/${String(i).padStart(2, '0')}.txt`, `filler ${i}`)));
+    await inParallel(
+      Array.from({ length: 60 }, (_, i) => i),
+      async (i) => void (await f.upload(`filler/${String(i).padStart(2, '0')}.txt`, `filler ${i}`)),
+    );
     const ROUNDS = 6;
     const HOT = 16;
     const GRACE_MS = 200;

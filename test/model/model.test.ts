@@ -81,10 +81,16 @@ const OP: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   // upload with the lock token (own, someone else's, stale, never issued)
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('put'), path, user: actor, content, type, token: fc.constantFrom('held', 'held', 'stale', 'bogus'), cond: fc.constant('none'), form: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant('put'), path, user: actor, content, type, token: fc.constantFrom('held', 'held', 'stale', 'bogus'), cond: fc.constant('none'), form: fc.boolean() }),
+  },
   // checkout by alice or bob (root too), or a refresh with the held token
   { weight: 8, arbitrary: fc.record({ op: fc.constant('checkout'), path, user: actor, token: fc.constantFrom('none', 'none', 'held', 'stale'), cond }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('checkin'), path, user: actor, method: fc.constantFrom('PUT', 'POST', 'FORM'), content, token: fc.constantFrom('held', 'held', 'none', 'stale'), cond }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ op: fc.constant('checkin'), path, user: actor, method: fc.constantFrom('PUT', 'POST', 'FORM'), content, token: fc.constantFrom('held', 'held', 'none', 'stale'), cond }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('uncheckout'), path, user: actor, token: fc.constantFrom('held', 'held', 'stale', 'bogus', 'none') }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('force'), path, user }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete'), path, user: actor, token: fc.constantFrom('none', 'held'), cond: fc.constantFrom('none', 'none', 'if-match', 'if-match-stale') }) },

@@ -121,7 +121,7 @@ export class Model {
     return v ? { status: 200, version: v.version, bytes: v.content ?? '' } : { status: 404, code: 'not-found' };
   }
 
-  private decide(f: MFile, action: () => Expect, user: User): Expect {
+  private decide(_f: MFile, action: () => Expect, user: User): Expect {
     if (user === 'reader') return { status: 403, code: 'forbidden' };
     try {
       return action();
@@ -161,12 +161,17 @@ export class Model {
     const stale = [...f.versions].reverse().find((v) => v.sha256 && v.sha256 !== cur?.sha256)?.sha256 ?? sha256hex('stale');
     const n = head(f);
     const out: Conditions =
-      cond === 'if-match' ? { ifMatch: cur?.sha256 ?? '*' }
-      : cond === 'if-match-stale' ? { ifMatch: stale }
-      : cond === 'if-none-match' ? { ifNoneMatch: '*' }
-      : cond === 'base' ? { base: n }
-      : cond === 'base-stale' ? { base: n > 0 ? n - 1 : 1 }
-      : {};
+      cond === 'if-match'
+        ? { ifMatch: cur?.sha256 ?? '*' }
+        : cond === 'if-match-stale'
+          ? { ifMatch: stale }
+          : cond === 'if-none-match'
+            ? { ifNoneMatch: '*' }
+            : cond === 'base'
+              ? { base: n }
+              : cond === 'base-stale'
+                ? { base: n > 0 ? n - 1 : 1 }
+                : {};
     if (out.ifMatch !== undefined) req.headers['If-Match'] = out.ifMatch === '*' ? '*' : `"${out.ifMatch}"`;
     if (out.ifNoneMatch !== undefined) req.headers['If-None-Match'] = out.ifNoneMatch;
     if (out.base !== undefined) req.query += `${req.query ? '&' : '?'}base=${out.base}`;

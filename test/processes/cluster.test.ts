@@ -42,10 +42,12 @@ function workerPids(server: ChildServer): Set<number> {
 /** A GET on a new connection (no keep-alive), so the primary hands each one to the next worker. */
 function freshGet(base: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(`${base}${path}`, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
+    http
+      .get(`${base}${path}`, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
   });
 }
 

@@ -115,12 +115,18 @@ test('kill -9 in the middle of uploads and check-ins loses no acknowledged versi
   for (const target of PATHS) {
     const history = await request(`${server.url}/files/${target}?versions`);
     if (history.status === 404) {
-      t.false(acks.some((a) => a.path === target), `${target} had acknowledged versions but has no record`);
+      t.false(
+        acks.some((a) => a.path === target),
+        `${target} had acknowledged versions but has no record`,
+      );
       continue;
     }
     const versions: { version: number; sha256: string | null; size: number; deleted?: boolean }[] = history.json.versions;
     // Gapless numbering, newest first.
-    t.deepEqual(versions.map((v) => v.version), Array.from({ length: versions.length }, (_, i) => versions.length - i));
+    t.deepEqual(
+      versions.map((v) => v.version),
+      Array.from({ length: versions.length }, (_, i) => versions.length - i),
+    );
     // Every listed version is whole: its bytes hash to its sha256.
     for (const v of versions) {
       if (v.deleted) continue;

@@ -85,7 +85,9 @@ test('a 2 GiB upload streams: the server stays within 64 MiB of extra memory (96
   t.is(record.size, SIZE);
   t.is(record.sha256, answer.sha256);
   const growth = after.peak - before.rss;
-  t.log(`PUT 2 GiB: ${(SIZE / 1e6 / seconds).toFixed(0)} MB/s; server RSS ${(before.rss / 2 ** 20).toFixed(1)} MiB before, peak ${(after.peak / 2 ** 20).toFixed(1)} MiB, growth ${(growth / 2 ** 20).toFixed(1)} MiB`);
+  t.log(
+    `PUT 2 GiB: ${(SIZE / 1e6 / seconds).toFixed(0)} MB/s; server RSS ${(before.rss / 2 ** 20).toFixed(1)} MiB before, peak ${(after.peak / 2 ** 20).toFixed(1)} MiB, growth ${(growth / 2 ** 20).toFixed(1)} MiB`,
+  );
   t.true(growth <= LIMIT, `peak RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
 
   // Read it back as a stream, hashing as it arrives.

@@ -13,7 +13,7 @@ const KILLS = SOAK ? 100 : 12;
 const BUCKET = 'kluis-crash';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-test('kill -9 of kluis on S3 while uploads run: every acknowledged version survives, and the dead processes\' staging is reclaimed', async (t) => {
+test("kill -9 of kluis on S3 while uploads run: every acknowledged version survives, and the dead processes' staging is reclaimed", async (t) => {
   t.timeout(600_000);
   const s3 = await s3Server();
   t.teardown(() => s3.stop());

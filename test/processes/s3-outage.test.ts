@@ -32,7 +32,11 @@ test.serial('S3 gateway down: 503 storage-unavailable with Retry-After, nothing 
   await s3.gateway?.start();
   t.is((await request(`${server.url}/readyz`)).status, 200);
   const history = (await request(`${server.url}/files/doc.txt?versions`)).json;
-  t.deepEqual(history.versions.map((v: { version: number }) => v.version), [1], 'the refused upload left no version');
+  t.deepEqual(
+    history.versions.map((v: { version: number }) => v.version),
+    [1],
+    'the refused upload left no version',
+  );
   t.is((await request(`${server.url}/files/doc.txt`)).text, 'before');
   t.is((await put(server.url, 'doc.txt', 'after')).status, 200);
   t.is((await request(`${server.url}/files/doc.txt`)).text, 'after');
@@ -78,7 +82,10 @@ test.serial('S3 gateway killed in the middle of an upload: 503, no version, and 
   const answer = await interruptedPut(`${server.url}/files/big.bin`, 64 << 20, 16 << 20, async () => {
     // Parts are on the store (a multipart upload is open) before it goes away.
     for (let i = 0; i < 100 && !(await server.store.staged()).some((k) => k.startsWith('multipart ')); i++) await sleep(100);
-    t.true((await server.store.staged()).some((k) => k.startsWith('multipart ')), 'a multipart upload was open when the gateway died');
+    t.true(
+      (await server.store.staged()).some((k) => k.startsWith('multipart ')),
+      'a multipart upload was open when the gateway died',
+    );
     await s3.gateway?.kill();
   });
   if (answer.status === 0) {
@@ -91,7 +98,11 @@ test.serial('S3 gateway killed in the middle of an upload: 503, no version, and 
 
   await s3.gateway?.start();
   const history = (await request(`${server.url}/files/big.bin?versions`)).json;
-  t.deepEqual(history.versions.map((v: { version: number }) => v.version), [1], 'the interrupted upload left no version');
+  t.deepEqual(
+    history.versions.map((v: { version: number }) => v.version),
+    [1],
+    'the interrupted upload left no version',
+  );
   t.is((await request(`${server.url}/files/big.bin`)).text, 'v1');
   let staged = await server.store.staged();
   for (let i = 0; i < 120 && staged.length > 0; i++) {

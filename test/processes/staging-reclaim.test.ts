@@ -55,7 +55,10 @@ test('kill -9 mid-upload and a restart within seconds: the dead session’s stag
   upload.destroy();
   s = await startChild(dataDir);
   const left = await readdir(path.join(dataDir, 'tmp'));
-  t.false(left.some((e) => e.startsWith(dead as string)), `the dead session ${dead} and its lock are gone at once: ${left.join(', ')}`);
+  t.false(
+    left.some((e) => e.startsWith(dead as string)),
+    `the dead session ${dead} and its lock are gone at once: ${left.join(', ')}`,
+  );
   t.is((await request(`${s.url}/files/big.bin`)).status, 404, 'nothing of the upload was stored');
 });
 

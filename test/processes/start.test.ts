@@ -8,11 +8,13 @@ import { tracked } from '../helpers/children.js';
 
 /** Run src/main.ts with `env` and collect how it ends. */
 function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  }));
+  const child = tracked(
+    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // 'close': stderr has been read to its end (its last lines can come after 'exit').

@@ -34,7 +34,10 @@ test.serial(`${ROUNDS} rounds of 10 If-Match PUTs across two processes on one bu
     t.is(winners.length, 1, `round ${round}: ${answers.map((a) => a.status).join(',')}`);
     t.is(answers.filter((a) => a.status === 412).length, 9);
     const history = (await request(`${pick(1)}/files/${file}?versions`)).json;
-    t.deepEqual(history.versions.map((v: { version: number }) => v.version), [2, 1]);
+    t.deepEqual(
+      history.versions.map((v: { version: number }) => v.version),
+      [2, 1],
+    );
     t.is(history.versions[0].sha256, winners[0]?.json.sha256);
   }
 });

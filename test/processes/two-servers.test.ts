@@ -23,15 +23,16 @@ test('50 PUTs with the same If-Match across two processes: exactly one 2xx, the 
   const first = await put(servers[0].url, 'race/if-match.txt', 'v1');
   t.is(first.status, 201);
   const etag = first.headers.get('etag') as string;
-  const answers = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => put(servers[i % 2 === 0 ? 0 : 1].url, 'race/if-match.txt', `writer ${i}`, { 'If-Match': etag })),
-  );
+  const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => put(servers[i % 2 === 0 ? 0 : 1].url, 'race/if-match.txt', `writer ${i}`, { 'If-Match': etag })));
   const ok = answers.filter((a) => a.status >= 200 && a.status < 300);
   t.is(ok.length, 1);
   t.is(answers.filter((a) => a.status === 412).length, 49);
   for (const server of servers) {
     const history = (await request(`${server.url}/files/race/if-match.txt?versions`)).json;
-    t.deepEqual(history.versions.map((v: { version: number }) => v.version), [2, 1]);
+    t.deepEqual(
+      history.versions.map((v: { version: number }) => v.version),
+      [2, 1],
+    );
     t.is(history.versions[0].sha256, ok[0]?.json.sha256);
   }
 });
@@ -54,7 +55,10 @@ test('40 unconditional PUTs across two processes: all acknowledged, versions gap
   t.true(answers.every((a) => a.status === 200));
   const history = (await request(`${servers[0].url}/files/race/all.txt?versions`)).json;
   const numbers = history.versions.map((v: { version: number }) => v.version).reverse();
-  t.deepEqual(numbers, Array.from({ length: 41 }, (_, i) => i + 1));
+  t.deepEqual(
+    numbers,
+    Array.from({ length: 41 }, (_, i) => i + 1),
+  );
   const listed = history.versions.map((v: { sha256: string }) => v.sha256);
   for (const [i, answer] of answers.entries()) {
     t.is(answer.json.sha256, sha(bodies[i] as string));

@@ -137,8 +137,7 @@ export async function recordLocks(dataDir: string): Promise<string[]> {
       if (e.name.startsWith('l~')) {
         const info = await stat(full).catch(() => undefined); // taken over meanwhile
         if (info && info.mtimeMs > Date.now() - 10_000) found.push(full);
-      }
-      else if (e.isDirectory()) await walk(full);
+      } else if (e.isDirectory()) await walk(full);
     }
   };
   await walk(path.join(dataDir, 'records'));

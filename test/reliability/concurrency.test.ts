@@ -13,7 +13,16 @@ import { checkFile, checkHolds, History, runClients, sha, type Ack, type FileRep
 
 const SOAK = process.env.KLUIS_SOAK === '1';
 /** Rounds of [clients, operations per client], each on fresh files. */
-const ROUNDS: Array<[number, number]> = SOAK ? [[8, 60], [32, 20], [64, 12]] : [[8, 10], [32, 2]];
+const ROUNDS: Array<[number, number]> = SOAK
+  ? [
+      [8, 60],
+      [32, 20],
+      [64, 12],
+    ]
+  : [
+      [8, 10],
+      [32, 2],
+    ];
 const FILES = 3;
 /** Replay a run's choices with KLUIS_CONCURRENCY_SEED=<seed from its figures line>. */
 const SEED = Number(process.env.KLUIS_CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -107,7 +116,13 @@ for (const backend of BACKENDS) {
         const { listed, bytes, problems } = await collect(pair.urls, name);
         t.deepEqual(problems, [], `${backend.name} round ${round} ${name}`);
         const ambiguous = new Set(h.ambiguous.filter((a) => a.file === name).map((a) => a.token));
-        const report = checkFile(seedOf(name), listed, bytes, h.acks.filter((a) => a.file === name), ambiguous);
+        const report = checkFile(
+          seedOf(name),
+          listed,
+          bytes,
+          h.acks.filter((a) => a.file === name),
+          ambiguous,
+        );
         t.deepEqual(report.problems.slice(0, 10), [], `${backend.name} round ${round} ${name} (seed ${SEED})`);
         files.push(report);
       }
@@ -136,7 +151,11 @@ test('the checkers catch a lost, duplicated, corrupted, phantom or stale write a
   const v2 = `${seed}a\n`;
   const v3 = `${v2}b\n`;
   const listed = [3, 2, 1].map((n) => ({ version: n, sha256: sha([seed, v2, v3][n - 1] as string), size: [seed, v2, v3][n - 1]?.length ?? 0 }));
-  const bytes = new Map([[1, seed], [2, v2], [3, v3]]);
+  const bytes = new Map([
+    [1, seed],
+    [2, v2],
+    [3, v3],
+  ]);
   const ack = (token: string, version: number, body: string): Ack => ({ file: 'f', kind: 'if-match', token, based: version - 1, version, sha256: sha(body) });
   const acks = [ack('a', 2, v2), ack('b', 3, v3)];
   const clean = checkFile(seed, listed, bytes, acks, new Set());
@@ -152,9 +171,25 @@ test('the checkers catch a lost, duplicated, corrupted, phantom or stale write a
   t.is(overwritten.lost, 1);
   const dup = `${v3}a\n`;
   t.is(checkFile(seed, [{ version: 4, sha256: sha(dup), size: dup.length }, ...listed], new Map([...bytes, [4, dup]]), acks, new Set()).duplicated, 1);
-  t.is(checkFile(seed, listed.filter((v) => v.version !== 2), bytes, acks.slice(1), new Set()).gaps, 1);
+  t.is(
+    checkFile(
+      seed,
+      listed.filter((v) => v.version !== 2),
+      bytes,
+      acks.slice(1),
+      new Set(),
+    ).gaps,
+    1,
+  );
   const hold = (token: string, inner: [number, number], server: [number, number], v: number): Hold => ({
-    file: 'f', token, inner, outer: [inner[0] - 1, inner[1] + 1], server, baseVersion: v - 1, readVersion: v - 1, version: v,
+    file: 'f',
+    token,
+    inner,
+    outer: [inner[0] - 1, inner[1] + 1],
+    server,
+    baseVersion: v - 1,
+    readVersion: v - 1,
+    version: v,
   });
   const sound = [hold('x', [0, 10], [100, 110], 2), hold('y', [11, 20], [110, 120], 3), hold('z', [20.5, 21], [120, 120], 4)];
   t.deepEqual(checkHolds(sound).problems, []);

@@ -23,7 +23,11 @@ const ENV = { KLUIS_LOCK_MAX_SECONDS: '100000000', KLUIS_STATS_INTERVAL_SECONDS:
 const sessionsIn = async (dataDir: string) => (await readdir(path.join(dataDir, 'tmp'))).sort();
 /** The file key of a record lock path: records/d~crash/l~a.bin → crash/a.bin. */
 const lockedKey = (dataDir: string, lock: string) =>
-  path.relative(path.join(dataDir, 'records'), lock).split(path.sep).map((s) => s.slice(2)).join('/');
+  path
+    .relative(path.join(dataDir, 'records'), lock)
+    .split(path.sep)
+    .map((s) => s.slice(2))
+    .join('/');
 /** proper-lockfile's staleness of a record lock (src/storage/fs/record-store.ts). */
 const STALE_MS = 10_000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
@@ -98,7 +102,8 @@ test(`kill -9 during writes, ${KILLS} times: no acknowledged version lost, nothi
     const tmp = await sessionsIn(dataDir);
     const live = [current.session, `${current.session}.lock`].sort();
     const withDead = [dead.session, `${dead.session}.lock`, ...live].sort();
-    if (tmp.join() !== withDead.join() && tmp.join() !== live.join()) led.problems.push(`round ${round}: tmp/ holds ${tmp.join(', ')}, not only the sessions of the process just killed and the live one: ${withDead.join(', ')}`);
+    if (tmp.join() !== withDead.join() && tmp.join() !== live.join())
+      led.problems.push(`round ${round}: tmp/ holds ${tmp.join(', ')}, not only the sessions of the process just killed and the live one: ${withDead.join(', ')}`);
     procs.splice(procs.indexOf(dead), 1);
     next = start(); // its start must reclaim `dead` (aged above)
     await checkAfterRestart(current.url, led, checked);
@@ -165,7 +170,10 @@ test(`kill -9 during writes, ${KILLS} times: no acknowledged version lost, nothi
   t.true(checked.acksVerified > KILLS, `only ${checked.acksVerified} acknowledged versions verified`);
   t.true(fig.halfMultipart > KILLS / 5 && fig.halfCheckin > KILLS / 5, 'kills landed in half-sent bodies');
   const unanswered = [...led.unanswered].map(([k, n]) => `${k} ${n}`).join(', ');
-  const others = [...led.statuses].filter(([s]) => s >= 300).map(([s, n]) => `${s}×${n}`).join(' ');
+  const others = [...led.statuses]
+    .filter(([s]) => s >= 300)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
   t.log(
     `${fig.kills} kills in ${((Date.now() - began) / 1000).toFixed(1)} s, ${CLIENTS} clients + 1 half-body sender; ${led.ops} requests: ${ok2xx} 2xx, ${others || 'no other'} answers; no answer (in flight at a kill): ${unanswered}; ` +
       `kills in a half-sent multipart body ${fig.halfMultipart}, in a half-sent check-in ${fig.halfCheckin}; ` +

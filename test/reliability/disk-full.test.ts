@@ -185,7 +185,8 @@ test('uploads until the disk is full: 507 with nothing half-written; reads and /
       if (ok(last)) stored.set(file, body);
       else {
         await assertFull(t, d, last, [file], before);
-        d.remount((size += 2));
+        size += 2;
+        d.remount(size);
         const grown = await putRaw(d, file, body);
         t.is(grown.status, 201, grown.text);
         stored.set(file, body);
@@ -211,11 +212,21 @@ test('a multipart POST that hits ENOSPC stores none of its files (to a directory
   await d.unfill();
   const stored = await postParts(d, 'form/', files);
   t.is(stored.status, 201, stored.text);
-  t.deepEqual(stored.json.map((v: { path: string; sha256: string }) => [v.path, v.sha256]), [
-    ['form/a.bin', sha256hex(files['a.bin'])],
-    ['form/b.bin', sha256hex(files['b.bin'])],
-  ]);
-  await assertReads(t, d, new Map([['form/a.bin', files['a.bin']], ['form/b.bin', files['b.bin']]]));
+  t.deepEqual(
+    stored.json.map((v: { path: string; sha256: string }) => [v.path, v.sha256]),
+    [
+      ['form/a.bin', sha256hex(files['a.bin'])],
+      ['form/b.bin', sha256hex(files['b.bin'])],
+    ],
+  );
+  await assertReads(
+    t,
+    d,
+    new Map([
+      ['form/a.bin', files['a.bin']],
+      ['form/b.bin', files['b.bin']],
+    ]),
+  );
   figures.recovered++;
 });
 
@@ -296,5 +307,9 @@ test('a record write that fails with ENOSPC adds no version; a blob it published
   const added = (await d.store.blobs()).filter((sha) => !before.blobs.includes(sha));
   t.true(added.length <= 1, `at most the refused body's blob: ${added.join(', ')}`);
   const versions = (await request(`${d.server.url}/files/rec.bin?versions`)).json.versions as { sha256: string | null }[];
-  for (const sha of added) t.false(versions.some((v) => v.sha256 === sha), `${sha} is referenced by a version`);
+  for (const sha of added)
+    t.false(
+      versions.some((v) => v.sha256 === sha),
+      `${sha} is referenced by a version`,
+    );
 });

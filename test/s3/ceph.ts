@@ -29,7 +29,8 @@ export interface S3Server {
 }
 
 const TOOLS = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monmaptool', 'ceph'];
-const HOW = 'install them with `apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd`, or point KLUIS_TEST_S3_ENDPOINT, KLUIS_TEST_S3_ACCESS_KEY and KLUIS_TEST_S3_SECRET_KEY at an S3-compatible server';
+const HOW =
+  'install them with `apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd`, or point KLUIS_TEST_S3_ENDPOINT, KLUIS_TEST_S3_ACCESS_KEY and KLUIS_TEST_S3_SECRET_KEY at an S3-compatible server';
 
 function missingTools(): string[] {
   return TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
@@ -48,7 +49,10 @@ async function ensureCeph(): Promise<void> {
   try {
     if (missingTools().length === 0) return;
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd']]) {
+    for (const args of [
+      ['update', '-qq'],
+      ['install', '-y', '-qq', '--no-install-recommends', 'radosgw', 'ceph-mon', 'ceph-osd'],
+    ]) {
       const r = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.stderr.trim().slice(-500)}): ${HOW}`);
     }
@@ -155,7 +159,10 @@ export async function startCeph(options: { memstoreBytes?: number } = {}): Promi
       async start() {
         await ceph('radosgw', ['-n', 'client.rgw.gw']);
         for (let i = 0; ; i++) {
-          const status = await fetch(endpoint).then((r) => r.status, () => 0);
+          const status = await fetch(endpoint).then(
+            (r) => r.status,
+            () => 0,
+          );
           if (status === 200 || status === 403) break;
           if (i > 180) throw new Error(`radosgw did not answer on ${endpoint} within 180 s`);
           await sleep(1000);
@@ -165,7 +172,16 @@ export async function startCeph(options: { memstoreBytes?: number } = {}): Promi
         const pidFile = path.join(base, 'run', 'client.rgw.gw.pid');
         const pid = Number(await readFile(pidFile, 'utf8'));
         process.kill(pid, 'SIGKILL');
-        for (let i = 0; i < 100 && (await fetch(endpoint).then(() => true, () => false)); i++) await sleep(100);
+        for (
+          let i = 0;
+          i < 100 &&
+          (await fetch(endpoint).then(
+            () => true,
+            () => false,
+          ));
+          i++
+        )
+          await sleep(100);
         await rm(pidFile, { force: true });
       },
     };

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { liveLocks } from '../../domain/locks.js';
 import { currentVersion } from '../../domain/rules.js';
 import type { FileRecord, Lockable } from '../../domain/types.js';
-import type { Ancestor, WebDav } from '../../domain/webdav.js';
+import type { Ancestor, Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
 import { davEtag } from './etag.js';
 import { evaluateIf, type IfList, parseIf, type ResourceState, submittedTokens, tagPath } from './if-header.js';
@@ -37,7 +37,7 @@ export function etagOf(record: Lockable | undefined): string | null {
  * the check and the write are one compare-and-set. A header that evaluates false is 412.
  * `above`: the collections above `key`, when the caller has read them already.
  */
-export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf, above?: Ancestor[]): Promise<Guard> {
+export async function ifGuard(ctx: Context, dav: Namespace, key: string, ifs: DavIf, above?: Ancestor[]): Promise<Guard> {
   if (ifs.lists.length === 0) return () => {};
   const host = ctx.get('Host');
   const targetOfTag = (tag: string): Target | undefined => {
@@ -72,7 +72,7 @@ export async function ifGuard(ctx: Context, dav: WebDav, key: string, ifs: DavIf
 }
 
 /** Evaluate the `If` header now, on the current state (for changes that are not one compare-and-set); `collectionFirst` for a URL ending in `/`. */
-export async function checkIf(ctx: Context, dav: WebDav, key: string, ifs: DavIf, collectionFirst = false): Promise<void> {
+export async function checkIf(ctx: Context, dav: Namespace, key: string, ifs: DavIf, collectionFirst = false): Promise<void> {
   if (ifs.lists.length === 0) return;
   const guard = await ifGuard(ctx, dav, key, ifs);
   const resource = await dav.collections.resolve(key, collectionFirst);

@@ -1,13 +1,14 @@
 import type { Context } from 'koa';
 import { copyTree, listTree } from '../../domain/dav-copy.js';
-import { checkRemovable, removeAny } from '../../domain/dav-delete.js';
+import { checkRemovable, deleteResource } from '../../domain/dav-delete.js';
 import { MoveClaim } from '../../domain/move-claim.js';
 import type { Target } from '../../domain/paths.js';
-import type { Member, WebDav } from '../../domain/webdav.js';
+import type { Member, Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
-import { callerOf } from '../rest/request.js';
+
 import { checkIf, type DavIf } from './conditions.js';
 import { depthOf, destinationOf, overwriteOf } from './request.js';
+import { callerOf } from '../auth.js';
 
 /**
  * COPY and MOVE (RFC 4918 §9.8, §9.9). Overwrite: T deletes what is at the destination first
@@ -18,7 +19,7 @@ import { depthOf, destinationOf, overwriteOf } from './request.js';
  * copy then a delete of what was copied: a crash between the two leaves both, never neither.
  * Locks stay behind.
  */
-export async function copyMove(ctx: Context, dav: WebDav, target: Target, ifs: DavIf, move: boolean): Promise<void> {
+export async function copyMove(ctx: Context, dav: Namespace, target: Target, ifs: DavIf, move: boolean): Promise<void> {
   const destination = destinationOf(ctx);
   const depth = depthOf(ctx, ['0', 'infinity'] as const, 'infinity');
   if (move && depth !== 'infinity') throw new Problem('bad-request', 'MOVE of a collection moves all of it: Depth must be infinity');
@@ -45,10 +46,10 @@ export async function copyMove(ctx: Context, dav: WebDav, target: Target, ifs: D
     let members: Member[] | undefined;
     if (move) members = await checkRemovable(dav, from, source.kind, { caller, tokens });
     else if (source.kind === 'collection' && depth === 'infinity') members = await listTree(dav, from);
-    if (existing.kind !== 'none') await removeAny(dav, caller, to, existing.kind, tokens);
+    if (existing.kind !== 'none') await deleteResource(dav, caller, to, existing.kind, tokens);
     const copied = await copyTree(dav, caller, { source: from, destination: to, depth, tokens, createOnly: !overwrite, collection: source.kind === 'collection', members });
     // What was copied goes, as it was copied; the claim goes with the source.
-    if (move) await removeAny(dav, caller, from, source.kind, tokens, { members: copied.members, copied: copied.versions });
+    if (move) await deleteResource(dav, caller, from, source.kind, tokens, { members: copied.members, copied: copied.versions });
     claim?.stop();
   } catch (err) {
     await claim?.release().catch(() => undefined);

@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 import type { FileReader } from '../../domain/reads.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
-import { requireWriter } from '../auth.js';
+import { requireWriter, callerOf } from '../auth.js';
 import { EXPECTS_CONTINUE, openBody } from '../body.js';
 import { read, type ReadDeps } from '../rest/read.js';
-import { callerOf } from '../rest/request.js';
+
 import { readIf } from './conditions.js';
 import { copyMove } from './copymove.js';
 import { davEtag } from './etag.js';
@@ -17,7 +17,7 @@ import { requestTarget } from './request.js';
 import { checkout, report } from './versioning.js';
 import { type DavWriteDeps, mkcol, put, remove } from './write.js';
 
-export type DavDeps = DavWriteDeps & ReadDeps & { reader: FileReader; dav: WebDav };
+export type DavDeps = DavWriteDeps & ReadDeps & { reader: FileReader; dav: Namespace };
 
 export const DAV_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK', 'REPORT', 'CHECKOUT'];
 const ALLOW = DAV_METHODS.join(', ');

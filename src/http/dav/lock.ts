@@ -1,17 +1,18 @@
 import type { Context } from 'koa';
 import type { LockRequest } from '../../domain/dav-locks.js';
-import { parseTimeout } from '../../domain/locks.js';
+import { parseTimeout } from '../lock-headers.js';
 import type { Target } from '../../domain/paths.js';
 import type { Lock } from '../../domain/types.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
-import { callerOf } from '../rest/request.js';
+
 import { type DavIf, ifGuard } from './conditions.js';
 import { sendXml } from './multistatus.js';
 import { MAX_XML_BYTES } from './propfind.js';
 import { activeLock } from './props.js';
 import { depthOf } from './request.js';
 import { child, children, DAV, readXmlBody, serializeElement, type XmlElement } from './xml.js';
+import { callerOf } from '../auth.js';
 
 /** The lock a DAV:lockinfo body asks for (RFC 4918 §14.11): write locks, exclusive or shared. */
 function parseLockinfo(body: XmlElement): Pick<LockRequest, 'scope' | 'ownerXml'> {
@@ -30,7 +31,7 @@ function parseLockinfo(body: XmlElement): Pick<LockRequest, 'scope' | 'ownerXml'
  * reserved), or with no body a refresh of the lock named in `If` (200). The same lock record
  * as a `/files` check-out: its token works on both.
  */
-export async function lock(ctx: Context, dav: WebDav, target: Target, ifs: DavIf): Promise<void> {
+export async function lock(ctx: Context, dav: Namespace, target: Target, ifs: DavIf): Promise<void> {
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, dav.files.lockTimeouts);
   const body = await readXmlBody(ctx.req, MAX_XML_BYTES);
   const caller = callerOf(ctx);
@@ -57,7 +58,7 @@ function answer(ctx: Context, status: number, granted: Lock, now: number, second
 }
 
 /** UNLOCK (RFC 4918 §9.11): `Lock-Token: <token>` of a lock on the URL or covering it; 204. */
-export async function unlock(ctx: Context, dav: WebDav, target: Target): Promise<void> {
+export async function unlock(ctx: Context, dav: Namespace, target: Target): Promise<void> {
   const header = ctx.get('Lock-Token').trim();
   const m = /^<([^>]+)>$/.exec(header);
   if (!m) throw new Problem('bad-request', 'UNLOCK needs Lock-Token: <token>');

@@ -3,13 +3,14 @@ import { liveLocks } from '../../domain/locks.js';
 import type { Target } from '../../domain/paths.js';
 import { parentOf } from '../../domain/collections.js';
 import type { CollectionRecord, FileRecord, Lock } from '../../domain/types.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
-import { callerOf } from '../rest/request.js';
+
 import { propstat, response, sendMultistatus } from './multistatus.js';
 import { type Described, lookup, propElement, propKey, propNames } from './props.js';
 import { depthOf, hrefOf } from './request.js';
 import { children, DAV, readXmlBody, type XmlElement } from './xml.js';
+import { callerOf } from '../auth.js';
 
 /** Bytes of a PROPFIND, PROPPATCH or LOCK body. */
 export const MAX_XML_BYTES = 256 * 1024;
@@ -29,7 +30,7 @@ function parsePropfind(body: XmlElement | undefined): Wanted {
 }
 
 /** PROPFIND (RFC 4918 §9.1): Depth 0, 1 or infinity (up to the tree limit); 207 with one response per resource. */
-export async function propfind(ctx: Context, dav: WebDav, target: Target): Promise<void> {
+export async function propfind(ctx: Context, dav: Namespace, target: Target): Promise<void> {
   const depth = depthOf(ctx, ['0', '1', 'infinity'] as const, 'infinity');
   const wanted = parsePropfind(await readXmlBody(ctx.req, MAX_XML_BYTES));
   const root = await describe(dav, target.key, target.directory);
@@ -49,8 +50,7 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
         const locks = [...own, ...inherited];
         // A reserved path (a lock on an unmapped URL) is a lock-null member: listed with its locks
         // and no content properties, so a client that locked it before its PUT still sees it.
-        const member: Described =
-          kind === 'collection' ? { kind, key, record: record as CollectionRecord | undefined, locks } : { kind: 'file', key, record: record as FileRecord, locks };
+        const member: Described = kind === 'collection' ? { kind, key, record: record as CollectionRecord | undefined, locks } : { kind: 'file', key, record: record as FileRecord, locks };
         responses.push(render(member, wanted, now, viewer));
       },
       depth === '1' ? 1 : Infinity,
@@ -64,7 +64,7 @@ export async function propfind(ctx: Context, dav: WebDav, target: Target): Promi
  * reserved by a live lock answers as a lock-null resource (RFC 2518 §7.4: locks, no content);
  * undefined when nothing is there.
  */
-export async function describe(dav: WebDav, key: string, collectionFirst = false): Promise<Described | undefined> {
+export async function describe(dav: Namespace, key: string, collectionFirst = false): Promise<Described | undefined> {
   const resource = await dav.collections.resolve(key, collectionFirst);
   if (resource.kind === 'collection') return { kind: 'collection', key, record: resource.record, locks: await dav.locksOn(key, resource.record) };
   const record = resource.record;
@@ -74,7 +74,15 @@ export async function describe(dav: WebDav, key: string, collectionFirst = false
 
 function render(r: Described, wanted: Wanted, now: number, viewer: string): string {
   const href = hrefOf(r.key, r.kind === 'collection');
-  if (wanted.mode === 'names') return response(href, { propstats: [propstat(200, propNames(r, now).map((key) => propElement(key, '')))] });
+  if (wanted.mode === 'names')
+    return response(href, {
+      propstats: [
+        propstat(
+          200,
+          propNames(r, now).map((key) => propElement(key, '')),
+        ),
+      ],
+    });
   const { found, missing } = lookup(r, wanted.mode === 'all' ? 'all' : wanted.names, now, viewer);
   if (wanted.mode === 'all') {
     for (const key of wanted.include) {
@@ -83,7 +91,19 @@ function render(r: Described, wanted: Wanted, now: number, viewer: string): stri
     }
   }
   const propstats: string[] = [];
-  if (found.size > 0 || missing.length === 0) propstats.push(propstat(200, [...found].map(([key, value]) => propElement(key, value))));
-  if (missing.length > 0) propstats.push(propstat(404, missing.map((key) => propElement(key, ''))));
+  if (found.size > 0 || missing.length === 0)
+    propstats.push(
+      propstat(
+        200,
+        [...found].map(([key, value]) => propElement(key, value)),
+      ),
+    );
+  if (missing.length > 0)
+    propstats.push(
+      propstat(
+        404,
+        missing.map((key) => propElement(key, '')),
+      ),
+    );
   return response(href, { propstats });
 }

@@ -83,7 +83,10 @@ function live(r: Described, key: string, now: number, viewer?: string): string |
       return r.kind === 'collection' ? '<D:collection/>' : '';
     case d('lockdiscovery'):
       // A MOVE's claim on its source is no client's lock: never shown.
-      return r.locks.filter((lock) => !lock.operation).map((lock) => activeLock(lock, now, lock.owner === viewer)).join('');
+      return r.locks
+        .filter((lock) => !lock.operation)
+        .map((lock) => activeLock(lock, now, lock.owner === viewer))
+        .join('');
     case d('supportedlock'):
       return SUPPORTED_LOCK;
   }

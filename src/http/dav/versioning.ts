@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
-import { parseTimeout } from '../../domain/locks.js';
+import { parseTimeout } from '../lock-headers.js';
 import type { Target } from '../../domain/paths.js';
 import type { FileReader } from '../../domain/reads.js';
 import type { Version } from '../../domain/types.js';
-import { MAX_TREE, type WebDav } from '../../domain/webdav.js';
+import { MAX_TREE, type Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
-import { callerOf } from '../rest/request.js';
+
 import type { DavIf } from './conditions.js';
 import { davEtag } from './etag.js';
 import { propstat, response, sendMultistatus, sendXml } from './multistatus.js';
@@ -13,6 +13,7 @@ import { MAX_XML_BYTES } from './propfind.js';
 import { propElement, propKey, versionHref } from './props.js';
 import { davIntent } from './write.js';
 import { child, children, DAV, escapeXml, readXmlBody } from './xml.js';
+import { callerOf } from '../auth.js';
 
 /** Properties of a version resource (RFC 3253 §3.3) that a version-tree REPORT may ask for. */
 function versionProp(name: string, v: Version): string | undefined {
@@ -44,7 +45,7 @@ const DEFAULT_PROPS = ['version-name', 'creator-displayname', 'getcontentlength'
  * its URL (`/dav/<path>?version=N`, which GET answers). Pruned versions and delete markers have
  * no bytes and are left out.
  */
-export async function report(ctx: Context, dav: WebDav, reader: FileReader, target: Target): Promise<void> {
+export async function report(ctx: Context, dav: Namespace, reader: FileReader, target: Target): Promise<void> {
   const body = await readXmlBody(ctx.req, MAX_XML_BYTES);
   if (!body || body.ns !== DAV || body.name !== 'version-tree') {
     throw new Problem('forbidden', 'the only REPORT is DAV:version-tree');
@@ -75,7 +76,7 @@ export async function report(ctx: Context, dav: WebDav, reader: FileReader, targ
  * `/files` check-out); the token comes back in `Lock-Token`. A file already checked out is
  * 409 with `DAV:checkout-of-checked-out-version-is-forbidden`.
  */
-export async function checkout(ctx: Context, dav: WebDav, target: Target, ifs: DavIf): Promise<void> {
+export async function checkout(ctx: Context, dav: Namespace, target: Target, ifs: DavIf): Promise<void> {
   const resource = await dav.collections.resolve(target.key, target.directory);
   if (resource.kind !== 'file') throw new Problem(resource.kind === 'none' ? 'not-found' : 'conflict', `${target.key || '/'} is not a version-controlled file`);
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, dav.files.lockTimeouts);

@@ -1,30 +1,27 @@
 import type { Context } from 'koa';
-import { removeAny } from '../../domain/dav-delete.js';
+import { deleteResource } from '../../domain/dav-delete.js';
 import type { Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
-import type { Ancestor, WebDav } from '../../domain/webdav.js';
+import type { Ancestor, Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { openBody, stageRawBody } from '../body.js';
-import { callerOf } from '../rest/request.js';
+
 import { checkIf, type DavIf, ifGuard } from './conditions.js';
 import { davEtag } from './etag.js';
 import { hasBody } from './request.js';
+import { requestConditions } from '../preconditions.js';
+import { callerOf } from '../auth.js';
 
 export interface DavWriteDeps {
-  dav: WebDav;
+  dav: Namespace;
   blobs: BlobStore;
   maxUploadBytes: number;
 }
 
 /** The write intent of a /dav request: the `If` header's tokens and guard, and HTTP's conditional headers. */
-export async function davIntent(ctx: Context, dav: WebDav, key: string, ifs: DavIf, above?: Ancestor[]): Promise<WriteIntent> {
-  const header = (name: string) => ctx.get(name) || undefined;
-  return {
-    tokens: ifs.tokens,
-    guard: await ifGuard(ctx, dav, key, ifs, above),
-    conditions: { ifMatch: header('If-Match'), ifNoneMatch: header('If-None-Match'), ifUnmodifiedSince: header('If-Unmodified-Since') },
-  };
+export async function davIntent(ctx: Context, dav: Namespace, key: string, ifs: DavIf, above?: Ancestor[]): Promise<WriteIntent> {
+  return { tokens: ifs.tokens, guard: await ifGuard(ctx, dav, key, ifs, above), conditions: requestConditions(ctx, false) };
 }
 
 /**
@@ -57,7 +54,7 @@ export async function remove(ctx: Context, target: Target, ifs: DavIf, deps: Dav
   if (target.key === '') throw new Problem('forbidden', 'the root collection cannot be deleted');
   const guard = await ifGuard(ctx, dav, target.key, ifs);
   guard(resource.record); // 412 before 423: the If header is judged before any lock
-  await removeAny(dav, callerOf(ctx), target.key, resource.kind, ifs.tokens, { guard });
+  await deleteResource(dav, callerOf(ctx), target.key, resource.kind, ifs.tokens, { guard });
   ctx.status = 204;
 }
 

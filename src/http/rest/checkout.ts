@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { parseTimeout } from '../../domain/locks.js';
+import { parseTimeout } from '../lock-headers.js';
 import type { Target } from '../../domain/paths.js';
 import type { StagedContent } from '../../domain/files.js';
 import { Problem } from '../../errors.js';
 import { verifyDigests } from '../checksums.js';
 import { readMultipart, sentDigests, stage, stageRawBody } from '../body.js';
-import { callerOf, fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
+import { fileUrl, hasFlag, stringParam, writeIntent } from './request.js';
 import { fileKey, respondWrite, type WriteDeps } from './write.js';
+import { callerOf } from '../auth.js';
 
 /** CHECKOUT, or POST ?checkout: take or refresh the lock; 200 with the lock and `Lock-Token`. */
 export async function checkout(ctx: Context, target: Target, deps: WriteDeps): Promise<void> {

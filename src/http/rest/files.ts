@@ -1,16 +1,18 @@
 import type { Context } from 'koa';
 import { parseUrlPath } from '../../domain/paths.js';
 import { Problem } from '../../errors.js';
-import { requireWriter } from '../auth.js';
+import { requireWriter, callerOf } from '../auth.js';
 import { checkinPost, checkout, uncheckout } from './checkout.js';
 import { pin } from './pin.js';
 import { read, type ReadDeps } from './read.js';
-import { callerOf, hasFlag } from './request.js';
+import { hasFlag } from './request.js';
 import { postMultipart, put, remove, restore, type WriteDeps } from './write.js';
 
 export type FilesDeps = ReadDeps & WriteDeps;
 
-const ALLOW = 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS';
+/** The methods /files answers, as its `Allow` header lists them (also for CONNECT, answered before routing). */
+export const FILES_ALLOW = 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS';
+const ALLOW = FILES_ALLOW;
 
 /**
  * The /files API (the contract in docs/api.md): one handler per method and query form. Order of

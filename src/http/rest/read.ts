@@ -7,6 +7,7 @@ import { Problem } from '../../errors.js';
 import type { SmallBlobCache } from '../../storage/small-blobs.js';
 import { parseRange } from '../range.js';
 import { fileUrl, hasFlag, intParam } from './request.js';
+import { requestConditions } from '../preconditions.js';
 
 /** Versions per `?versions` answer unless `?limit` says otherwise, and the most it may say. */
 export const HISTORY_PAGE = { default: 100, max: 1000 };
@@ -61,16 +62,7 @@ async function download(ctx: Context, key: string, version: Version, { content, 
     'File-Version': String(version.version),
     'X-Content-Type-Options': 'nosniff',
   });
-  const outcome = evaluate(
-    {
-      ifMatch: ctx.get('If-Match') || undefined,
-      ifNoneMatch: ctx.get('If-None-Match') || undefined,
-      ifModifiedSince: ctx.get('If-Modified-Since') || undefined,
-      ifUnmodifiedSince: ctx.get('If-Unmodified-Since') || undefined,
-    },
-    { etag: sha256, lastModified },
-    true,
-  );
+  const outcome = evaluate(requestConditions(ctx, true), { etag: sha256, lastModified }, true);
   if (outcome === 'not-modified') {
     ctx.status = 304;
     return;

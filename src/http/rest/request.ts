@@ -1,17 +1,12 @@
 import type { Context } from 'koa';
-import { parseLockToken } from '../../domain/locks.js';
+import { parseLockToken } from '../lock-headers.js';
 import type { WriteIntent } from '../../domain/rules.js';
-import type { Caller } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
-
-/** The caller set by the auth middleware. */
-export function callerOf(ctx: Context): Caller {
-  return ctx.state.caller as Caller;
-}
+import { requestConditions } from '../preconditions.js';
 
 /** True when the query names `flag` (`?versions`, `?checkin`, `?force`…). */
 export function hasFlag(ctx: Context, flag: string): boolean {
-  return Object.prototype.hasOwnProperty.call(ctx.query, flag);
+  return Object.hasOwn(ctx.query, flag);
 }
 
 /** A whole-number query parameter (`?version=3`), or undefined when absent. */
@@ -41,11 +36,7 @@ export function writeIntent(ctx: Context): WriteIntent {
   return {
     token: parseLockToken(header(ctx, 'Lock-Token'), header(ctx, 'If')),
     base: intParam(ctx, 'base', 0),
-    conditions: {
-      ifMatch: header(ctx, 'If-Match'),
-      ifNoneMatch: header(ctx, 'If-None-Match'),
-      ifUnmodifiedSince: header(ctx, 'If-Unmodified-Since'),
-    },
+    conditions: requestConditions(ctx, false),
   };
 }
 

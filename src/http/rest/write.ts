@@ -1,18 +1,19 @@
 import type { Context } from 'koa';
 import type { FileService, StagedContent, WriteResult } from '../../domain/files.js';
-import type { WebDav } from '../../domain/webdav.js';
+import type { Namespace } from '../../domain/namespace.js';
 import { joinKey, parseRelativeName, type Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { readMultipart, stage, stageRawBody } from '../body.js';
-import { callerOf, fileUrl, hasFlag, intParam, stringParam, writeIntent } from './request.js';
+import { fileUrl, hasFlag, intParam, stringParam, writeIntent } from './request.js';
+import { callerOf } from '../auth.js';
 
 export interface WriteDeps {
   files: FileService;
   /** The WebDAV side: collection locks a write must respect, deleted parents it revives. */
-  dav: WebDav;
+  dav: Namespace;
   blobs: BlobStore;
   maxUploadBytes: number;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageUnavailable, type BlobInfo, type BlobStore, type RemoveOptions, type StagedBlob } from '../contracts.js';
-import { mkdirDurable, syncDir } from './durable.js';
+import { isNotFound, mkdirDurable, syncDir } from './durable.js';
 import { DurableFileSink } from './file-sink.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
@@ -153,8 +153,4 @@ async function entries(dir: string): Promise<string[]> {
     if (isNotFound(err)) return [];
     throw err;
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (err as NodeJS.ErrnoException | null)?.code === 'ENOTDIR';
 }

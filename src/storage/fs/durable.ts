@@ -18,7 +18,10 @@ export function syncDir(dir: string): Promise<void> {
     dirSyncs.set(dir, { running });
     return running;
   }
-  state.next ??= state.running.catch(() => {}).then(() => fsyncDir(dir)).finally(() => advance(dir));
+  state.next ??= state.running
+    .catch(() => {})
+    .then(() => fsyncDir(dir))
+    .finally(() => advance(dir));
   return state.next;
 }
 
@@ -117,4 +120,9 @@ export async function mkdirDurable(dir: string): Promise<void> {
     await syncDir(path.dirname(d));
     if (d === first || path.dirname(d) === d) break;
   }
+}
+
+/** A missing file or directory: ENOENT, or ENOTDIR for a path through a file. */
+export function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (err as NodeJS.ErrnoException | null)?.code === 'ENOTDIR';
 }

@@ -50,7 +50,10 @@ export class DurableFileSink extends Writable {
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     const handle = this.handle;
     this.handle = undefined;
-    if (!handle) return callback(err);
+    if (!handle) {
+      callback(err);
+      return;
+    }
     // A background sync may still run on the descriptor: close after it.
     Promise.resolve(this.syncing)
       .catch(() => {})
@@ -73,8 +76,12 @@ export class DurableFileSink extends Writable {
       this.syncedAt = this.written;
       this.syncing = handle
         .datasync()
-        .catch((err: Error) => void (this.syncError ??= err))
-        .finally(() => (this.syncing = undefined));
+        .catch((err: Error) => {
+          this.syncError ??= err;
+        })
+        .finally(() => {
+          this.syncing = undefined;
+        });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { access, constants, mkdir } from 'node:fs/promises';
-import type { Storage } from '../contracts.js';
+import type { RecordKinds, Storage } from '../contracts.js';
 import { FsBlobStore } from './blob-store.js';
 import { Layout } from './layout.js';
 import { FsRecordStore } from './record-store.js';
@@ -11,7 +11,7 @@ export function reclaimDeadStaging(root: string): Promise<void> {
 }
 
 /** Open (creating if needed) a local-disk store under `root`; see layout.ts for the tree. */
-export async function openFsStorage<T>(root: string): Promise<Storage<T>> {
+export async function openFsStorage<K extends RecordKinds = RecordKinds>(root: string): Promise<Storage<K>> {
   const layout = new Layout(root);
   const pages = new Layout(root, 'history');
   const collections = new Layout(root, 'collections');
@@ -22,9 +22,9 @@ export async function openFsStorage<T>(root: string): Promise<Storage<T>> {
   const temp = await TempArea.open(layout.tmp);
   return {
     blobs: new FsBlobStore(layout, temp),
-    records: new FsRecordStore<T>(layout, temp),
-    history: new FsRecordStore<unknown>(pages, temp),
-    collections: new FsRecordStore<unknown>(collections, temp),
+    records: new FsRecordStore<K['records']>(layout, temp),
+    history: new FsRecordStore<K['history']>(pages, temp),
+    collections: new FsRecordStore<K['collections']>(collections, temp),
     async check() {
       await access(temp.dir, constants.W_OK);
       await access(layout.records, constants.W_OK);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { splitKey } from '../keys.js';
 
 /**
  * Where things live under the data root:
@@ -50,7 +51,7 @@ export class Layout {
 
   /** The directory holding the records below `dir` ('' for the root). */
   recordDir(dir: string): string {
-    return this.directory(dir === '' ? [] : splitKey(dir));
+    return this.directory(splitKey(dir));
   }
 
   private directory(segments: string[]): string {
@@ -63,15 +64,4 @@ export class Layout {
     if (!resolved.startsWith(this.root + path.sep)) throw new Error(`path escapes the data root: ${p}`);
     return resolved;
   }
-}
-
-/** Storage-level guard: the domain validates paths, this refuses anything that slipped by. */
-function splitKey(key: string): string[] {
-  const segments = key.split('/');
-  for (const s of segments) {
-    if (s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\')) {
-      throw new Error(`unsafe record key: ${JSON.stringify(key)}`);
-    }
-  }
-  return segments;
 }

@@ -2,8 +2,7 @@ import { link, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { isNotFound } from './blob-store.js';
-import { mkdirDurable, readSmallFile, replaceWith, syncDir, writeTemp } from './durable.js';
+import { isNotFound, mkdirDurable, readSmallFile, replaceWith, syncDir, writeTemp } from './durable.js';
 import type { Layout } from './layout.js';
 import type { TempArea } from './temp-area.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -8,7 +8,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCopyCommand,
   AbortMultipartUploadCommand,
@@ -17,7 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobInfo, BlobStore, RemoveOptions, StagedBlob } from '../contracts.js';
-import { isNotFound, statusOf, unavailable } from './client.js';
+import { isNotFound, listPages, statusOf, unavailable } from './client.js';
 import { Janitor } from './janitor.js';
 import type { S3Options } from './options.js';
 
@@ -88,7 +87,12 @@ export class S3BlobStore implements BlobStore {
       // store's. lib-storage stops reading the body when a part fails, which destroys it with
       // an AbortError (now or while cleaning up below): that is never the body's failure.
       const bodyError = (sourceError as { code?: string } | undefined)?.code === 'ABORT_ERR' ? undefined : sourceError;
-      const cause = bodyError ?? (await done.then(() => err, (e: unknown) => e));
+      const cause =
+        bodyError ??
+        (await done.then(
+          () => err,
+          (e: unknown) => e,
+        ));
       await upload.abort().catch(() => {});
       await this.discard({ id: key }, true);
       throw bodyError ?? unavailable(cause, 'upload');
@@ -186,9 +190,7 @@ export class S3BlobStore implements BlobStore {
 
   async read(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
     try {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.blobKey(sha256), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
-      );
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.blobKey(sha256), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
       return out.Body as Readable;
     } catch (err) {
       throw unavailable(err, `GetObject ${sha256}`);
@@ -255,15 +257,11 @@ export class S3BlobStore implements BlobStore {
 
   /** Objects under `prefix`, in key order, by name below it. */
   private async *objects(prefix: string): AsyncIterable<{ name: string; size: number; modifiedAt: number }> {
-    let token: string | undefined;
-    do {
-      const list = new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token });
-      const out = await this.client.send(list).catch((err: unknown) => Promise.reject(unavailable(err, `ListObjectsV2 ${prefix}`)));
+    for await (const out of listPages(this.client, this.options.bucket, prefix)) {
       for (const item of out.Contents ?? []) {
         if (item.Key) yield { name: item.Key.slice(prefix.length), size: item.Size ?? 0, modifiedAt: upperMs(item.LastModified) };
       }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   private async copyInParts(source: string, target: string, size: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { type ListObjectsV2CommandOutput, paginateListObjectsV2, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { StorageUnavailable } from '../contracts.js';
 import type { S3Options } from './options.js';
 
@@ -36,4 +36,16 @@ export function unavailable(err: unknown, what: string): unknown {
   const status = statusOf(err);
   const answered = err instanceof S3ServiceException && status !== undefined && status < 500;
   return answered ? err : new StorageUnavailable(`S3 ${what} failed: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Every page of the listing of `prefix` (one level with `delimiter`), through the SDK's
+ * paginator; a failed request is {@link unavailable}.
+ */
+export async function* listPages(client: S3Client, bucket: string, prefix: string, delimiter?: string): AsyncIterable<ListObjectsV2CommandOutput> {
+  try {
+    for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) })) yield page;
+  } catch (err) {
+    throw unavailable(err, `ListObjectsV2 ${prefix}`);
+  }
 }

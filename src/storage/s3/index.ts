@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadBucketCommand,
-  ListMultipartUploadsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import type { Storage } from '../contracts.js';
+import { AbortMultipartUploadCommand, CreateBucketCommand, DeleteObjectCommand, HeadBucketCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RecordKinds, Storage } from '../contracts.js';
 import { S3BlobStore } from './blob-store.js';
 import { createClient, isNotFound, statusOf, unavailable } from './client.js';
 import type { S3Options } from './options.js';
@@ -23,7 +15,7 @@ const ABANDONED_MS = 24 * 3600_000;
  * conditional writes (probed: kluis refuses to start on a store that ignores them, since
  * compare-and-set is what keeps several instances correct), and abandoned uploads are aborted.
  */
-export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> {
+export async function openS3Storage<K extends RecordKinds = RecordKinds>(options: S3Options): Promise<Storage<K>> {
   const client = createClient(options);
   const sessions = new Sessions(client, options, (options.heartbeatSeconds ?? 10) * 1000);
   try {
@@ -39,9 +31,9 @@ export async function openS3Storage<T>(options: S3Options): Promise<Storage<T>> 
   const blobs = new S3BlobStore(client, options, sessions.stagingPrefix);
   return {
     blobs,
-    records: new S3RecordStore<T>(client, options.bucket, options.prefix),
-    history: new S3RecordStore<unknown>(client, options.bucket, options.prefix, 'history'),
-    collections: new S3RecordStore<unknown>(client, options.bucket, options.prefix, 'collections'),
+    records: new S3RecordStore<K['records']>(client, options.bucket, options.prefix),
+    history: new S3RecordStore<K['history']>(client, options.bucket, options.prefix, 'history'),
+    collections: new S3RecordStore<K['collections']>(client, options.bucket, options.prefix, 'collections'),
     async check() {
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));

@@ -1,6 +1,7 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { isNotFound, statusOf, unavailable } from './client.js';
+import { splitKey } from '../keys.js';
+import { isNotFound, listPages, statusOf, unavailable } from './client.js';
 
 /**
  * Records as small JSON objects, replaced by S3 conditional writes: `If-None-Match: *` to
@@ -54,22 +55,15 @@ export class S3RecordStore<T> implements RecordStore<T> {
     const prefix = this.dirPrefix(dir);
     const files: string[] = [];
     const directories: string[] = [];
-    let token: string | undefined;
-    try {
-      do {
-        const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
-        for (const item of out.Contents ?? []) {
-          const name = item.Key?.slice(prefix.length) ?? '';
-          if (name.startsWith('f~')) files.push(name.slice(2));
-        }
-        for (const p of out.CommonPrefixes ?? []) {
-          const name = p.Prefix?.slice(prefix.length, -1) ?? '';
-          if (name.startsWith('d~')) directories.push(name.slice(2));
-        }
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (token);
-    } catch (err) {
-      throw unavailable(err, `ListObjectsV2 ${dir}/`);
+    for await (const out of listPages(this.client, this.bucket, prefix, '/')) {
+      for (const item of out.Contents ?? []) {
+        const name = item.Key?.slice(prefix.length) ?? '';
+        if (name.startsWith('f~')) files.push(name.slice(2));
+      }
+      for (const p of out.CommonPrefixes ?? []) {
+        const name = p.Prefix?.slice(prefix.length, -1) ?? '';
+        if (name.startsWith('d~')) directories.push(name.slice(2));
+      }
     }
     if (files.length === 0 && directories.length === 0) return dir === '' ? { files, directories } : undefined;
     return { files: files.sort(), directories: directories.sort() };
@@ -77,31 +71,22 @@ export class S3RecordStore<T> implements RecordStore<T> {
 
   async *scan(): AsyncIterable<string> {
     const root = `${this.prefix}${this.area}/`;
-    let token: string | undefined;
-    do {
-      let out;
-      try {
-        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
-      } catch (err) {
-        throw unavailable(err, `ListObjectsV2 ${this.area}/`);
-      }
+    for await (const out of listPages(this.client, this.bucket, root)) {
       for (const item of out.Contents ?? []) {
         const key = decodeKey(item.Key?.slice(root.length) ?? '');
         if (key !== undefined) yield key;
       }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   private recordKey(key: string): string {
-    const segments = key.split('/');
+    const segments = splitKey(key);
     const name = segments.pop() as string;
     return `${this.dirPrefix(segments.join('/'))}f~${name}`;
   }
 
   private dirPrefix(dir: string): string {
-    const segments = dir === '' ? [] : dir.split('/');
-    for (const s of segments) if (s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\')) throw new Error(`unsafe record key: ${JSON.stringify(dir)}`);
+    const segments = splitKey(dir);
     return `${this.prefix}${this.area}/${segments.map((s) => `d~${s}/`).join('')}`;
   }
 }

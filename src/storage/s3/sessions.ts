@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listPages } from './client.js';
 import type { S3Options } from './options.js';
 
 /** A session whose heartbeat is this many beats old belongs to a dead process. */
@@ -84,11 +85,8 @@ export class Sessions {
   }
 
   private async *objects(prefix: string): AsyncIterable<{ name: string; modifiedAt: number }> {
-    let token: string | undefined;
-    do {
-      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }));
+    for await (const out of listPages(this.client, this.options.bucket, prefix)) {
       for (const item of out.Contents ?? []) if (item.Key) yield { name: item.Key.slice(prefix.length), modifiedAt: item.LastModified?.getTime() ?? 0 };
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 }

@@ -54,7 +54,12 @@ export async function lock(s: TestServer, target: string, headers: Record<string
 /** PROPFIND with a DAV:prop body naming `props` (`{ns}name` or a DAV: local name), or allprop. */
 export async function propfind(s: TestServer, target: string, depth: '0' | '1' | 'infinity', props?: string[], headers: Record<string, string> = {}): Promise<Answer & { responses: DavResponse[] }> {
   const inner = props
-    ? `<D:prop>${props.map((p) => { const m = /^\{([^}]*)\}(.+)$/.exec(p); return m ? `<x:${m[2]} xmlns:x="${m[1]}"/>` : `<D:${p}/>`; }).join('')}</D:prop>`
+    ? `<D:prop>${props
+        .map((p) => {
+          const m = /^\{([^}]*)\}(.+)$/.exec(p);
+          return m ? `<x:${m[2]} xmlns:x="${m[1]}"/>` : `<D:${p}/>`;
+        })
+        .join('')}</D:prop>`
     : '<D:allprop/>';
   const answer = await dav(s, 'PROPFIND', target, { ...XML, Depth: depth, ...headers }, `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:">${inner}</D:propfind>`);
   return { ...answer, responses: answer.status === 207 ? readMultistatus(answer.text) : [] };

@@ -35,7 +35,11 @@ test('without credentials every /dav request is 401 with a WWW-Authenticate chal
   const wrong = await dav(s, 'PROPFIND', '', { Depth: '0', Authorization: `Basic ${Buffer.from('alice:wrong').toString('base64')}` });
   assertProblem(t, wrong, 401, 'unauthorized');
   for (const name of ['b.txt', 'd.txt', 'c/x']) t.deepEqual(await versionsOf(s, name, AS.alice), [], `nothing was written at ${name}`);
-  t.deepEqual((await versionsOf(s, 'a.txt', AS.alice)).map((v) => v.version), [1], 'a.txt was not deleted');
+  t.deepEqual(
+    (await versionsOf(s, 'a.txt', AS.alice)).map((v) => v.version),
+    [1],
+    'a.txt was not deleted',
+  );
   t.is((await lockOf(s, 'a.txt', AS.alice)).status, 404, 'a.txt was not locked');
   t.is((await propfind(s, 'c/', '0', undefined, AS.alice)).status, 404, 'no collection was made');
 });
@@ -77,7 +81,11 @@ test('a read-only user gets 403 on every /dav write, and nothing changes', async
   for (const [method, target, headers, body] of requests) {
     assertProblem(t, await dav(s, method, target, { ...AS.reader, ...headers }, body), 403, 'forbidden');
   }
-  t.deepEqual((await versionsOf(s, 'w/other.txt', AS.alice)).map((v) => v.version), [1], 'w/other.txt was neither written, deleted nor moved');
+  t.deepEqual(
+    (await versionsOf(s, 'w/other.txt', AS.alice)).map((v) => v.version),
+    [1],
+    'w/other.txt was neither written, deleted nor moved',
+  );
   for (const name of ['w/new.txt', 'w/copy.txt', 'w/moved.txt']) t.deepEqual(await versionsOf(s, name, AS.alice), [], `nothing at ${name}`);
   const after = await propfind(s, 'w/', '1', ['lockdiscovery'], AS.alice);
   t.deepEqual(pathsOf(after.responses), ['/dav/w/', '/dav/w/doc.txt', '/dav/w/other.txt'], after.text);
@@ -86,7 +94,7 @@ test('a read-only user gets 403 on every /dav write, and nothing changes', async
   t.is((await dav(s, 'GET', 'w/other.txt', AS.alice)).text, 'o1');
 });
 
-test("a /dav lock belongs to its taker: another user presenting its token is 403, and may not UNLOCK it", async (t) => {
+test('a /dav lock belongs to its taker: another user presenting its token is 403, and may not UNLOCK it', async (t) => {
   const s = await davServer(t, { users });
   await put(s.url, 'mine.txt', Buffer.from('m1'), AS.alice);
   const { token } = await lock(s, 'mine.txt', AS.alice);

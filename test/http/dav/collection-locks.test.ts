@@ -72,7 +72,7 @@ test('a /files PUT into the locked collection is 409 locked without a token, nam
   t.is(refused.json.lock?.owner, 'anonymous', `the 409 names the holder of the collection lock (lock.owner): ${refused.text}`);
 });
 
-test('/files reads show the collection lock on its members: ?lock, ?versions and the listing\'s locked flag (depth infinity only)', async (t) => {
+test("/files reads show the collection lock on its members: ?lock, ?versions and the listing's locked flag (depth infinity only)", async (t) => {
   const s = await davServer(t);
   await lockedCollection(s);
   const shown = await files(s, 'GET', 'coll/old.txt?lock');

@@ -74,10 +74,23 @@ test('DELETE of a collection leaves delete markers on its files; their history s
   t.is(removed.status, 204, removed.text);
 
   const one = await versionsOf(s, 'gone/one.txt');
-  t.deepEqual(one.map((v) => [v.version, v.deleted === true]), [[3, true], [2, false], [1, false]]);
+  t.deepEqual(
+    one.map((v) => [v.version, v.deleted === true]),
+    [
+      [3, true],
+      [2, false],
+      [1, false],
+    ],
+  );
   t.is(one[1]?.sha256, sha256hex('one 2'));
   const two = await versionsOf(s, 'gone/sub/two.txt');
-  t.deepEqual(two.map((v) => [v.version, v.deleted === true]), [[2, true], [1, false]]);
+  t.deepEqual(
+    two.map((v) => [v.version, v.deleted === true]),
+    [
+      [2, true],
+      [1, false],
+    ],
+  );
   assertProblem(t, await files(s, 'GET', 'gone/one.txt'), 404, 'not-found');
   const old = await files(s, 'GET', 'gone/one.txt?version=1');
   t.is(old.status, 200);

@@ -24,7 +24,11 @@ test('ten racing MOVEs of one file to ten destinations: one 201, nine refused, a
   for (const answer of answers.filter((a) => a.status !== 201)) t.true([404, 423].includes(answer.status), `a loser is 404 (gone) or 423 (being moved): ${answer.status} ${answer.text}`);
   for (let i = 0; i < RACERS; i++) {
     const versions = await versionsOf(s, `mv/dst-${i}.txt`);
-    if (i === winners[0]) t.deepEqual(versions.map((v) => v.sha256), [sha256hex('moving')]);
+    if (i === winners[0])
+      t.deepEqual(
+        versions.map((v) => v.sha256),
+        [sha256hex('moving')],
+      );
     else t.deepEqual(versions, [], `dst-${i}.txt was never written`);
   }
   t.is((await files(s, 'GET', 'mv/src.txt')).status, 404, 'the source is gone');
@@ -54,7 +58,11 @@ test('ten racing COPYs of different sources onto one destination with Overwrite:
   const statuses = answers.map((a) => a.status).sort();
   t.deepEqual(statuses, [201, ...Array<number>(RACERS - 1).fill(412)], answers.map((a) => `${a.status} ${a.text}`).join('\n'));
   const winner = answers.findIndex((a) => a.status === 201);
-  t.deepEqual((await versionsOf(s, 'cp/dst.txt')).map((v) => v.sha256), [sha256hex(`source ${winner}`)], 'one version, the winner’s');
+  t.deepEqual(
+    (await versionsOf(s, 'cp/dst.txt')).map((v) => v.sha256),
+    [sha256hex(`source ${winner}`)],
+    'one version, the winner’s',
+  );
 });
 
 test('ten racing COPYs of collections onto one destination with Overwrite: F: one 201, nine 412, only the winner’s members', async (t) => {
@@ -64,7 +72,10 @@ test('ten racing COPYs of collections onto one destination with Overwrite: F: on
   t.deepEqual(answers.map((a) => a.status).sort(), [201, ...Array<number>(RACERS - 1).fill(412)]);
   const winner = answers.findIndex((a) => a.status === 201);
   const listing = await files(s, 'GET', 'cols/dst/');
-  t.deepEqual(listing.json.entries.map((e: { name: string }) => e.name), [`f${winner}.txt`]);
+  t.deepEqual(
+    listing.json.entries.map((e: { name: string }) => e.name),
+    [`f${winner}.txt`],
+  );
 });
 
 test('a MOVE refused with 412 (Overwrite: F onto an existing file) leaves its source unclaimed and writable', async (t) => {

@@ -26,7 +26,11 @@ test('COPY of a file: 201, a new version at the destination with the same sha256
 
   const src = await versionsOf(s, 'src.txt');
   const dst = await versionsOf(s, 'dst.txt');
-  t.deepEqual(src.map((v) => v.version), [2, 1], 'the source is untouched');
+  t.deepEqual(
+    src.map((v) => v.version),
+    [2, 1],
+    'the source is untouched',
+  );
   t.is(dst.length, 1);
   t.is(dst[0]?.version, 1);
   t.is(dst[0]?.sha256, src[0]?.sha256);
@@ -47,7 +51,15 @@ test('COPY onto an existing file with Overwrite T: 204, a new version after a de
   const copied = await dav(s, 'COPY', 'a.txt', { ...destination(s, 'b.txt'), Overwrite: 'T' });
   t.is(copied.status, 204, copied.text);
   const b = await versionsOf(s, 'b.txt');
-  t.deepEqual(b.map((v) => [v.version, v.sha256]), [[3, sha256hex('aaa')], [2, null], [1, sha256hex('bbb')]], 'b.txt history kept');
+  t.deepEqual(
+    b.map((v) => [v.version, v.sha256]),
+    [
+      [3, sha256hex('aaa')],
+      [2, null],
+      [1, sha256hex('bbb')],
+    ],
+    'b.txt history kept',
+  );
   const props = await propfind(s, 'b.txt', '0', [`{${NS}}old`]);
   t.is(propOf(props.responses[0], 'old', NS)?.status, 404, `the destination's old dead property is gone: ${props.text}`);
 });
@@ -60,8 +72,14 @@ test('COPY or MOVE onto an existing file with Overwrite: F is 412 and changes no
     const refused = await dav(s, method, 'a.txt', { ...destination(s, 'b.txt'), Overwrite: 'F' });
     assertProblem(t, refused, 412, 'precondition-failed');
   }
-  t.deepEqual((await versionsOf(s, 'a.txt')).map((v) => v.sha256), [sha256hex('aaa')]);
-  t.deepEqual((await versionsOf(s, 'b.txt')).map((v) => v.sha256), [sha256hex('bbb')]);
+  t.deepEqual(
+    (await versionsOf(s, 'a.txt')).map((v) => v.sha256),
+    [sha256hex('aaa')],
+  );
+  t.deepEqual(
+    (await versionsOf(s, 'b.txt')).map((v) => v.sha256),
+    [sha256hex('bbb')],
+  );
 });
 
 test('MOVE of a file: 201, a delete marker at the source (its history kept), the content and properties at the destination', async (t) => {
@@ -72,12 +90,22 @@ test('MOVE of a file: 201, a delete marker at the source (its history kept), the
   const moved = await dav(s, 'MOVE', 'from.txt', destination(s, 'to.txt'));
   t.is(moved.status, 201, moved.text);
   const from = await versionsOf(s, 'from.txt');
-  t.deepEqual(from.map((v) => [v.version, v.deleted === true]), [[3, true], [2, false], [1, false]]);
+  t.deepEqual(
+    from.map((v) => [v.version, v.deleted === true]),
+    [
+      [3, true],
+      [2, false],
+      [1, false],
+    ],
+  );
   t.is(from[1]?.sha256, sha256hex('v2'));
   assertProblem(t, await dav(s, 'GET', 'from.txt'), 404, 'not-found');
   t.is((await dav(s, 'GET', 'from.txt?version=1')).text, 'v1', 'the old versions stay readable');
   const to = await versionsOf(s, 'to.txt');
-  t.deepEqual(to.map((v) => v.sha256), [sha256hex('v2')]);
+  t.deepEqual(
+    to.map((v) => v.sha256),
+    [sha256hex('v2')],
+  );
   const props = await propfind(s, 'to.txt', '0', [`{${NS}}tag`]);
   t.is(propOf(props.responses[0], 'tag', NS)?.el.text, 'moved', props.text);
 });
@@ -91,7 +119,10 @@ test('MOVE of a collection moves every member; the source files keep their histo
   const tree = await propfind(s, 'new/', 'infinity');
   t.deepEqual(pathsOf(tree.responses), ['/dav/new/', '/dav/new/a.txt', '/dav/new/sub/', '/dav/new/sub/b.txt']);
   assertProblem(t, await propfind(s, 'old/', '0'), 404, 'not-found');
-  t.deepEqual((await versionsOf(s, 'old/sub/b.txt')).map((v) => v.deleted === true), [true, false]);
+  t.deepEqual(
+    (await versionsOf(s, 'old/sub/b.txt')).map((v) => v.deleted === true),
+    [true, false],
+  );
   t.is((await dav(s, 'GET', 'new/sub/b.txt')).text, 'b');
 });
 
@@ -124,7 +155,10 @@ test('Destination on another host is 502; COPY onto itself or into itself is 403
   assertProblem(t, await dav(s, 'COPY', 'f.txt', destination(s, 'f.txt')), 403, 'forbidden');
   assertProblem(t, await dav(s, 'MOVE', 'f.txt', destination(s, 'f.txt')), 403, 'forbidden');
   assertProblem(t, await dav(s, 'COPY', 'dir/', destination(s, 'dir/inner/')), 403, 'forbidden');
-  t.deepEqual((await versionsOf(s, 'f.txt')).map((v) => v.version), [1]);
+  t.deepEqual(
+    (await versionsOf(s, 'f.txt')).map((v) => v.version),
+    [1],
+  );
   t.deepEqual(await versionsOf(s, 'g.txt'), []);
   t.deepEqual(pathsOf((await propfind(s, 'dir/', 'infinity')).responses), ['/dav/dir/', '/dav/dir/x.txt']);
 });

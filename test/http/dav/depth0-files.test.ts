@@ -30,7 +30,11 @@ test('after a Depth-0 LOCK of a folder, /files writes that add or remove a membe
   }
   for (const name of ['new.txt', 'form.txt', 'posted.txt', 'reserved.txt']) t.deepEqual(await versionsOf(s, `P/d0/${name}`), [], `nothing at ${name}`);
   t.is((await files(s, 'GET', 'P/d0/reserved.txt?lock')).status, 404, 'no reservation was made');
-  t.deepEqual((await versionsOf(s, 'P/d0/existing.txt')).map((v) => v.version), [1], 'existing.txt was not deleted');
+  t.deepEqual(
+    (await versionsOf(s, 'P/d0/existing.txt')).map((v) => v.version),
+    [1],
+    'existing.txt was not deleted',
+  );
 
   // The same on /dav, for comparison: 423.
   assertProblem(t, await dav(s, 'PUT', 'P/d0/new.txt', {}, 'new'), 423, 'locked');

@@ -28,10 +28,17 @@ test('GET, HEAD and DAV:getetag on /dav give one ETag: the sha256 /files reports
   const found = await propfind(s, 'e.txt', '0', ['getetag']);
   t.is(propOf(found.responses[0], 'getetag')?.el.text ?? null, etag, found.text);
   const listed = await propfind(s, '', '1', ['getetag']);
-  t.is(propOf(listed.responses.find((r) => r.path === '/dav/e.txt'), 'getetag')?.el.text ?? null, etag, 'the same ETag in a Depth 1 listing');
+  t.is(
+    propOf(
+      listed.responses.find((r) => r.path === '/dav/e.txt'),
+      'getetag',
+    )?.el.text ?? null,
+    etag,
+    'the same ETag in a Depth 1 listing',
+  );
 });
 
-test('a /dav PUT answers the new version\'s ETag in the /dav form', async (t) => {
+test("a /dav PUT answers the new version's ETag in the /dav form", async (t) => {
   const s = await davServer(t);
   const created = await dav(s, 'PUT', 'p.txt', {}, 'one');
   t.is(created.status, 201);
@@ -52,7 +59,10 @@ test('If-Match with the /dav ETag: a /dav PUT succeeds; with a stale or unknown 
   assertProblem(t, stale, 412, 'precondition-failed');
   const unknown = await dav(s, 'PUT', 'm.txt', { 'If-Match': `"${Buffer.alloc(32, 7).toString('base64url')}"` }, 'm3');
   assertProblem(t, unknown, 412, 'precondition-failed');
-  t.deepEqual((await versionsOf(s, 'm.txt')).map((v) => v.sha256), [sha256hex('m2'), sha256hex('m1')]);
+  t.deepEqual(
+    (await versionsOf(s, 'm.txt')).map((v) => v.sha256),
+    [sha256hex('m2'), sha256hex('m1')],
+  );
   const current = (await dav(s, 'GET', 'm.txt')).headers.get('etag') ?? '';
   t.is((await dav(s, 'PUT', 'm.txt', { 'If-Match': `"nope", ${current}` }, 'm3')).status, 204, 'any ETag of a list may match');
   assertProblem(t, await dav(s, 'PUT', 'm.txt', { 'If-None-Match': '*' }, 'm4'), 412, 'precondition-failed');
@@ -76,7 +86,7 @@ test('If-None-Match with the /dav ETag on a /dav GET is 304 (strong and weak for
   t.not(changed.headers.get('etag'), etag);
 });
 
-test('the ETag of an old version URL is that version\'s, and the WebDAV If header takes /dav ETags', async (t) => {
+test("the ETag of an old version URL is that version's, and the WebDAV If header takes /dav ETags", async (t) => {
   const s = await davServer(t);
   await put(s.url, 'i.txt', Buffer.from('i1'));
   const v1 = (await dav(s, 'GET', 'i.txt')).headers.get('etag') ?? '';

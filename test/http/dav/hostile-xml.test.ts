@@ -15,10 +15,7 @@ const NS = 'urn:kluis-test:props';
 /** Must match MAX_XML_BYTES (src/http/dav/propfind.ts): 256 KiB. */
 const MAX_XML_BYTES = 256 * 1024;
 
-const LAUGHS = [
-  '<!ENTITY lol "lol">',
-  ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`),
-].join('\n ');
+const LAUGHS = ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`)].join('\n ');
 
 /** A DOCTYPE and a body that uses its entity `&e;` where the property value or owner goes. */
 const bodies = (doctype: string) => ({
@@ -139,7 +136,12 @@ test('an over-deep XML body is 400 and a body that is not XML is 400', async (t)
 test('a raw # in the request target is 400 and names nothing', async (t) => {
   const s = await davServer(t);
   await target(s);
-  for (const [method, body] of [['PUT', 'x'], ['PROPFIND', undefined], ['MKCOL', undefined], ['DELETE', undefined]] as const) {
+  for (const [method, body] of [
+    ['PUT', 'x'],
+    ['PROPFIND', undefined],
+    ['MKCOL', undefined],
+    ['DELETE', undefined],
+  ] as const) {
     const answer = await raw(s.url, method, '/dav/doc.txt#fragment', {}, body);
     assertProblem(t, answer, 400, 'invalid-path');
   }

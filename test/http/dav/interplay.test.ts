@@ -37,7 +37,11 @@ test('a /dav LOCK makes a /files PUT 409 locked naming the holder, and a /dav PU
   assertProblem(t, ownerWithoutToken, 423, 'locked');
 
   const versions = await files(s, 'GET', 'doc.txt?versions', AS.bob);
-  t.deepEqual(versions.json.versions.map((v: { version: number }) => v.version), [1], 'no refused write made a version');
+  t.deepEqual(
+    versions.json.versions.map((v: { version: number }) => v.version),
+    [1],
+    'no refused write made a version',
+  );
 });
 
 test('the token of a /dav LOCK works on /files (Lock-Token) and the lock stays; another user presenting it is 403', async (t) => {
@@ -56,7 +60,10 @@ test('the token of a /dav LOCK works on /files (Lock-Token) and the lock stays; 
   t.is(checkin.status, 200, checkin.text);
   t.is(checkin.json.released, true);
   t.is((await files(s, 'GET', 'doc.txt?lock', AS.alice)).status, 404, '?checkin with the /dav token released the /dav lock');
-  t.deepEqual((await files(s, 'GET', 'doc.txt?versions', AS.alice)).json.versions.map((v: { version: number }) => v.version), [4, 3, 2, 1]);
+  t.deepEqual(
+    (await files(s, 'GET', 'doc.txt?versions', AS.alice)).json.versions.map((v: { version: number }) => v.version),
+    [4, 3, 2, 1],
+  );
 });
 
 test('a /files CHECKOUT token works on /dav as If: (<token>); without it /dav PUT and DELETE are 423', async (t) => {
@@ -134,7 +141,10 @@ test('a shared /dav lock blocks /files writes (409 locked naming the holder) and
   assertProblem(t, await checkout(s.url, 'shared.txt', AS.root), 409, 'locked');
   assertProblem(t, await dav(s, 'PUT', 'shared.txt', AS.root, 'root was here'), 423, 'locked');
   const history = await files(s, 'GET', 'shared.txt?versions', AS.root);
-  t.deepEqual(history.json.versions.map((v: { version: number }) => v.version), [1]);
+  t.deepEqual(
+    history.json.versions.map((v: { version: number }) => v.version),
+    [1],
+  );
 
   // /files reads show what refuses the write: ?lock, the history's lock, the listing's flag.
   const shown = await files(s, 'GET', 'shared.txt?lock', AS.root);

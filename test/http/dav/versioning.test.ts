@@ -17,7 +17,10 @@ test('two /dav PUTs make two versions: DAV:version-name 2, DAV:checked-in names 
   t.is((await dav(s, 'MKCOL', 'my%20docs/')).status, 201);
   t.is((await dav(s, 'PUT', 'my%20docs/a%20b.txt', {}, 'first')).status, 201);
   t.is((await dav(s, 'PUT', 'my%20docs/a%20b.txt', {}, 'second')).status, 204);
-  t.deepEqual((await versionsOf(s, 'my%20docs/a%20b.txt')).map((v) => v.sha256), [sha256hex('second'), sha256hex('first')]);
+  t.deepEqual(
+    (await versionsOf(s, 'my%20docs/a%20b.txt')).map((v) => v.sha256),
+    [sha256hex('second'), sha256hex('first')],
+  );
   const found = await propfind(s, 'my%20docs/a%20b.txt', '0', VERSION_PROPS);
   const self = found.responses[0];
   t.is(propOf(self, 'version-name')?.el.text, '2', found.text);
@@ -88,7 +91,7 @@ test('CHECKOUT of a missing file is 404, of a collection 409', async (t) => {
   t.is((await lockOf(s, 'nothing.txt')).status, 404, 'no path was reserved');
 });
 
-test('REPORT DAV:version-tree: one response per version, each href GETs that version\'s exact bytes', async (t) => {
+test("REPORT DAV:version-tree: one response per version, each href GETs that version's exact bytes", async (t) => {
   const s = await davServer(t);
   const contents = [Buffer.from('version one'), Buffer.from([0, 1, 2, 255, 254]), Buffer.from('version three\r\n')];
   for (const body of contents) await dav(s, 'PUT', 'tree.bin', {}, body);
@@ -119,7 +122,12 @@ test('REPORT DAV:version-tree leaves delete markers out and still lists the vers
   await put(s.url, 'del.txt', Buffer.from('d'));
   const report = await dav(s, 'REPORT', 'del.txt', XML, '<?xml version="1.0"?><D:version-tree xmlns:D="DAV:"/>');
   t.is(report.status, 207, report.text);
-  t.deepEqual(readMultistatus(report.text).map((r) => r.href).sort(), ['/dav/del.txt?version=1', '/dav/del.txt?version=2', '/dav/del.txt?version=4']);
+  t.deepEqual(
+    readMultistatus(report.text)
+      .map((r) => r.href)
+      .sort(),
+    ['/dav/del.txt?version=1', '/dav/del.txt?version=2', '/dav/del.txt?version=4'],
+  );
   assertProblem(t, await dav(s, 'REPORT', 'del.txt', XML, '<?xml version="1.0"?><D:expand-property xmlns:D="DAV:"/>'), 403, 'forbidden');
 });
 
@@ -138,6 +146,9 @@ for (const [method, hint] of [
     const problem = JSON.parse(body);
     t.like(problem, { status: 501, code: 'method-not-supported' });
     t.true(problem.detail.includes(hint), problem.detail);
-    t.deepEqual((await versionsOf(s, 'v.txt')).map((v) => v.version), [1]);
+    t.deepEqual(
+      (await versionsOf(s, 'v.txt')).map((v) => v.version),
+      [1],
+    );
   });
 }

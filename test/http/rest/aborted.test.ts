@@ -10,10 +10,12 @@ async function sendAndDrop(s: TestServer, head: string, partialBody: Buffer): Pr
   await new Promise<void>((resolve, reject) => {
     const socket = net.connect(Number(port), '127.0.0.1', () => {
       socket.write(head);
-      socket.write(partialBody, () => setTimeout(() => {
-        socket.destroy();
-        resolve();
-      }, 100));
+      socket.write(partialBody, () =>
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100),
+      );
     });
     socket.on('error', reject);
   });

@@ -87,7 +87,7 @@ test('POST ?checkin with an empty body only releases the lock', async (t) => {
   t.deepEqual(await s.store.staged(), []);
 });
 
-test('POST ?checkin with an empty body and a digest: the empty body\'s digest releases, another is 400 checksum-mismatch and keeps the lock, however the body is framed', async (t) => {
+test("POST ?checkin with an empty body and a digest: the empty body's digest releases, another is 400 checksum-mismatch and keeps the lock, however the body is framed", async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
   await put(s.url, 'g.txt', Buffer.from('g1'));

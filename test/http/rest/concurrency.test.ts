@@ -59,7 +59,10 @@ test('the refused writers of a compare-and-set race leave no version, no staged 
   const winner = answers.find((a) => a.status === 200);
   t.truthy(winner);
   t.is(answers.filter((a) => a.status === 412).length, 49);
-  t.deepEqual((await history(s, 'cas.txt')).json.versions.map((v: { sha256: string }) => v.sha256), [winner?.json.sha256, sha256hex('base')]);
+  t.deepEqual(
+    (await history(s, 'cas.txt')).json.versions.map((v: { sha256: string }) => v.sha256),
+    [winner?.json.sha256, sha256hex('base')],
+  );
   t.deepEqual(await s.store.staged(), []);
   const stored = [sha256hex('base'), winner?.json.sha256].sort();
   if (s.backend === 'fs') {
@@ -105,9 +108,7 @@ test('concurrent writers holding and not holding the lock: only the holder gets 
   t.teardown(() => s.close());
   await put(s.url, 'held.txt', Buffer.from('h0'));
   const lock = await checkout(s.url, 'held.txt');
-  const answers = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => put(s.url, 'held.txt', Buffer.from(`h${i + 1}`), i % 2 === 0 ? { 'Lock-Token': `<${lock.token}>` } : {})),
-  );
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => put(s.url, 'held.txt', Buffer.from(`h${i + 1}`), i % 2 === 0 ? { 'Lock-Token': `<${lock.token}>` } : {})));
   answers.forEach((a, i) => {
     if (i % 2 === 0) t.is(a.status, 200, `holder write ${i}`);
     else assertProblem(t, a, 409, 'locked');

@@ -129,7 +129,15 @@ test('conditions apply to multipart POST, DELETE and restore as well', async (t)
   t.is((await postForm(s.url, 'wd/', [{ name: 'f', filename: 'w.txt', data: 'x' }], { 'If-None-Match': '*' })).status, 201);
   const batchBefore = await history(s, 'wd/w.txt');
   const blobsWithX = await s.store.blobs();
-  const batch = await postForm(s.url, 'wd/', [{ name: 'f', filename: 'new.txt', data: 'n' }, { name: 'f', filename: 'w.txt', data: 'y' }], { 'If-None-Match': '*' });
+  const batch = await postForm(
+    s.url,
+    'wd/',
+    [
+      { name: 'f', filename: 'new.txt', data: 'n' },
+      { name: 'f', filename: 'w.txt', data: 'y' },
+    ],
+    { 'If-None-Match': '*' },
+  );
   assertProblem(t, batch, 412, 'precondition-failed');
   await assertUnchanged(t, s, 'wd/w.txt', batchBefore, blobsWithX);
   t.is((await request(`${s.url}/files/wd/new.txt`)).status, 404, 'a refused batch stores none of its files');

@@ -31,13 +31,23 @@ test('?versions answers the history newest first, 100 per page, with next and Li
     url = page.next;
   }
   t.is(pages, 3);
-  t.deepEqual(seen, Array.from({ length: n }, (_, i) => n - i), 'every version once, newest first');
+  t.deepEqual(
+    seen,
+    Array.from({ length: n }, (_, i) => n - i),
+    'every version once, newest first',
+  );
 
   const small = (await request(`${s.url}/files/long.txt?versions&limit=7&before=20`)).json as Page;
-  t.deepEqual(small.versions.map((v) => v.version), [19, 18, 17, 16, 15, 14, 13]);
+  t.deepEqual(
+    small.versions.map((v) => v.version),
+    [19, 18, 17, 16, 15, 14, 13],
+  );
   t.is(small.next, '/files/long.txt?versions&limit=7&before=13');
   const last = (await request(`${s.url}/files/long.txt?versions&limit=5&before=4`)).json as Page;
-  t.deepEqual(last.versions.map((v) => v.version), [3, 2, 1]);
+  t.deepEqual(
+    last.versions.map((v) => v.version),
+    [3, 2, 1],
+  );
   t.is(last.next, undefined);
   t.deepEqual(((await request(`${s.url}/files/long.txt?versions&before=1`)).json as Page).versions, []);
 

@@ -46,13 +46,10 @@ test('the root listing at /files/ and /files shows top-level files and directori
     const answer = await request(url);
     t.is(answer.status, 200);
     t.is(answer.json.path, '');
-    t.deepEqual(
-      answer.json.entries.map((e: { name: string; type: string }) => [e.name, e.type]).sort(),
-      [
-        ['dir', 'directory'],
-        ['top.txt', 'file'],
-      ],
-    );
+    t.deepEqual(answer.json.entries.map((e: { name: string; type: string }) => [e.name, e.type]).sort(), [
+      ['dir', 'directory'],
+      ['top.txt', 'file'],
+    ]);
   }
 });
 

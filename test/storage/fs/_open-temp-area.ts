@@ -8,6 +8,9 @@ const [root, at] = [process.argv[2] as string, Number(process.argv[3])];
 while (Date.now() < at) await sleep(Math.min(5, at - Date.now()));
 const area = await TempArea.open(root);
 await sleep(300);
-const kept = await access(area.dir).then(() => true, () => false);
+const kept = await access(area.dir).then(
+  () => true,
+  () => false,
+);
 process.stdout.write(kept ? 'kept\n' : 'removed\n');
 await area.close();

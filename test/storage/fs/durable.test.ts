@@ -13,7 +13,7 @@ test('readSmallFile reads any size whole: empty, one read, exactly one read buff
     const bytes = randomBytes(size);
     await writeFile(file, bytes);
     const read = await readSmallFile(file);
-    t.true(read !== undefined && read.equals(bytes), `${size} bytes read back whole`);
+    t.true(read?.equals(bytes), `${size} bytes read back whole`);
   }
 });
 

@@ -25,7 +25,11 @@ test('processes that open staging areas at the same instant never reclaim each o
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const at = Date.now() + 5000; // after every child has loaded
   const outcomes = await Promise.all(Array.from({ length: 8 }, () => openInChild(root, at)));
-  t.deepEqual(outcomes.filter((o) => o !== 'kept'), [], `areas removed under their live owner: ${outcomes.join(', ')}`);
+  t.deepEqual(
+    outcomes.filter((o) => o !== 'kept'),
+    [],
+    `areas removed under their live owner: ${outcomes.join(', ')}`,
+  );
 });
 
 test('a dead session (no live lock) is reclaimed at the next start; a live one is kept', async (t) => {

@@ -6,7 +6,7 @@ import { Problem } from '../errors.js';
  * Passes bytes through while computing their SHA-256 (and MD5 when a `Content-MD5` asks for
  * it), counting them, and failing with 413 `too-large` the moment the limit is passed.
  */
-export class Meter extends Transform {
+export class BodyDigest extends Transform {
   private readonly sha: Hash | undefined;
   private readonly md5: Hash | undefined;
   bytes = 0;

@@ -1,16 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
 import { Collections, type Members } from '../../src/domain/collections.js';
 import { copyTree } from '../../src/domain/dav-copy.js';
-import { removeAny } from '../../src/domain/dav-delete.js';
+import { deleteResource } from '../../src/domain/dav-delete.js';
 import type { LockRequest } from '../../src/domain/dav-locks.js';
 import { FileService } from '../../src/domain/files.js';
 import { History } from '../../src/domain/history.js';
 import { currentVersion } from '../../src/domain/rules.js';
-import type { CollectionRecord } from '../../src/domain/types.js';
 import { Problem } from '../../src/errors.js';
-import { MAX_PROPS_BYTES, MAX_TREE, WebDav } from '../../src/domain/webdav.js';
-import type { RecordStore } from '../../src/storage/contracts.js';
-import { alice, bob, fsStore, refused, sha256, stageText, START } from './_support.js';
+import { MAX_PROPS_BYTES, MAX_TREE, Namespace } from '../../src/domain/namespace.js';
+import { alice, bob, memoryStore, refused, sha256, stageText, START } from './_support.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const req = (scope: 'exclusive' | 'shared', depth: 0 | 'infinity', seconds = 60): LockRequest => ({ scope, depth, seconds });
@@ -18,14 +16,14 @@ const req = (scope: 'exclusive' | 'shared', depth: 0 | 'infinity', seconds = 60)
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 
 /**
- * WebDav over FileService and Collections on the real fs store, with an injected clock. With
+ * Namespace over FileService and Collections on the in-memory store, with an injected clock. With
  * `tree`: p/a.txt, p/q/b.txt, p/q/r (empty, explicit), p/imp/c.txt (an implicit directory).
  */
 async function fixture(t: ExecutionContext, tree = true) {
-  const { storage } = await fsStore(t, 'kluis-webdav-');
+  const { storage } = memoryStore(t);
   let now = START;
   const files = new FileService({ records: storage.records, history: new History(storage.history), blobs: storage.blobs, clock: () => now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  const collections = new Collections(storage.collections as RecordStore<CollectionRecord>, storage.records, () => now);
+  const collections = new Collections(storage.collections, storage.records, () => now);
   /** A new version of `key` with `text`. */
   const put = async (key: string, text = key, caller = alice) => {
     await files.upload(caller, key, { conditions: {} }, await stageText(storage.blobs, text));
@@ -34,7 +32,7 @@ async function fixture(t: ExecutionContext, tree = true) {
     for (const key of ['p', 'p/q', 'p/q/r']) await collections.create(key, now);
     for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) await put(key);
   }
-  return { dav: new WebDav(files, collections), files, collections, put, advance: (ms: number) => (now += ms) };
+  return { dav: new Namespace(files, collections), files, collections, put, advance: (ms: number) => (now += ms) };
 }
 
 const isCurrent = async (f: Fixture, key: string) => currentVersion(await f.files.get(key)) !== null;
@@ -65,7 +63,7 @@ test('a depth-0 collection lock covers only membership changes of its direct mem
   t.deepEqual(await f.dav.inherited('p/q/new.txt', true), [], 'not a direct member');
   await refused(t, f.dav.checkInherited('p/new.txt', { caller: alice, tokens: [] }, true), 'locked');
   await t.notThrowsAsync(f.dav.checkInherited('p/a.txt', { caller: alice, tokens: [] }, false));
-  await refused(t, removeAny(f.dav, bob, 'p/a.txt', 'file', []), 'locked');
+  await refused(t, deleteResource(f.dav, bob, 'p/a.txt', 'file', []), 'locked');
   t.true(await isCurrent(f, 'p/a.txt'));
   await f.dav.patchProps(bob, 'p/a.txt', 'file', [], [{ name: '{urn:x}k', value: 'v' }]);
   t.deepEqual((await f.files.get('p/a.txt'))?.props, { '{urn:x}k': 'v' }, 'a member may change');
@@ -136,18 +134,33 @@ test('refresh and unlock find the lock on an ancestor; unknown tokens are 412 an
 
 test('patchProps: set and remove apply in order, on files and collections', async (t) => {
   const f = await fixture(t);
-  await f.dav.patchProps(alice, 'p/a.txt', 'file', [], [
-    { name: '{urn:x}a', value: '1' },
-    { name: '{urn:x}b', value: '2' },
-    { name: '{urn:x}a', remove: true },
-    { name: '{urn:x}b', value: '3' },
-    { name: '{urn:x}c', remove: true },
-  ]);
+  await f.dav.patchProps(
+    alice,
+    'p/a.txt',
+    'file',
+    [],
+    [
+      { name: '{urn:x}a', value: '1' },
+      { name: '{urn:x}b', value: '2' },
+      { name: '{urn:x}a', remove: true },
+      { name: '{urn:x}b', value: '3' },
+      { name: '{urn:x}c', remove: true },
+    ],
+  );
   t.deepEqual((await f.files.get('p/a.txt'))?.props, { '{urn:x}b': '3' });
   t.is((await f.files.get('p/a.txt'))?.versions.length, 1, 'no new version');
   await f.dav.patchProps(alice, 'p/a.txt', 'file', [], [{ name: '{urn:x}b', remove: true }]);
   t.false('props' in ((await f.files.get('p/a.txt')) ?? {}), 'no empty props left');
-  await f.dav.patchProps(alice, 'p/imp', 'collection', [], [{ name: '{urn:x}a', remove: true }, { name: '{urn:x}a', value: 'x' }]);
+  await f.dav.patchProps(
+    alice,
+    'p/imp',
+    'collection',
+    [],
+    [
+      { name: '{urn:x}a', remove: true },
+      { name: '{urn:x}a', value: 'x' },
+    ],
+  );
   t.deepEqual((await f.collections.get('p/imp'))?.props, { '{urn:x}a': 'x' }, 'an implicit collection gets a record');
   await f.files.checkout(bob, 'p/q/b.txt', { conditions: {} }, 60);
   await refused(t, f.dav.patchProps(alice, 'p/q/b.txt', 'file', [], [{ name: '{urn:x}a', value: '1' }]), 'locked');
@@ -162,7 +175,20 @@ test('patchProps: over the size cap is insufficient-storage and changes nothing'
   await f.dav.patchProps(alice, 'p/a.txt', 'file', [], [{ name: '{urn:x}keep', value: 'v' }]);
   const before = await f.files.get('p/a.txt');
   const big = 'x'.repeat(MAX_PROPS_BYTES);
-  await refused(t, f.dav.patchProps(alice, 'p/a.txt', 'file', [], [{ name: '{urn:x}keep', remove: true }, { name: '{urn:x}big', value: big }]), 'insufficient-storage');
+  await refused(
+    t,
+    f.dav.patchProps(
+      alice,
+      'p/a.txt',
+      'file',
+      [],
+      [
+        { name: '{urn:x}keep', remove: true },
+        { name: '{urn:x}big', value: big },
+      ],
+    ),
+    'insufficient-storage',
+  );
   t.deepEqual(await f.files.get('p/a.txt'), before);
   await refused(t, f.dav.patchProps(alice, 'p/q', 'collection', [], [{ name: '{urn:x}big', value: big }]), 'insufficient-storage');
   t.is((await f.collections.get('p/q'))?.props, undefined);
@@ -179,10 +205,10 @@ test('patchProps: the cap counts UTF-8 bytes, as MAX_PROPS_BYTES and its message
   await refused(t, f.dav.patchProps(alice, 'a.txt', 'file', [], [{ name: '{urn:x}e', value: euros }]), 'insufficient-storage');
 });
 
-test('removeAny of a collection: every file gets a delete marker, every sub-collection a tombstone', async (t) => {
+test('deleteResource of a collection: every file gets a delete marker, every sub-collection a tombstone', async (t) => {
   const f = await fixture(t);
   await f.put('keep.txt');
-  await removeAny(f.dav, alice, 'p', 'collection', []);
+  await deleteResource(f.dav, alice, 'p', 'collection', []);
   for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) {
     t.like((await f.files.get(key))?.versions.at(-1), { version: 2, deleted: true, author: 'alice' }, key);
   }
@@ -191,22 +217,22 @@ test('removeAny of a collection: every file gets a delete marker, every sub-coll
   t.deepEqual(await f.collections.members(''), { files: ['keep.txt'], collections: [] });
 });
 
-test('removeAny refuses (locked) before changing anything when one member is locked', async (t) => {
+test('deleteResource refuses (locked) before changing anything when one member is locked', async (t) => {
   const f = await fixture(t);
   const { lock } = await f.files.checkout(bob, 'p/q/b.txt', { conditions: {} }, 60);
-  await refused(t, removeAny(f.dav, alice, 'p', 'collection', []), 'locked');
+  await refused(t, deleteResource(f.dav, alice, 'p', 'collection', []), 'locked');
   await f.dav.lock(bob, 'p/q/r', req('shared', 0), []);
-  await refused(t, removeAny(f.dav, bob, 'p', 'collection', [lock.token]), 'locked');
+  await refused(t, deleteResource(f.dav, bob, 'p', 'collection', [lock.token]), 'locked');
   for (const key of ['p/a.txt', 'p/q/b.txt', 'p/imp/c.txt']) t.true(await isCurrent(f, key), key);
   for (const key of ['p', 'p/q', 'p/q/r', 'p/imp']) t.true(await f.collections.exists(key), key);
 });
 
-test("removeAny with another user's member lock token is refused before anything changes", async (t) => {
+test("deleteResource with another user's member lock token is refused before anything changes", async (t) => {
   // RFC 4918 §6.4: the principal must be the lock creator. checkRemovable only looks for the
   // token, files.remove then refuses 403 — after p/a.txt was already deleted.
   const f = await fixture(t);
   const { lock } = await f.files.checkout(alice, 'p/q/b.txt', { conditions: {} }, 60);
-  await t.throwsAsync(removeAny(f.dav, bob, 'p', 'collection', [lock.token]), { instanceOf: Problem });
+  await t.throwsAsync(deleteResource(f.dav, bob, 'p', 'collection', [lock.token]), { instanceOf: Problem });
   t.true(await isCurrent(f, 'p/a.txt'), 'p/a.txt must not be deleted by a refused DELETE');
 });
 
@@ -214,7 +240,7 @@ test("a collection lock's token works only for its owner", async (t) => {
   // RFC 4918 §6.4 again: bob submitting alice's collection token may not write inside it.
   const f = await fixture(t);
   const { lock } = await f.dav.lock(alice, 'p', req('exclusive', 'infinity'), []);
-  await refused(t, removeAny(f.dav, bob, 'p/a.txt', 'file', [lock.token]), 'forbidden');
+  await refused(t, deleteResource(f.dav, bob, 'p/a.txt', 'file', [lock.token]), 'forbidden');
   t.true(await isCurrent(f, 'p/a.txt'));
 });
 
@@ -237,7 +263,7 @@ test('walk: past MAX_TREE members it stops with a Problem (entries stubbed: 10 0
     return { files: files.map((name) => ({ name, record: { path: name, versions: [], lock: null } })), collections: collections.map((name) => ({ name, record: undefined })), reserved: [] };
   };
   const stub = Object.assign(Object.create(f.collections) as Collections, { entries });
-  const dav = new WebDav(f.files, stub);
+  const dav = new Namespace(f.files, stub);
   let visits = 0;
   const count = async () => void visits++;
   listing.set('big', { files: names(MAX_TREE, 'f'), collections: [] });
@@ -263,7 +289,10 @@ test('copyTree: a file copy is a new version with the source sha256 and props, a
   t.is(dst?.shared, undefined);
   await f.put('old.txt', 'old', bob);
   await copyTree(f.dav, bob, { source: 'src.txt', destination: 'old.txt', depth: '0', tokens: [] });
-  t.deepEqual((await f.files.get('old.txt'))?.versions.map((v) => v.sha256), [sha256('old'), sha256('content')]);
+  t.deepEqual(
+    (await f.files.get('old.txt'))?.versions.map((v) => v.sha256),
+    [sha256('old'), sha256('content')],
+  );
   await refused(t, copyTree(f.dav, bob, { source: 'none.txt', destination: 'x.txt', depth: '0', tokens: [] }), 'not-found');
 });
 
@@ -288,10 +317,10 @@ test('copyTree: a collection with depth 0 copies no member; depth infinity copie
 test('a path reserved by a lock on an unmapped URL is a member for locks: a collection DELETE needs its token and releases it', async (t) => {
   const f = await fixture(t);
   const { lock } = await f.dav.lock(bob, 'p/q/new.txt', req('exclusive', 0), []);
-  await refused(t, removeAny(f.dav, alice, 'p', 'collection', []), 'locked');
+  await refused(t, deleteResource(f.dav, alice, 'p', 'collection', []), 'locked');
   t.true(await isCurrent(f, 'p/a.txt'), 'nothing changed');
   await refused(t, f.dav.lock(alice, 'p', req('exclusive', 'infinity'), []), 'locked');
-  await removeAny(f.dav, bob, 'p', 'collection', [lock.token]);
+  await deleteResource(f.dav, bob, 'p', 'collection', [lock.token]);
   t.is((await f.files.get('p/q/new.txt'))?.lock, null, 'the reservation went with its collection');
   t.false(await f.collections.exists('p'));
 });

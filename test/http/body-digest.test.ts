@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Problem } from '../../src/errors.js';
-import { Meter } from '../../src/http/meter.js';
+import { BodyDigest } from '../../src/http/body-digest.js';
 
-/** Run `chunks` through a Meter into a sink: the bytes the sink received, and the failure if any. */
-async function run(meter: Meter, chunks: Buffer[]): Promise<{ received: Buffer; error: unknown }> {
+/** Run `chunks` through a BodyDigest into a sink: the bytes the sink received, and the failure if any. */
+async function run(meter: BodyDigest, chunks: Buffer[]): Promise<{ received: Buffer; error: unknown }> {
   const received: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -30,7 +30,7 @@ function chunksOf(total: number, size: number): Buffer[] {
 test('bytes pass through unchanged while SHA-256 is computed; the digest matches node:crypto', async (t) => {
   const chunks = chunksOf(3 * 1024 * 1024 + 7, 65_536);
   const whole = Buffer.concat(chunks);
-  const meter = new Meter(10 * 1024 * 1024);
+  const meter = new BodyDigest(10 * 1024 * 1024);
   const { received, error } = await run(meter, chunks);
   t.is(error, undefined);
   t.true(received.equals(whole));
@@ -43,20 +43,20 @@ test('bytes pass through unchanged while SHA-256 is computed; the digest matches
 
 test('MD5 is computed when asked for', async (t) => {
   const body = Buffer.from('content-md5 please');
-  const meter = new Meter(1024, true);
+  const meter = new BodyDigest(1024, true);
   t.is((await run(meter, [body])).error, undefined);
   t.is(meter.digests().md5Base64, createHash('md5').update(body).digest('base64'));
 });
 
 test('an empty body has the SHA-256 of nothing', async (t) => {
-  const meter = new Meter(10);
+  const meter = new BodyDigest(10);
   t.is((await run(meter, [])).error, undefined);
   t.is(meter.bytes, 0);
   t.is(meter.digests().sha256, createHash('sha256').digest('hex'));
 });
 
 test('a body of exactly the limit passes', async (t) => {
-  const meter = new Meter(100);
+  const meter = new BodyDigest(100);
   const { received, error } = await run(meter, chunksOf(100, 30));
   t.is(error, undefined);
   t.is(received.length, 100);
@@ -64,7 +64,7 @@ test('a body of exactly the limit passes', async (t) => {
 });
 
 test("one byte over the limit fails with Problem 'too-large' (413), and the sink never sees more than the limit", async (t) => {
-  const meter = new Meter(100);
+  const meter = new BodyDigest(100);
   const { received, error } = await run(meter, chunksOf(101, 30));
   t.true(error instanceof Problem);
   t.like(error, { code: 'too-large', status: 413 });
@@ -72,7 +72,7 @@ test("one byte over the limit fails with Problem 'too-large' (413), and the sink
 });
 
 test('a large body over the limit fails as soon as the limit is passed', async (t) => {
-  const meter = new Meter(1024 * 1024);
+  const meter = new BodyDigest(1024 * 1024);
   let produced = 0;
   const source = Readable.from(
     (function* () {

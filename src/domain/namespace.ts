@@ -1,11 +1,12 @@
 import { Problem } from '../errors.js';
-import { ancestorsOf, type Collections, live, parentOf } from './collections.js';
+import { ancestorsOf, type Collections, liveCollection, parentOf } from './collections.js';
 import { checkCompatible, coveringLocks, findLock, grant, type LockRequest, refresh, release, requireHeld, type Submitted, withLocks } from './dav-locks.js';
 import type { FileService } from './files.js';
 import { liveLocks } from './locks.js';
 import { type Change, membershipLocks } from './membership.js';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
+import { childKey } from './paths.js';
 
 /** One PROPPATCH instruction: set a dead property to an XML value, or remove it. */
 export type PropChange = { name: string; value: string } | { name: string; remove: true };
@@ -14,12 +15,13 @@ export type PropChange = { name: string; value: string } | { name: string; remov
 export const MAX_TREE = 10_000;
 
 /**
- * The WebDAV side of the namespace: collections, locks on collections and on files (the same
- * lock record a `/files` check-out uses), dead properties. Every change is a compare-and-set on
- * one record; a lock inherited from a collection (Depth: infinity) is read from the ancestors'
- * records before the write.
+ * The namespace both APIs share: collections, locks on collections and on files (the same lock
+ * record a `/files` check-out uses), locks a collection passes down to what is below it, and
+ * dead properties. /dav works on it directly; /files asks it before each write
+ * ({@link Namespace.beforeFilesWrite}). Every change is a compare-and-set on one record; a lock
+ * inherited from a collection is read from the ancestors' records before the write.
  */
-export class WebDav {
+export class Namespace {
   constructor(
     readonly files: FileService,
     readonly collections: Collections,
@@ -77,7 +79,11 @@ export class WebDav {
     if (change === 'write' && above.some((a) => a.record?.deleted)) await this.collections.revive(key, now);
     const prior = intent.guard;
     const { guard } = membership;
-    const guarded = guard ? { ...intent, guard: (record: FileRecord | undefined) => (prior?.(record), guard(record)) } : intent;
+    const both = (record: FileRecord | undefined) => {
+      prior?.(record);
+      guard?.(record);
+    };
+    const guarded = guard ? { ...intent, guard: both } : intent;
     const held = covering.some((entry) => entry.locks.some((l) => l.token === token));
     return held ? { ...guarded, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : guarded;
   }
@@ -120,7 +126,7 @@ export class WebDav {
       if (request.depth === 'infinity') await this.checkTree(key, request);
       const lock = await this.collections.update(key, (record) => {
         guard?.(record);
-        const base = live(key, record, this.now());
+        const base = liveCollection(key, record, this.now());
         const granted = grant(key, base, caller, request, this.now(), 0);
         return { next: withLocks(base, granted.fields), result: granted.lock };
       });
@@ -206,7 +212,7 @@ export class WebDav {
     }
     await this.collections.update(key, (record) => {
       this.checkOwn(key, record, { caller, tokens });
-      const base = live(key, record, this.now());
+      const base = liveCollection(key, record, this.now());
       return { next: withProps(base, apply(base.props)), result: undefined };
     });
   }
@@ -225,12 +231,12 @@ export class WebDav {
       ];
       for (const [name, kind, record] of flat) {
         if (++seen > MAX_TREE) throw tooBig(key);
-        await visit(join(dir, name), kind, record);
+        await visit(childKey(dir, name), kind, record);
       }
       for (const { name, record } of entries.collections) {
         if (++seen > MAX_TREE) throw tooBig(key);
-        await visit(join(dir, name), 'collection', record);
-        if (level + 1 < depth) await down(join(dir, name), level + 1);
+        await visit(childKey(dir, name), 'collection', record);
+        if (level + 1 < depth) await down(childKey(dir, name), level + 1);
       }
     };
     await down(key, 0);
@@ -244,7 +250,7 @@ export interface Member {
   record?: Lockable | undefined;
 }
 
-/** A member as {@link WebDav.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
+/** A member as {@link Namespace.walk} visits it: a file, a collection, or a path reserved by a lock on an unmapped URL. */
 export type MemberKind = 'file' | 'collection' | 'reserved';
 
 /** A collection above a key and its record (none for a directory made by `/files` uploads). */
@@ -255,10 +261,6 @@ export interface Ancestor {
 
 /** Dead properties kept per resource, names and values together (UTF-8 bytes). */
 export const MAX_PROPS_BYTES = 64 * 1024;
-
-export function join(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
-}
 
 function withProps<T extends FileRecord | CollectionRecord>(record: T, props: DeadProps | undefined): T {
   const { props: _old, ...rest } = record;
@@ -272,4 +274,3 @@ function noLock(key: string): Problem {
 function tooBig(key: string): Problem {
   return new Problem('forbidden', `${key} has more than ${MAX_TREE} members; work on smaller collections`);
 }
-

@@ -1,0 +1,48 @@
+import { Problem } from '../errors.js';
+import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
+
+/** Rounds of compare-and-set before giving up (each lost round means another writer won). */
+export const MAX_ROUNDS = 1000;
+
+/** What one round decided: the value to write (none: nothing to write) and the answer. */
+export interface Decision<V, R> {
+  next?: V;
+  result: R;
+  /** Runs once the write is decided and before it is made (RecordStore.put's `prepare`: publishing a blob). */
+  prepare?: (() => Promise<void>) | undefined;
+}
+
+/** The outcome: the answer, the value the write replaced, and the value written (undefined when nothing was). */
+export interface Written<V, R> {
+  result: R;
+  replaced: V | undefined;
+  written: V | undefined;
+}
+
+/**
+ * The one compare-and-set of the domain: read, decide, write if the record is still the one
+ * read; on a lost race, read and decide again. `decide` runs every rule on the very value it
+ * is about to replace, so no check ever runs between a read and a separate, unguarded write.
+ * `finish` turns a decided value into what is stored (the history paging of a file record).
+ * After {@link MAX_ROUNDS} lost races, 503 `storage-unavailable` (contention), nothing written.
+ */
+export async function compareAndSet<V, R>(
+  store: RecordStore<V>,
+  key: string,
+  decide: (current: V | undefined) => Decision<V, R> | Promise<Decision<V, R>>,
+  finish?: (next: V) => Promise<V>,
+): Promise<Written<V, R>> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const stored = await store.get(key);
+    const decision = await decide(stored?.value);
+    if (decision.next === undefined) return { result: decision.result, replaced: stored?.value, written: undefined };
+    const next = finish ? await finish(decision.next) : decision.next;
+    try {
+      await store.put(key, next, stored?.revision ?? null, decision.prepare);
+      return { result: decision.result, replaced: stored?.value, written: next };
+    } catch (err) {
+      if (!(err instanceof RevisionMismatch)) throw err;
+    }
+  }
+  throw new Problem('storage-unavailable', `too much contention on ${key}; try again`);
+}

@@ -1,0 +1,39 @@
+import type { Storage } from '../storage/contracts.js';
+import { Collections } from './collections.js';
+import { type FileEvent, FileService } from './files.js';
+import { History } from './history.js';
+import type { LockTimeouts } from './locks.js';
+import { FileReader } from './reads.js';
+import type { Clock, KluisRecords } from './types.js';
+import { Namespace } from './namespace.js';
+
+export interface DomainOptions {
+  clock: Clock;
+  lockTimeouts: LockTimeouts;
+  /** Told of each {@link FileEvent} once its write is stored (metrics). */
+  events?: (event: FileEvent) => void;
+}
+
+/** The domain's services over one store. */
+export interface Domain {
+  history: History;
+  files: FileService;
+  reader: FileReader;
+  dav: Namespace;
+}
+
+/** The one place the domain is put together: the server (src/app.ts) and the maintenance jobs use it. */
+export function createDomain(storage: Storage<KluisRecords>, options: DomainOptions): Domain {
+  const history = new History(storage.history);
+  const files = new FileService({
+    records: storage.records,
+    history,
+    blobs: storage.blobs,
+    clock: options.clock,
+    lockTimeouts: options.lockTimeouts,
+    ...(options.events ? { events: options.events } : {}),
+  });
+  const reader = new FileReader(storage.records, history, options.clock, storage.collections);
+  const dav = new Namespace(files, new Collections(storage.collections, storage.records, options.clock));
+  return { history, files, reader, dav };
+}
