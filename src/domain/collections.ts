@@ -4,8 +4,9 @@ import { compareAndSet } from './compare-and-set.js';
 import { currentVersion } from './rules.js';
 import { liveLocks } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './bounded.js';
-import type { Clock, CollectionRecord, FileRecord } from './types.js';
+import type { Clock, CollectionRecord, FileRecord, Lock } from './types.js';
 import { childKey } from './paths.js';
+import { passedDown } from './dav-locks.js';
 
 /** The parent collection of a key ('' for a top-level name). */
 export function parentOf(key: string): string {
@@ -102,6 +103,22 @@ export class Collections {
       return { name, record, exists: record && !record.implicit ? !record.deleted : directories.has(name) };
     });
     return { files, collections: states.filter((c) => c.exists).map(({ name, record }) => ({ name, record })), reserved };
+  }
+
+  /** Live locks of the collections `dirs` that cover every member below them (Depth infinity), for reads to show; a MOVE's claim is not shown. */
+  async locksPassedDown(dirs: string[]): Promise<Lock[]> {
+    const named = dirs.filter((dir) => dir !== '');
+    const records = await Promise.all(named.map((dir) => this.get(dir)));
+    const now = this.clock();
+    return records.flatMap((record) => passedDown(record, now).filter((l) => !l.operation));
+  }
+
+  /** Whether `dir` is a live collection made on /dav (not one made by `/files` uploads), and its live sub-collections made there. */
+  async made(dir: string): Promise<{ self: boolean; children: string[] }> {
+    const [own, listing] = await Promise.all([this.get(dir), this.store.list(dir)]);
+    const explicit = (record: CollectionRecord | undefined) => record !== undefined && !record.deleted && !record.implicit;
+    const live = await mapLimit(listing?.files ?? [], READ_CONCURRENCY, async (name) => (explicit(await this.get(childKey(dir, name))) ? name : null));
+    return { self: explicit(own), children: live.filter((name): name is string => name !== null) };
   }
 
   /**

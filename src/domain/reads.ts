@@ -2,12 +2,12 @@ import { Problem } from '../errors.js';
 import type { RecordStore } from '../storage/contracts.js';
 import type { History } from './history.js';
 import { ancestorsOf } from './collections.js';
-import { passedDown } from './dav-locks.js';
 import { publicLock, shownLock } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './bounded.js';
 import { currentVersion } from './rules.js';
-import type { Clock, CollectionRecord, FileRecord, Lock, Version } from './types.js';
+import type { Clock, FileRecord, Lock, Version } from './types.js';
 import { childKey } from './paths.js';
+import type { Collections } from './collections.js';
 
 export interface FileEntry {
   name: string;
@@ -37,16 +37,24 @@ export interface HistoryAnswer {
 export class FileReader {
   constructor(
     private readonly records: RecordStore<FileRecord>,
-    private readonly pages: History,
+    private readonly versionHistory: History,
     private readonly clock: Clock,
-    /** Collections made on /dav (MKCOL): listed here too, though no file is in them yet. */
-    private readonly collections?: RecordStore<CollectionRecord>,
+    /** The collections of /dav: those made there (MKCOL) are listed too, and their locks shown. */
+    private readonly collections?: Collections,
   ) {}
+
+  private locksOver(dirs: string[]): Promise<Lock[]> {
+    return this.collections ? this.collections.locksPassedDown(dirs) : Promise.resolve([]);
+  }
+
+  private madeCollections(dir: string): Promise<{ self: boolean; children: string[] }> {
+    return this.collections ? this.collections.made(dir) : Promise.resolve({ self: false, children: [] });
+  }
 
   /** Version `n`, or the current version; 404 for a missing file, version or delete marker. */
   async version(key: string, n?: number): Promise<Version> {
     const record = (await this.records.get(key))?.value;
-    const version = n === undefined ? currentVersion(record) : await this.pages.version(record, n);
+    const version = n === undefined ? currentVersion(record) : await this.versionHistory.version(record, n);
     if (!version) throw new Problem('not-found', n === undefined ? `no file at ${key}` : `${key} has no version ${n}`);
     if (version.deleted) throw new Problem('not-found', `version ${n} of ${key} is a delete marker`);
     if (version.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
@@ -61,7 +69,7 @@ export class FileReader {
     const [stored, covering] = await Promise.all([this.records.get(key), this.locksOver(ancestorsOf(key))]);
     const record = stored?.value;
     if (!record) throw new Problem('not-found', `nothing was ever stored at ${key}`);
-    const versions = await this.pages.newest(record, limit, before);
+    const versions = await this.versionHistory.newest(record, limit, before);
     const oldest = versions.at(-1)?.version ?? 1;
     const lock = shownLock(record, this.clock()) ?? covering[0] ?? null;
     return { path: key, versions, lock: publicLock(lock), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
@@ -73,16 +81,6 @@ export class FileReader {
     const lock = publicLock(shownLock(stored?.value, this.clock()) ?? covering[0] ?? null);
     if (!lock) throw new Problem('not-found', `${key} is not checked out`);
     return lock;
-  }
-
-  /** Live Depth-infinity locks of the /dav collections `dirs`: they cover every member below. */
-  private async locksOver(dirs: string[]): Promise<Lock[]> {
-    const store = this.collections;
-    const named = dirs.filter((dir) => dir !== '');
-    if (!store || named.length === 0) return [];
-    const records = await Promise.all(named.map(async (dir) => (await store.get(dir))?.value));
-    const now = this.clock();
-    return records.flatMap((record) => passedDown(record, now).filter((l) => !l.operation));
   }
 
   /**
@@ -112,16 +110,5 @@ export class FileReader {
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
     const directories: DirectoryEntry[] = subdirectories.map((name) => ({ name, type: 'directory' }));
     return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
-  }
-
-  /** Whether `dir` is a live collection made on /dav, and its live sub-collections made there. */
-  private async madeCollections(dir: string): Promise<{ self: boolean; children: string[] }> {
-    if (!this.collections) return { self: false, children: [] };
-    const store = this.collections;
-    const [own, listing] = await Promise.all([dir === '' ? undefined : store.get(dir), store.list(dir)]);
-    const names = listing?.files ?? [];
-    const made = (record: CollectionRecord | undefined) => record !== undefined && !record.deleted && !record.implicit;
-    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => (made((await store.get(childKey(dir, name)))?.value) ? name : null));
-    return { self: made(own?.value), children: live.filter((name): name is string => name !== null) };
   }
 }

@@ -33,7 +33,8 @@ export function createDomain(storage: Storage<KluisRecords>, options: DomainOpti
     lockTimeouts: options.lockTimeouts,
     ...(options.events ? { events: options.events } : {}),
   });
-  const reader = new FileReader(storage.records, history, options.clock, storage.collections);
-  const dav = new Namespace(files, new Collections(storage.collections, storage.records, options.clock));
+  const collections = new Collections(storage.collections, storage.records, options.clock);
+  const reader = new FileReader(storage.records, history, options.clock, collections);
+  const dav = new Namespace(files, collections);
   return { history, files, reader, dav };
 }
