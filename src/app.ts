@@ -12,6 +12,7 @@ import { EXPECTS_CONTINUE } from './http/body.js';
 import { onClientError, onConnect } from './http/client-error.js';
 import { Drain } from './http/drain.js';
 import { healthz, readyz } from './http/health.js';
+import { onClosingConnection } from './http/linger.js';
 import { Metrics } from './http/metrics.js';
 import { observe } from './http/observe.js';
 import { openapi } from './http/openapi.js';
@@ -93,13 +94,21 @@ export function createApp(deps: AppDeps): Koa {
  * timeout on sockets instead of a total one (a large upload may take hours, a stalled one may not).
  */
 export function createServer(app: Koa, bodyIdleSeconds: number, headersTimeoutMs = 60_000): http.Server {
-  const handler = app.callback();
+  const callback = app.callback();
+  // A request pipelined behind a refusal that closes its connection is not served (src/http/linger.ts).
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (onClosingConnection(req)) {
+      req.resume();
+      return;
+    }
+    void callback(req, res);
+  };
   // Headers that trickle in without ever completing are cut at headersTimeout (408), checked
   // every second (Node's default check runs every 30 s).
   const server = http.createServer({ headersTimeout: headersTimeoutMs, connectionsCheckingInterval: 1000 }, handler);
   server.on('checkContinue', (req, res) => {
     (req as http.IncomingMessage & { [EXPECTS_CONTINUE]?: boolean })[EXPECTS_CONTINUE] = true;
-    void handler(req, res);
+    handler(req, res);
   });
   server.on('clientError', onClientError);
   server.on('connect', onConnect);

@@ -50,7 +50,7 @@ export class Metrics {
   });
   private readonly lingerCloses = new Counter({
     name: 'kluis_http_lingering_closes_total',
-    help: 'Lingering closes by how they ended: drained (the body was read to its end), client-closed, or a bound met (time, idle, bytes)',
+    help: 'Lingering closes by how they ended: drained (the body was read to its end), client-closed, or time (the 30 s bound met)',
     labelNames: ['end'],
     registers: this.registers,
   });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { clientGone, Problem, type ProblemCode } from '../errors.js';
 import { StorageUnavailable } from '../storage/contracts.js';
 import type { Metrics } from './metrics.js';
-import { LINGER, lingerOnClose } from './linger.js';
+import { LINGER_MS, lingerOnClose } from './linger.js';
 
 /** Map a status that did not come from a Problem (Koa, a parser) to a catalogue code. */
 function codeFor(status: number): ProblemCode {
@@ -78,7 +78,7 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       // that was on its way has been read and thrown away (within bounds), or the answer is lost.
       if (!ctx.req.complete) {
         ctx.set('Connection', 'close');
-        lingerOnClose(ctx.req, LINGER, (bytes, end) => metrics.lingered(bytes, end));
+        lingerOnClose(ctx.req, LINGER_MS, (bytes, end) => metrics.lingered(bytes, end));
       }
     }
   };

@@ -122,8 +122,10 @@ export function runPass(name: string, options: PassOptions): Promise<Pass> {
       write(Buffer.from(`\n# watchdog: ${line}\n`));
     };
     /** Name what is left of the group, kill it, fail the pass. */
-    const reap = async (why: string) => {
-      const left = await groupMembers(group);
+    const reap = async (why: string, settleMs = 0) => {
+      // Processes just killed (by a worker on its way out) may take a moment to go.
+      let left = await groupMembers(group);
+      for (const end = Date.now() + settleMs; left.length > 0 && Date.now() < end; left = await groupMembers(group)) await new Promise((resolve) => setTimeout(resolve, 100));
       if (left.length === 0) return false;
       say(`${why}; killed ${left.length} process(es) of the pass:`);
       for (const { pid, command } of left) say(`  pid ${pid}: ${command}`);
@@ -157,7 +159,7 @@ export function runPass(name: string, options: PassOptions): Promise<Pass> {
       const closed = new Promise<void>((ok) => child.once('close', () => ok()));
       const grace = new Promise<void>((ok) => setTimeout(ok, CLOSE_GRACE_MS).unref());
       void Promise.race([closed, grace]).then(async () => {
-        const orphans = await reap(`${name}: ava exited (${exitCode}) but processes its tests started were still running`);
+        const orphans = await reap(`${name}: ava exited (${exitCode}) but processes its tests started were still running`, 3000);
         finish(orphans ? 1 : exitCode);
       });
     });

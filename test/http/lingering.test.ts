@@ -8,13 +8,15 @@
  * workers, as `npm start` runs it. Not one answer may be lost.
  */
 import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { browser } from '../helpers/browser.js';
 import { checkout, put, request } from '../helpers/http.js';
-import { type ChildServer, startChild, tempDir } from '../helpers/server.js';
+import { type ChildServer, startChild, startServer, tempDir } from '../helpers/server.js';
 
 const run = promisify(execFile);
 const TRIES = 10;
@@ -112,4 +114,29 @@ test('headless Chromium fetch: 50 MB raw PUTs and FormData POSTs to a checked-ou
     }, form);
   t.deepEqual(await tries(() => inPage(false)), all(409), 'raw PUT');
   t.deepEqual(await tries(() => inPage(true)), all(409), 'FormData POST');
+});
+
+test('a request pipelined behind a refusal that closes its connection is not served (RFC 9112 §9.6)', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await put(s.url, 'held.txt', Buffer.from('held'));
+  await put(s.url, 'keep.txt', Buffer.from('keep'));
+  t.is((await checkout(s.url, 'held.txt')).status, 200);
+  // The refusal comes before the body (Connection: close); the body and a DELETE follow on the same connection.
+  const { port } = new URL(s.url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  let wire = '';
+  socket.on('data', (c: Buffer) => {
+    wire += c.toString('latin1');
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  const body = 'x'.repeat(1000);
+  socket.write(`PUT /files/held.txt HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+  while (!wire.includes('\r\n\r\n')) await sleep(20);
+  socket.write(`${body}DELETE /files/keep.txt HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await closed;
+  t.regex(wire, /^HTTP\/1\.1 409 [\s\S]*connection: close/i);
+  t.notRegex(wire, /HTTP\/1\.1 204/);
+  t.is((await request(`${s.url}/files/keep.txt`)).text, 'keep', 'the pipelined DELETE was not run');
 });

@@ -11,8 +11,8 @@ import { splitKey } from '../keys.js';
  *                             the record is next written, then removed)
  *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
  *   history/d~docs/d~a.txt/v~0/1  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
- *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
- *   tmp/<host>-<ns>~<pid>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)
+ *   collections/d~docs/v~sub/1 the WebDAV collection `docs/sub` (same scheme as records)
+ *   tmp/<boot>-<ns>~<pid>~<start>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)
  *
  * Record names carry a prefix per kind so a record, a directory and a lock with the same name
  * never collide (`a` the file and `a/` the directory are `v~a` and `d~a`).
@@ -51,7 +51,7 @@ export class Layout {
 
   /** The directory holding the records below `dir` ('' for the root). */
   recordDir(dir: string): string {
-    return this.directory(splitKey(dir));
+    return this.directory(dir === '' ? [] : splitKey(dir));
   }
 
   private directory(segments: string[]): string {

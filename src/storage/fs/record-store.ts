@@ -9,7 +9,7 @@ import type { TempArea } from './temp-area.js';
 /** A record lock whose mtime has not moved for this long belongs to a dead process. */
 const STALE_MS = 10_000;
 /** Rounds of reading a record whose newest revision was removed while it was read (newer ones exist). */
-const READ_ROUNDS = 20;
+const READ_ROUNDS = 100;
 
 interface Envelope<T> {
   revision: number;
@@ -195,10 +195,10 @@ async function* walk(dir: string, segments: string[]): AsyncIterable<string> {
   }
   const records = new Set<string>();
   for (const name of names) if (name.startsWith('v~') || name.startsWith('f~')) records.add(name.slice(2));
-  const subdirectories = names.filter((name) => name.startsWith('d~')).map((name) => name.slice(2));
+  const subdirectories = new Set(names.filter((name) => name.startsWith('d~')).map((name) => name.slice(2)));
   // Keys in name order, a record before the directory of the same name.
   for (const name of [...new Set([...records, ...subdirectories])].sort()) {
     if (records.has(name)) yield [...segments, name].join('/');
-    if (subdirectories.includes(name)) yield* walk(path.join(dir, `d~${name}`), [...segments, name]);
+    if (subdirectories.has(name)) yield* walk(path.join(dir, `d~${name}`), [...segments, name]);
   }
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -9,39 +8,44 @@ import lockfile from 'proper-lockfile';
 const STALE_MS = 10_000;
 
 /**
- * This machine as a session name says it: the host name and the PID namespace, so that two
- * containers with one host name never judge each other's process ids.
+ * This machine as a session name says it: its boot (Linux's boot_id: two hosts with one host
+ * name differ there) and its PID namespace (two containers of one host differ there), so that
+ * pids are only ever judged where they mean something. Undefined off Linux: sessions are then
+ * judged by their locks alone.
  */
-function machine(): string {
-  let namespace = 'none';
+function machine(): string | undefined {
   try {
-    namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '') || namespace;
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')
+      .trim()
+      .replace(/[^0-9a-f]/g, '');
+    const namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+    return boot && namespace ? `${boot}-${namespace}` : undefined;
   } catch {
-    // not Linux: only the host name, and pids are judged within it
+    return undefined;
   }
-  return `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${namespace}`;
 }
 
-/** Whether process `pid` exists on this machine (a process of another user counts). */
-function running(pid: number): boolean {
+/** When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or undefined when there is none. */
+function startOf(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
-/** `<machine>~<pid>~<uuid>`: who made a session, for a reclaim to judge it without waiting. */
-const SESSION = /^(.+)~(\d+)~[0-9a-f-]{36}$/;
+/** `<machine>~<pid>~<start>~<uuid>`: who made a session, for a reclaim to judge it without waiting. */
+const SESSION = /^([0-9a-f]+-\d+)~(\d+)~(\d+)~[0-9a-f-]{36}$/;
 
 /**
- * This process's private staging directory `tmp/<machine>~<pid>~<uuid>/`, held by a
+ * This process's private staging directory `tmp/<machine>~<pid>~<start>~<uuid>/`, held by a
  * proper-lockfile lock whose mtime is refreshed while the process lives. At start, and in a
  * cluster when the primary sees a worker die, every other session that is known dead is
- * removed, with its half-written uploads: on this machine, one whose process is gone; otherwise
- * (another machine sharing the directory, or a pid that runs again, reused) one whose lock has
- * not been refreshed for 10 s. Those of live processes are never touched.
+ * removed, with its half-written uploads: on this machine (same boot, same PID namespace), one
+ * whose process is gone, or whose pid now belongs to a process started at another time; from
+ * another machine sharing the directory, one whose lock has not been refreshed for 10 s. A
+ * live process of this machine is never reclaimed, however long it pauses.
  */
 export class TempArea {
   readonly dir: string;
@@ -55,7 +59,9 @@ export class TempArea {
   static async open(tmpRoot: string): Promise<TempArea> {
     await mkdir(tmpRoot, { recursive: true });
     await reclaimStaging(tmpRoot);
-    const dir = path.join(tmpRoot, `${machine()}~${process.pid}~${randomUUID()}`);
+    const here = machine();
+    const start = startOf(process.pid);
+    const dir = path.join(tmpRoot, here && start ? `${here}~${process.pid}~${start}~${randomUUID()}` : randomUUID());
     // The lock before the directory: a directory without a live lock reads as a dead session to
     // the reclaim of a process starting beside this one (the workers of a cluster start together).
     const release = await lockfile.lock(dir, {
@@ -85,10 +91,14 @@ export class TempArea {
   }
 }
 
-/** Whether the session `name` (a directory under `tmpRoot`) is known dead. */
-async function dead(tmpRoot: string, name: string, here: string): Promise<boolean> {
+/**
+ * Whether the session `name` (a directory under `tmpRoot`) is known dead: a session of this
+ * machine by its process (gone, or its pid now another process's: started at another time),
+ * which no pause or slow disk can fake; any other by its lock, not refreshed for 10 s.
+ */
+async function dead(tmpRoot: string, name: string, here: string | undefined): Promise<boolean> {
   const made = SESSION.exec(name);
-  if (made && made[1] === here && !running(Number(made[2]))) return true;
+  if (made && here !== undefined && made[1] === here) return startOf(Number(made[2])) !== made[3];
   const dir = path.join(tmpRoot, name);
   const alive = await lockfile.check(dir, { lockfilePath: `${dir}.lock`, realpath: false, stale: STALE_MS }).catch(() => false);
   return !alive;

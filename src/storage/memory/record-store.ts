@@ -43,7 +43,7 @@ export class MemoryRecordStore<T> implements RecordStore<T> {
   }
 
   async list(dir: string): Promise<Listing | undefined> {
-    const segments = splitKey(dir);
+    const segments = dir === '' ? [] : splitKey(dir);
     const prefix = segments.length === 0 ? '' : `${segments.join('/')}/`;
     const files = new Set<string>();
     const directories = new Set<string>();

@@ -86,7 +86,7 @@ export class S3RecordStore<T> implements RecordStore<T> {
   }
 
   private dirPrefix(dir: string): string {
-    const segments = splitKey(dir);
+    const segments = dir === '' ? [] : splitKey(dir);
     return `${this.prefix}${this.area}/${segments.map((s) => `d~${s}/`).join('')}`;
   }
 }
