@@ -73,7 +73,7 @@ test('the record keeps 1..PAGE_SIZE newest versions whatever the history length;
 test('pins and prunes of sealed versions live in the record; the pages never change', async (t) => {
   const f = await diskFixture(t);
   for (let i = 1; i <= 2 * PAGE_SIZE + 3; i++) await f.upload('p.txt', `v${i}`);
-  const pageFile = path.join(f.dir, 'history', 'd~p.txt', 'v~0', '1');
+  const pageFile = path.join(f.dir, 'history', 'd~p.txt', 'f~0');
   const page = await readFile(pageFile);
   await f.files.pin('p.txt', 3, true);
   const pruned = await f.files.prune('p.txt', { prefix: '', keepLast: 2 });

@@ -65,8 +65,7 @@ export function fsView(dataDir: string): StoreView {
       const sessions = (await readdir(tmp).catch(() => [])).filter((entry) => !entry.endsWith('.lock'));
       return (await Promise.all(sessions.map((entry) => walk(path.join(tmp, entry))))).flat();
     },
-    // A record is a directory of revision files (`v~a.txt/3`): one entry per record, its directory.
-    records: async () => [...new Set((await walk(path.join(dataDir, 'records'))).map((f) => path.relative(dataDir, f).replace(/\/\d+$/, '')))].sort(),
+    records: async () => (await walk(path.join(dataDir, 'records'))).map((f) => path.relative(dataDir, f)).sort(),
   };
 }
 

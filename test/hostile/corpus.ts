@@ -112,7 +112,7 @@ add('unicode', 'truncated UTF-8 sequence', r('PUT', '/files/%E2%82.txt', {}, 'ev
 add('unicode', 'C1 control U+0085 (NEL)', r('GET', '/files/a%C2%85b.txt'), invalidPath, 'c1-controls');
 add('unicode', 'C1 control U+009B (CSI)', r('GET', '/files/a%C2%9B%5B2J.txt'), invalidPath, 'c1-controls');
 
-// Windows device names and aliases: ordinary names under a `v~` (disk) or `f~` (S3) prefix, never the file they alias on Windows.
+// Windows device names and aliases: ordinary names under a `f~` prefix, never the file they alias on Windows.
 for (const name of ['CON', 'con', 'aux.txt', 'COM1', 'docs/NUL', 'LPT1.txt', 'PRN.log']) {
   add('device-names', `GET ${name} is an ordinary missing file`, r('GET', `/files/${name}`), notFound);
 }

@@ -5,17 +5,14 @@ import { splitKey } from '../keys.js';
  * Where things live under the data root:
  *
  *   blobs/ab/cd/<sha256>      immutable content, one copy per distinct SHA-256
- *   records/d~docs/v~a.txt/7  revision 7 of the record (versions + lock) of `docs/a.txt`; the
- *                             newest number is the record, each made by an exclusive link()
- *   records/d~docs/f~a.txt    the record as stores before revision files kept it (read until
- *                             the record is next written, then removed)
+ *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
  *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
- *   history/d~docs/d~a.txt/v~0/1  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
- *   collections/d~docs/v~sub/1 the WebDAV collection `docs/sub` (same scheme as records)
+ *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
+ *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
  *   tmp/<boot>-<ns>~<pid>~<start>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)
  *
- * Record names carry a prefix per kind so a record, a directory and a lock with the same name
- * never collide (`a` the file and `a/` the directory are `v~a` and `d~a`).
+ * Record names carry a prefix per kind so a file, a directory and a lock with the same name
+ * never collide (`a` the file and `a/` the directory are `f~a` and `d~a`).
  */
 export class Layout {
   readonly root: string;
@@ -36,17 +33,12 @@ export class Layout {
     return this.inside(path.join(this.blobs, sha256.slice(0, 2), sha256.slice(2, 4), sha256));
   }
 
-  /** The revision directory of `key`, its record file of the earlier layout, and the lock path guarding it. */
-  record(key: string): { revisions: string; file: string; lock: string; dir: string } {
+  /** The record file of `key` and the lock path guarding it. */
+  record(key: string): { file: string; lock: string; dir: string } {
     const segments = splitKey(key);
     const name = segments.pop() as string;
     const dir = this.directory(segments);
-    return {
-      dir,
-      revisions: this.inside(path.join(dir, `v~${name}`)),
-      file: this.inside(path.join(dir, `f~${name}`)),
-      lock: this.inside(path.join(dir, `l~${name}`)),
-    };
+    return { dir, file: this.inside(path.join(dir, `f~${name}`)), lock: this.inside(path.join(dir, `l~${name}`)) };
   }
 
   /** The directory holding the records below `dir` ('' for the root). */
