@@ -38,9 +38,15 @@ async function sessionsWithBytes(dataDir: string): Promise<string[]> {
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const value = await probe();
+    let value: T | undefined;
+    let failure: unknown;
+    try {
+      value = await probe();
+    } catch (err) {
+      failure = err;
+    }
     if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`);
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}${failure ? `; last try: ${(failure as Error).cause ?? failure}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -66,6 +72,9 @@ test('a cluster worker killed mid-upload: its staging is removed when the primar
   const dataDir = await tempDir('kluis-reclaim-cluster-');
   const s = await startChild(dataDir, { KLUIS_WORKERS: '2' });
   t.teardown(() => s.stop('SIGKILL'));
+  // Both workers must listen before one is killed: with only one listening, killing it closes the
+  // primary's socket, and the next worker listens on another port (the test asked for port 0).
+  await until('both workers to listen', async () => ((s.output().match(/kluis listening on/g)?.length ?? 0) >= 2 ? true : undefined), 60_000);
   const upload = stalledUpload(s.url, 'big.bin');
   t.teardown(() => upload.destroy());
   const [session] = await until('a staged file', async () => ((await sessionsWithBytes(dataDir)).length > 0 ? sessionsWithBytes(dataDir) : undefined));
@@ -74,6 +83,6 @@ test('a cluster worker killed mid-upload: its staging is removed when the primar
   process.kill(pid, 'SIGKILL');
   await until('the dead worker’s staging to go', async () => ((await readdir(path.join(dataDir, 'tmp'))).some((e) => e.startsWith(session as string)) ? undefined : true), 8_000);
   // The primary hands a new connection to a live worker (once it has seen the other die).
-  await until('an answer', async () => ((await request(`${s.url}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined));
+  await until('an answer', async () => ((await request(`${s.url}/healthz`)).status === 200 ? true : undefined));
   t.is((await request(`${s.url}/files/big.bin`)).status, 404);
 });

@@ -57,8 +57,8 @@ export interface Proc {
   /** Its staging directory name under tmp/. */
   session: string;
   startMs: number;
-  /** SIGKILL, resolved once the process is gone. */
-  kill(): Promise<void>;
+  /** SIGKILL, resolved once the process is gone: with what it said last if it had ended on its own. */
+  kill(): Promise<string | undefined>;
 }
 
 /** The bundled server on `dataDir`; its session is the tmp/ entry that appeared while it started. */
@@ -72,13 +72,18 @@ export async function launch(entry: string, dataDir: string, env: Record<string,
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
-  const { port, exited } = await waitForListening(child);
+  const { port, exited, output } = await waitForListening(child);
   const startMs = performance.now() - started;
   const fresh = (await readdir(path.join(dataDir, 'tmp'))).filter((e) => !e.endsWith('.lock') && !before.has(e));
   if (fresh.length !== 1) throw new Error(`cannot tell the new session apart: ${fresh.join(', ')}`);
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+      return undefined;
+    }
     await exited;
+    return `exited on its own (code ${child.exitCode}, signal ${child.signalCode}) saying …${output().slice(-3000)}`;
   };
   return { url: `http://127.0.0.1:${port}`, session: fresh[0] as string, startMs, kill };
 }

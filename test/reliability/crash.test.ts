@@ -75,7 +75,8 @@ test(`kill -9 during writes, ${KILLS} times: no acknowledged version lost, nothi
     await sleep(randomInt(100, 250));
     const halfSent = await Promise.race([half.sent, sleep(0).then(() => false)]);
     killed = true;
-    await current.kill();
+    const ownEnd = await current.kill();
+    if (ownEnd) led.problems.push(`round ${round}: the server ${ownEnd}`);
     fig.kills++;
     await Promise.all([...clients, half.done]);
     if (halfSent && (await half.done) === null) fig[round % 2 === 0 ? 'halfMultipart' : 'halfCheckin']++;

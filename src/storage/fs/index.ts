@@ -22,9 +22,9 @@ export async function openFsStorage<K extends RecordKinds = RecordKinds>(root: s
   const temp = await TempArea.open(layout.tmp);
   return {
     blobs: new FsBlobStore(layout, temp),
-    records: new FsRecordStore<K['records']>(layout, temp),
-    history: new FsRecordStore<K['history']>(pages, temp),
-    collections: new FsRecordStore<K['collections']>(collections, temp),
+    records: new FsRecordStore<K['records']>(layout),
+    history: new FsRecordStore<K['history']>(pages),
+    collections: new FsRecordStore<K['collections']>(collections),
     async check() {
       await access(temp.dir, constants.W_OK);
       await access(layout.records, constants.W_OK);

@@ -6,7 +6,8 @@ import { splitKey } from '../keys.js';
  *
  *   blobs/ab/cd/<sha256>      immutable content, one copy per distinct SHA-256
  *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
- *   records/d~docs/l~a.txt    the record's lock file while a writer holds it
+ *   records/d~docs/l~a.txt    the record's lock directory while a writer holds it
+ *   records/d~docs/w~<hash>~<id>  a writer's pending new record (renamed over f~; record-lock.ts)
  *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
  *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
  *   tmp/<boot>-<ns>~<pid>~<start>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)

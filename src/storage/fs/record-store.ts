@@ -1,10 +1,9 @@
-import { readdir, unlink } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { isNotFound, mkdirDurable, readSmallFile, replaceWith, writeTemp } from './durable.js';
+import { isNotFound, mkdirDurable, readSmallFile } from './durable.js';
 import type { Layout } from './layout.js';
-import type { TempArea } from './temp-area.js';
+import { lockRecord, type RecordLockOptions } from './record-lock.js';
 
 /** A record lock whose mtime has not moved for this long belongs to a dead process. */
 const STALE_MS = 10_000;
@@ -17,14 +16,19 @@ interface Envelope<T> {
 /**
  * Records as JSON files. put() is compare-and-set: under a proper-lockfile lock (a mkdir,
  * atomic across processes and refreshed while held) it reads the current revision, compares,
- * and replaces the file by temp + fsync + rename. Readers never lock: rename is atomic, so a
- * reader sees the old or the new record, never a mix.
+ * and replaces the file by a pending file + fsync + rename, fenced against a writer that
+ * stalled past the lock's staleness (record-lock.ts). Readers never lock: rename is atomic, so
+ * a reader sees the old or the new record, never a mix.
  */
 export class FsRecordStore<T> implements RecordStore<T> {
+  private readonly options: RecordLockOptions;
+
   constructor(
     private readonly layout: Layout,
-    private readonly temp: TempArea,
-  ) {}
+    options: Partial<RecordLockOptions> = {},
+  ) {
+    this.options = { staleMs: STALE_MS, fenced: true, ...options };
+  }
 
   async get(key: string): Promise<StoredRecord<T> | undefined> {
     const envelope = await this.readEnvelope(this.layout.record(key).file);
@@ -34,36 +38,26 @@ export class FsRecordStore<T> implements RecordStore<T> {
   async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
     await mkdirDurable(dir);
-    const release = await lockfile.lock(file, {
-      lockfilePath: lock,
-      realpath: false,
-      stale: STALE_MS,
-      // Contention is short (one read and one fsynced write); wait out a dead holder's stale lock.
-      retries: { retries: 400, factor: 1.3, minTimeout: 1, maxTimeout: 50, randomize: true },
-      onCompromised: () => {},
-    });
+    const held = await lockRecord(file, lock, this.options);
     try {
       const current = await this.readEnvelope(file);
       const actual = current ? String(current.revision) : null;
       if (actual !== expected) throw new RevisionMismatch(key);
       const revision = (current?.revision ?? 0) + 1;
       const envelope: Envelope<T> = { revision, value };
-      const unavailable = (err: unknown) => {
+      const unavailable = (err: unknown): never => {
         throw isNotFound(err) ? new StorageUnavailable(`cannot write record ${key}: ${(err as Error).message}`, { cause: err }) : err;
       };
       // The record's bytes reach the disk while prepare publishes the blob (its own fsyncs):
       // nothing is visible until the rename below, which waits for both.
-      const temp = this.temp.file();
-      const [prepared, written] = await Promise.allSettled([prepare?.(), writeTemp(temp, JSON.stringify(envelope))]);
-      if (prepared.status === 'rejected') {
-        if (written.status === 'fulfilled') await unlink(temp).catch(() => {});
-        throw prepared.reason;
-      }
+      const [prepared, written] = await Promise.allSettled([prepare?.(), held.write(JSON.stringify(envelope))]);
+      if (prepared.status === 'rejected') throw prepared.reason;
       if (written.status === 'rejected') unavailable(written.reason);
-      await replaceWith(temp, file).catch(unavailable);
+      // Fenced off: the lock was taken over while this writer stalled, and the other's write stands.
+      if (!(await held.publish().catch(unavailable))) throw new RevisionMismatch(key);
       return String(revision);
     } finally {
-      await release().catch(() => {});
+      await held.release();
     }
   }
 

@@ -25,11 +25,17 @@ function machine(): string | undefined {
   }
 }
 
-/** When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or undefined when there is none. */
+/**
+ * When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or undefined
+ * when there is none. A zombie (killed, not yet reaped: state Z or X, field 3) has none: it will
+ * never touch its staging again, and a parent that never reaps (a container's first process)
+ * would keep it looking alive forever.
+ */
 function startOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }
@@ -93,7 +99,7 @@ export class TempArea {
 
 /**
  * Whether the session `name` (a directory under `tmpRoot`) is known dead: a session of this
- * machine by its process (gone, or its pid now another process's: started at another time),
+ * machine by its process (gone, a zombie, or its pid now another process's: started at another time),
  * which no pause or slow disk can fake; any other by its lock, not refreshed for 10 s.
  */
 async function dead(tmpRoot: string, name: string, here: string | undefined): Promise<boolean> {

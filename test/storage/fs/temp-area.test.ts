@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { TempArea } from '../../../src/storage/fs/temp-area.js';
+import { TempArea, reclaimStaging } from '../../../src/storage/fs/temp-area.js';
 import { ROOT, tempDir } from '../../helpers/server.js';
 import { tracked } from '../../helpers/children.js';
 
@@ -42,4 +43,36 @@ test('a dead session (no live lock) is reclaimed at the next start; a live one i
   await TempArea.open(root).then((a) => a.close());
   await t.throwsAsync(access(dead), { code: 'ENOENT' }, 'the dead session was reclaimed');
   await t.notThrowsAsync(access(live.dir), 'the live session was kept');
+});
+
+test('a session whose process was killed but not yet reaped (a zombie) is reclaimed at once', async (t) => {
+  // A parent that never waits for its children (here `sleep`, exec'd by the shell that started
+  // the holder; in a container, often the first process) leaves a killed worker a zombie, whose
+  // /proc entry still shows its start time: read as alive, its staging stayed forever.
+  const root = await tempDir('kluis-temp-area-');
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const script = path.join(ROOT, 'test/storage/fs/_open-temp-area.ts');
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const shell = tracked(spawn('sh', ['-c', `${quote(process.execPath)} --import tsx ${quote(script)} ${quote(root)} 0 hold & exec sleep 120`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  t.teardown(() => shell.kill('SIGKILL'));
+  const dir = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    shell.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    shell.on('exit', () => reject(new Error(`the holder ended saying ${JSON.stringify(out)}`)));
+  });
+  const pid = Number(/~(\d+)~/.exec(path.basename(dir))?.[1]);
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  process.kill(pid, 'SIGKILL');
+  const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  for (let i = 0; i < 200 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 25));
+  t.is(state(), 'Z', 'the killed holder is a zombie of its parent');
+  await reclaimStaging(root);
+  await t.throwsAsync(access(dir), { code: 'ENOENT' }, 'the zombie’s session was reclaimed');
 });
