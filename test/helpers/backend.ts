@@ -63,9 +63,16 @@ export function fsView(dataDir: string): StoreView {
     staged: async () => {
       const tmp = path.join(dataDir, 'tmp');
       const sessions = (await readdir(tmp).catch(() => [])).filter((entry) => !entry.endsWith('.lock'));
-      return (await Promise.all(sessions.map((entry) => walk(path.join(tmp, entry))))).flat();
+      // And records' pending new bytes (w~ files beside them: src/storage/fs/record-lock.ts).
+      const areas = ['records', 'history', 'collections'].map((area) => path.join(dataDir, area));
+      const pending = (await Promise.all(areas.map((area) => walk(area)))).flat().filter((f) => path.basename(f).startsWith('w~'));
+      return [...(await Promise.all(sessions.map((entry) => walk(path.join(tmp, entry))))).flat(), ...pending];
     },
-    records: async () => (await walk(path.join(dataDir, 'records'))).map((f) => path.relative(dataDir, f)).sort(),
+    records: async () =>
+      (await walk(path.join(dataDir, 'records')))
+        .filter((f) => !path.basename(f).startsWith('w~'))
+        .map((f) => path.relative(dataDir, f))
+        .sort(),
   };
 }
 

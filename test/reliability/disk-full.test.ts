@@ -258,7 +258,7 @@ test('a check-in that hits ENOSPC (PUT and POST): 507, the lock is kept, and the
 
 /**
  * Exactly 3 pages free and a 3-page body: staging takes the last page, the blob is committed,
- * and the record's temp file finds no page. The server's log proves where it failed.
+ * and the record's pending file finds no page. The server's log proves where it failed.
  */
 async function recordWriteFails(t: ExecutionContext): Promise<{ d: Disk; v1: Buffer; body: Buffer; before: { blobs: string[]; histories: Answer[] } }> {
   const d = await disk(t, 4);
@@ -269,7 +269,7 @@ async function recordWriteFails(t: ExecutionContext): Promise<{ d: Disk; v1: Buf
   const before = await snapshot(d, ['rec.bin']);
   const answer = await putRaw(d, 'rec.bin', body);
   assertProblem(t, answer, 507, 'insufficient-storage');
-  const where = /ENOSPC[^\n]*writeTemp[^\n]*record-store/;
+  const where = /ENOSPC[^\n]*record-lock[^\n]*record-store/;
   for (let i = 0; i < 100 && !where.test(d.server.output()); i++) await sleep(20); // the log line may trail the answer
   t.regex(d.server.output(), where, 'the failure came from the record write');
   return { d, v1, body, before };
