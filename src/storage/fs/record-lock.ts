@@ -10,8 +10,6 @@ export interface RecordLockOptions {
   staleMs: number;
   /** Off only to show, in a test, the lost update the fence prevents. */
   fenced: boolean;
-  /** Milliseconds since the epoch (a test sets it ahead to play a writer that stalled). */
-  now?: () => number;
 }
 
 /** A record's lock, held: the new bytes go to `write`, become the record at `publish`. */
@@ -52,24 +50,61 @@ const baseFs: typeof fs = Object.create(fs);
  * A pending file left by a killed process goes at the next takeover of that record's lock.
  */
 export async function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord> {
+  const leave = await turn(file);
+  try {
+    return await lockAcrossProcesses(file, lock, options, leave);
+  } catch (err) {
+    leave();
+    throw err;
+  }
+}
+
+/** The writers of one record in this process, each waiting for the one before it. */
+const turns = new Map<string, Promise<void>>();
+
+/**
+ * Wait for this process's turn at `file`; returns the function that passes it on. proper-lockfile
+ * keeps one lock per path per process, so two writers of one process that both took a stale lock
+ * over (each judging it stale before the other replaced it) would share it: one's release
+ * removed the other's, and its refresh timer then threw (an uncaught TypeError that ended the
+ * process). One writer per record per process at a time rules that out, and waiters wait on a
+ * promise instead of polling the lock directory.
+ */
+async function turn(file: string): Promise<() => void> {
+  const before = turns.get(file);
+  let leave = () => {};
+  const mine = new Promise<void>((resolve) => (leave = resolve));
+  const queue = (before ?? Promise.resolve()).then(() => mine);
+  turns.set(file, queue);
+  await before;
+  return () => {
+    leave();
+    if (turns.get(file) === queue) turns.delete(file);
+  };
+}
+
+async function lockAcrossProcesses(file: string, lock: string, options: RecordLockOptions, leave: () => void): Promise<HeldRecord> {
   const prefix = pendingPrefix(file);
   const pending = `${prefix}${randomUUID()}`;
   const handle = await open(pending, 'wx');
-  /** held: acquired; made: the mkdir was this writer's; mtime: the last this writer gave its lock. */
-  const state = { held: false, made: false, mtime: 0 };
+  /**
+   * held: acquired; made: the mkdir was this writer's; mtime: the last this writer gave its lock;
+   * judged: the other writer's lock as proper-lockfile's stat saw it when it judged it stale.
+   */
+  const state = { held: false, made: false, mtime: 0, judged: undefined as fs.Stats | undefined };
   const lockFs: typeof fs = Object.create(baseFs);
   if (options.fenced) {
     Object.assign(lockFs, {
       rmdir(dir: string, done: (err: NodeJS.ErrnoException | null) => void) {
         if (!state.held) {
-          // Acquiring: proper-lockfile found the lock stale and removes it. Fence off its holder.
-          sweep(prefix, pending).then(() => fs.rmdir(dir, done), done);
+          // Acquiring: proper-lockfile judged the lock stale and removes it. Fence its holder off,
+          // then remove the lock only if it is still the one judged: between that stat and now
+          // another writer may have taken it over and made a fresh lock of its own.
+          sweep(prefix, pending).then(() => removeIfSame(dir, state.judged, done), done);
           return;
         }
-        // Releasing. A lock refreshed less than half its staleness ago cannot have been taken
-        // over: remove it. Otherwise only if it still carries this writer's last refresh (a new
-        // holder's was made at least the staleness later; 1 ms absorbs utimes' float seconds).
-        if ((options.now ?? Date.now)() - state.mtime < options.staleMs / 2) return fs.rmdir(dir, done);
+        // Releasing: only a lock that still carries this writer's last refresh (a lock taken over
+        // is another's; 1 ms absorbs the float seconds of utimes).
         fs.stat(dir, (err, stat) => {
           if (err) return done(isNotFound(err) ? null : err);
           if (Math.abs(stat.mtimeMs - state.mtime) >= 1) return done(null);
@@ -83,8 +118,10 @@ export async function lockRecord(file: string, lock: string, options: RecordLock
         });
       },
       stat(target: string, done: (err: NodeJS.ErrnoException | null, stat: fs.Stats) => void) {
-        // The stat right after this writer's mkdir (proper-lockfile's precision probe): the mtime its lock starts with.
         fs.stat(target, (err, stat) => {
+          // Before this writer's mkdir: another's lock, judged. Right after it (proper-lockfile's
+          // precision probe): the mtime this writer's lock starts with.
+          if (!err && !state.made) state.judged = stat;
           if (!err && state.made && !state.held) state.mtime = stat.mtimeMs;
           done(err, stat);
         });
@@ -146,8 +183,20 @@ export async function lockRecord(file: string, lock: string, options: RecordLock
       await close().catch(() => {});
       if (!published) await unlink(pending).catch(() => {});
       await release().catch(() => {});
+      leave();
     },
   };
+}
+
+/** rmdir `dir` if it is still the lock `judged` (same inode, same mtime); else fail so that proper-lockfile tries again. */
+function removeIfSame(dir: string, judged: fs.Stats | undefined, done: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.stat(dir, (err, now) => {
+    if (err) return done(isNotFound(err) ? null : err);
+    if (!judged || now.ino !== judged.ino || now.mtimeMs !== judged.mtimeMs) {
+      return done(Object.assign(new Error('the stale lock was taken over meanwhile'), { code: 'ELOCKED' }));
+    }
+    fs.rmdir(dir, done);
+  });
 }
 
 /** Delete the pending files of one record (all but `own`): their writers lost the lock. */

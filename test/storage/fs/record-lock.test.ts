@@ -2,11 +2,30 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import test from 'ava';
-import { tempDir } from '../../helpers/server.js';
+import { tracked } from '../../helpers/children.js';
+import { ROOT, tempDir } from '../../helpers/server.js';
 import { lockRecord, pendingPrefix } from '../../../src/storage/fs/record-lock.js';
 
 const options = { staleMs: 2000, fenced: true };
+
+/** _record-writer.ts in a process of its own; `said` resolves once it printed `line`. */
+function writer(args: string[]) {
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/storage/fs/_record-writer.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const said = async (line: string): Promise<string> => {
+    for (;;) {
+      const found = out.split('\n').find((l) => l.startsWith(line));
+      if (found) return found;
+      if (child.exitCode !== null) throw new Error(`the writer ended saying ${JSON.stringify(out)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { child, said, exited };
+}
 
 async function record() {
   const dir = await tempDir('kluis-record-lock-');
@@ -15,26 +34,24 @@ async function record() {
 
 test('a writer whose lock was taken over is fenced off, and gives the lock up without removing the new holder’s', async (t) => {
   const { file, lock } = await record();
-  // A writer that paused: its clock has moved on past the staleness since its last refresh.
-  const held = await lockRecord(file, lock, { ...options, now: () => Date.now() + 60_000 });
-  // Its lock goes stale (as the pause made it), and another writer takes it over.
+  const held = await lockRecord(file, lock, options);
+  // Its lock goes stale (as a pause would make it), and a writer in another process takes it over.
   const old = new Date(Date.now() - 60_000);
   await utimes(lock, old, old);
-  await new Promise((resolve) => setTimeout(resolve, 10)); // a takeover comes later than the lock it takes
-  const taker = await lockRecord(file, lock, options);
+  const taker = writer(['hold', file, lock]);
+  await taker.said('HOLDING');
   await held.write('{"writer":"paused"}');
   t.false(await held.publish(), 'its pending file went with the takeover: fenced off');
   await held.release();
   await t.notThrowsAsync(access(lock), 'the new holder’s lock is still there');
-  await taker.write('{"writer":"taker"}');
-  t.true(await taker.publish());
-  t.is(await readFile(file, 'utf8'), '{"writer":"taker"}');
+  taker.child.stdin?.write('go\n');
+  await taker.said('PUBLISHED');
+  t.is(await readFile(file, 'utf8'), 'child');
 });
 
 test('a writer that still holds its lock, refreshed while held, publishes, and its release removes the lock', async (t) => {
   const { dir, file, lock } = await record();
-  // Its clock ahead: the release cannot take the fresh-lock shortcut and must recognise its refresh.
-  const held = await lockRecord(file, lock, { ...options, now: () => Date.now() + 60_000 });
+  const held = await lockRecord(file, lock, options);
   await new Promise((resolve) => setTimeout(resolve, 1300)); // past one refresh (every staleMs / 2)
   await held.write('{"revision":1}');
   t.true(await held.publish());
@@ -55,4 +72,61 @@ test('taking a stale lock over deletes the pending files of that record only; a 
   const held = await lockRecord(file, lock, options);
   await held.release(); // nothing written: its own pending file goes too
   t.deepEqual((await readdir(dir)).sort(), [path.basename(neighbour)]);
+});
+
+test('writers of one process racing to take one stale lock over never both publish: every published increment counts', async (t) => {
+  // Each judged the lock stale by a stat and removed it; between the two another had already
+  // replaced it. Sharing proper-lockfile's one lock per path, they lost increments, and a refresh
+  // timer threw and ended the process. Writers of one process now take their turns.
+  const { dir, file, lock } = await record();
+  await writeFile(file, '0');
+  // Neighbours make the takeover's sweep (a listing) slow, so that the race shows.
+  await Promise.all(Array.from({ length: 3000 }, (_, i) => writeFile(path.join(dir, `f~n${i}`), '')));
+  let published = 0;
+  for (let round = 0; round < 40; round++) {
+    await mkdir(lock).catch(() => {});
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (;;) {
+          const held = await lockRecord(file, lock, options);
+          try {
+            const n = Number(await readFile(file, 'utf8'));
+            await held.write(String(n + 1));
+            if (await held.publish()) return void published++;
+          } finally {
+            await held.release();
+          }
+        }
+      }),
+    );
+  }
+  t.is(Number(await readFile(file, 'utf8')), published, 'no increment was lost');
+  t.is(published, 160);
+});
+
+test('writers of three processes, each paused now and then past the staleness while the others go on, lose no increment', async (t) => {
+  // A writer stopped (SIGSTOP) for longer than the staleness, wherever it is (holding the lock,
+  // waiting for it, releasing it): the others take its lock over and go on; when it resumes it
+  // must neither publish over them nor remove their lock. Every publish a writer saw land must
+  // be in the file.
+  const { file, lock } = await record();
+  await writeFile(file, '0');
+  const writers = [1, 2, 3].map(() => writer(['increment', file, lock]));
+  for (let pause = 0; pause < 4; pause++) {
+    await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
+    const paused = writers[pause % writers.length]?.child;
+    paused?.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, options.staleMs * 1.3));
+    paused?.kill('SIGCONT');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (const w of writers) w.child.stdin?.write('stop\n');
+  const landed = await Promise.all(writers.map(async (w) => Number((await w.said('LANDED')).split(' ')[1])));
+  t.true(
+    landed.every((n) => n > 0),
+    `every writer published: ${landed.join(', ')}`,
+  );
+  t.is(Number(await readFile(file, 'utf8')), landed.reduce((a, b) => a + b, 0), 'every published increment is in the file');
 });
