@@ -77,12 +77,9 @@ export async function launch(entry: string, dataDir: string, env: Record<string,
   const fresh = (await readdir(path.join(dataDir, 'tmp'))).filter((e) => !e.endsWith('.lock') && !before.has(e));
   if (fresh.length !== 1) throw new Error(`cannot tell the new session apart: ${fresh.join(', ')}`);
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-      return undefined;
-    }
+    child.kill('SIGKILL'); // nothing if it is gone already
     await exited;
+    if (child.signalCode === 'SIGKILL') return undefined;
     return `exited on its own (code ${child.exitCode}, signal ${child.signalCode}) saying …${output().slice(-3000)}`;
   };
   return { url: `http://127.0.0.1:${port}`, session: fresh[0] as string, startMs, kill };

@@ -120,11 +120,13 @@ export async function reclaimStaging(tmpRoot: string, own?: string): Promise<voi
     await rm(path.join(tmpRoot, entry), { recursive: true, force: true });
     await rm(path.join(tmpRoot, `${entry}.lock`), { recursive: true, force: true });
   }
-  // Lock directories whose session directory is already gone.
-  for (const entry of await readdir(tmpRoot).catch(() => [] as string[])) {
+  // Lock directories whose session directory is already gone. A session that died during the
+  // loop above (seen alive there, dead here) keeps its lock with its directory for the next reclaim.
+  const left = await readdir(tmpRoot).catch(() => [] as string[]);
+  for (const entry of left) {
     if (!entry.endsWith('.lock')) continue;
     const name = entry.slice(0, -'.lock'.length);
-    if (path.join(tmpRoot, name) === own || !(await dead(tmpRoot, name, here))) continue;
+    if (left.includes(name) || path.join(tmpRoot, name) === own || !(await dead(tmpRoot, name, here))) continue;
     await rm(path.join(tmpRoot, entry), { recursive: true, force: true });
   }
 }
