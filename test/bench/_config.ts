@@ -24,6 +24,10 @@ export interface BenchConfig {
   seconds: number;
   /** Seconds of each wrk run of the by-size section. */
   sizeSeconds: number;
+  /** Seconds of each wrk run of the side-by-side section, per server. */
+  peerSeconds: number;
+  /** Files uploaded per first-read run of the side-by-side section. */
+  freshFiles: number;
   /** The "big file" size (1 GiB; 64 MiB in quick mode). */
   bigBytes: number;
   /** Small-request body size (4 KiB). */
@@ -72,6 +76,8 @@ export function benchConfig(): BenchConfig {
     rounds: positiveInt('KLUIS_BENCH_ROUNDS', 3),
     seconds: quick ? 1 : 5,
     sizeSeconds: quick ? 1 : 3,
+    peerSeconds: quick ? 1 : 2,
+    freshFiles: quick ? 200 : 2000,
     bigBytes: quick ? 64 * MIB : GIB,
     smallBytes: 4 * KIB,
     concurrencies: [1, 16],

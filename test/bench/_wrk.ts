@@ -3,12 +3,12 @@
  * `done()` prints the run's figures as one JSON line. A run with any non-2xx/3xx answer or
  * socket error fails the bench.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { killOnExit, removeOnSignal } from './_cleanup.js';
+import { ensureTool } from './_tools.js';
 
 export interface WrkResult {
   requests: number;
@@ -31,44 +31,23 @@ export type WrkLoad =
   /** PUT of `bytes` distinct bytes to a new path `<prefix>[d<n % dirs>/]<run>-<thread>-<n>.bin`. */
   | { kind: 'put-new'; prefix: string; bytes: number; run: string; dirs?: number }
   /** PUT of `bytes` distinct bytes (so each is a new version) to the same `path`. */
-  | { kind: 'put-same'; path: string; bytes: number; run: string };
-
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const file = path.join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+  | { kind: 'put-same'; path: string; bytes: number; run: string }
+  /**
+   * GET of `<prefix>f<i>.bin` for each i below `count`, each once (split between the threads);
+   * a thread stops once its share is answered. wrk still runs for its whole duration, so the
+   * rate of such a run is connections / mean latency (Little's law), not requests / duration.
+   */
+  | { kind: 'get-each'; prefix: string; count: number };
 
 /** The wrk binary; installs the Debian package `wrk` when missing, or explains why it cannot. */
 export function ensureWrk(): string {
-  const found = which('wrk');
-  if (found) return found;
-  const apt = (args: string[]) => {
-    console.error(`wrk is missing: apt-get ${args.join(' ')}`);
-    return spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  };
-  if (!apt(['install', '-y', 'wrk'])) {
-    apt(['update']);
-    apt(['install', '-y', 'wrk']);
-  }
-  const installed = which('wrk');
-  if (!installed) {
-    throw new Error('the bench needs wrk (the HTTP load generator) and could not install it: run `apt-get install -y wrk` as root (Debian/Ubuntu), or put a wrk binary on PATH');
-  }
-  return installed;
+  return ensureTool('wrk', ['wrk'], 'wrk (the HTTP load generator)');
 }
 
 const lua = (s: string) => JSON.stringify(s); // a JSON string of plain ASCII is a valid Lua string
 
-/** The Lua script of `load`. Globals `id` (set per thread by setup) and `counter` live in each thread. */
-export function luaScript(load: WrkLoad): string {
+/** The Lua script of `load` for `threads` threads. Globals `id` (set per thread by setup) and `counter` live in each thread. */
+export function luaScript(load: WrkLoad, threads = 1): string {
   const common = `
 local threads = {}
 local nextId = 0
@@ -88,6 +67,25 @@ end
     return `${common}
 function init(args) req = wrk.format("GET", ${lua(load.path)}) end
 function request() return req end
+`;
+  }
+  if (load.kind === 'get-each') {
+    // A thread's share: i = id, id + threads, …; requests past it (in flight on its other
+    // connections when the share ends) read the share's first file again.
+    return `${common}
+counter = 0
+answered = 0
+id = 0
+function request()
+  local i = id + counter * ${threads}
+  counter = counter + 1
+  if i >= ${load.count} then i = id end
+  return wrk.format("GET", ${lua(load.prefix)} .. "f" .. i .. ".bin")
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if answered >= math.ceil((${load.count} - id) / ${threads}) then wrk.thread:stop() end
+end
 `;
   }
   const headers = `{ ["Content-Type"] = "application/octet-stream" }`;
@@ -123,8 +121,8 @@ export async function runWrk(base: string, load: WrkLoad, connections: number, s
   const forget = removeOnSignal(dir);
   try {
     const script = path.join(dir, 'load.lua');
-    await writeFile(script, luaScript(load));
     const threads = Math.min(connections, Math.max(1, os.availableParallelism()));
+    await writeFile(script, luaScript(load, threads));
     const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '60s', '-s', script, base];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,7 +5,7 @@
  *
  * Env: KLUIS_BENCH_ROUNDS (3), KLUIS_BENCH_QUICK=1 (small sizes, 1 s runs),
  * KLUIS_BENCH_OUT (test/bench/results/latest.json), KLUIS_BENCH_ONLY (comma list of sections:
- * floors, big, small, cycle, size, history, store); anything else, such as KLUIS_WORKERS,
+ * floors, peers, big, small, cycle, size, history, store); anything else, such as KLUIS_WORKERS,
  * reaches the server unchanged.
  *
  * Progress goes to stderr, the table to stdout; the JSON, the markdown table and the SVG plot
@@ -22,12 +22,14 @@ import { measureFloors } from './_floors.js';
 import { measureBig, measureCycle, measureSmall } from './_kluis.js';
 import { markdownTable, sizeSeries, textTable } from './_report.js';
 import { Results } from './_results.js';
+import { sideMarkdownTable, sideTextTable } from './_side-by-side-report.js';
+import { measureSideBySide } from './_side-by-side.js';
 import { measureHistory, measureStore } from './_scaling.js';
 import { startKluis, workerCount, type Kluis } from './_server.js';
 import { plotSvg } from './_svg.js';
 import { ensureWrk } from './_wrk.js';
 
-const SECTIONS = ['floors', 'big', 'small', 'cycle', 'size', 'history', 'store'] as const;
+const SECTIONS = ['floors', 'peers', 'big', 'small', 'cycle', 'size', 'history', 'store'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function selected(): Set<SectionName> {
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
   let server: Kluis | undefined;
   try {
     await step('floors', 'floors: 4 KiB write+fsync, SHA-256, write+fsync, bare HTTP server', () => measureFloors(cfg, dataDir, results));
+    await step('peers', 'side by side: kluis, nginx and Nephele, interleaved rounds', () => measureSideBySide(cfg, path.join(dataDir, 'peers'), results));
     if (!failure && (['big', 'small', 'cycle', 'size'] as const).some((s) => only.has(s))) {
       server = await startKluis(path.join(dataDir, 'store')).catch((err: unknown) => {
         failure = err as Error;
@@ -99,6 +102,7 @@ async function main(): Promise<number> {
       `${workersSeen === undefined ? '' : `, worker processes seen: ${workersSeen === 0 ? 'none (serves in one process)' : workersSeen}`}; load generator ${path.basename(wrk)}; ${seconds.toFixed(0)} s`,
   ].join('\n');
   console.log(header);
+  console.log(sideTextTable(cfg, results));
   console.log(textTable(cfg, results));
   for (const n of results.notes) console.log(`note: ${n}`);
 
@@ -107,17 +111,11 @@ async function main(): Promise<number> {
   const files = { out: path.relative(process.cwd(), cfg.out), svg: path.relative(process.cwd(), cfg.svg), md: path.relative(process.cwd(), cfg.md) };
   const json = { date: new Date().toISOString(), machine: m, config: { ...cfg, ...files }, workersEnv: cfg.workers, workersSeen, seconds, error: failure?.message, ...results.toJSON() };
   await writeFile(cfg.out, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(
-    cfg.md,
-    markdownTable(
-      cfg,
-      results,
-      header
-        .split('\n')
-        .map((l) => `${l}  `)
-        .join('\n'),
-    ),
-  );
+  const mdHeader = header
+    .split('\n')
+    .map((l) => `${l}  `)
+    .join('\n');
+  await writeFile(cfg.md, `${markdownTable(cfg, results, mdHeader)}\n${sideMarkdownTable(cfg, results)}`);
   const series = sizeSeries(cfg, results);
   if (series.some((s) => s.points.length > 0)) {
     await writeFile(cfg.svg, plotSvg(`kluis: PUT and GET throughput by file size (c1, ${m.cores} cores)`, series));
