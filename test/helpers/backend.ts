@@ -70,7 +70,14 @@ export function fsView(dataDir: string): StoreView {
     },
     records: async () =>
       (await walk(path.join(dataDir, 'records')))
-        .filter((f) => !path.basename(f).startsWith('w~'))
+        // Not the pending files, lock markers and lock candidates of record-lock.ts.
+        .filter(
+          (f) =>
+            !path
+              .relative(dataDir, f)
+              .split(path.sep)
+              .some((s) => /^[wlt]~/.test(s)),
+        )
         .map((f) => path.relative(dataDir, f))
         .sort(),
   };

@@ -135,8 +135,11 @@ export async function recordLocks(dataDir: string): Promise<string[]> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const full = path.join(dir, e.name);
       if (e.name.startsWith('l~')) {
-        const info = await stat(full).catch(() => undefined); // taken over meanwhile
-        if (info && info.mtimeMs > Date.now() - 10_000) found.push(full);
+        // Held while its holder's marker inside is fresh (src/storage/fs/record-lock.ts); an empty one is free.
+        for (const marker of await readdir(full).catch(() => [] as string[])) {
+          const info = await stat(path.join(full, marker)).catch(() => undefined); // taken over meanwhile
+          if (info && info.mtimeMs > Date.now() - 10_000) found.push(full);
+        }
       } else if (e.isDirectory()) await walk(full);
     }
   };
@@ -150,5 +153,6 @@ export async function recordLocks(dataDir: string): Promise<string[]> {
  */
 export async function age(lockPath: string): Promise<void> {
   const past = new Date(Date.now() - 11_000);
-  await utimes(lockPath, past, past).catch(() => {}); // a writer may have taken it over already
+  // Its holder's marker carries the lock's age (a writer may have taken it over already).
+  for (const marker of await readdir(lockPath).catch(() => [] as string[])) await utimes(path.join(lockPath, marker), past, past).catch(() => {});
 }

@@ -6,8 +6,9 @@ import { splitKey } from '../keys.js';
  *
  *   blobs/ab/cd/<sha256>      immutable content, one copy per distinct SHA-256
  *   records/d~docs/f~a.txt    the record (versions + lock) of `docs/a.txt`
- *   records/d~docs/l~a.txt    the record's lock directory while a writer holds it
- *   records/d~docs/w~<hash>~<id>  a writer's pending new record (renamed over f~; record-lock.ts)
+ *   records/d~docs/l~a.txt/<id>   the record's lock: its holder's marker (record-lock.ts)
+ *   records/d~docs/w~<hash>~<id>  a writer's pending new record (renamed over f~)
+ *   records/d~docs/t~<hash>~<id>  a writer's lock candidate (renamed onto l~ to take the lock)
  *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
  *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
  *   tmp/<boot>-<ns>~<pid>~<start>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)

@@ -1,12 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { isNotFound, syncDir } from './durable.js';
 
 export interface RecordLockOptions {
-  /** A lock whose mtime has not moved for this long belongs to a dead or stalled writer. */
+  /** A lock whose marker has not been refreshed for this long belongs to a dead or stalled writer. */
   staleMs: number;
   /** Off only to show, in a test, the lost update the fence prevents. */
   fenced: boolean;
@@ -22,32 +20,37 @@ export interface HeldRecord {
   release(): Promise<void>;
 }
 
+/** How long a writer waits for a record's lock before it gives up (a live holder holds it for milliseconds). */
+const WAIT_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** `<dir>/w~<16 hex>~`: where the pending writes of the record `file` start (fixed length, whatever the name's). */
-export function pendingPrefix(file: string): string {
+/** `<dir>/<kind>~<16 hex>~`: where the pending writes (`w`) and lock candidates (`t`) of the record `file` start. */
+export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
   const hash = createHash('sha256').update(path.basename(file)).digest('hex').slice(0, 16);
-  return path.join(path.dirname(file), `w~${hash}~`);
+  return path.join(path.dirname(file), `${kind}~${hash}~`);
 }
 
 /**
- * proper-lockfile caches the lock directory's mtime precision on the `fs` object it is given;
- * each lock gets a fresh object (below), made from this one, which is given the cache once
- * known so that an acquisition costs no extra probe.
- */
-const baseFs: typeof fs = Object.create(fs);
-
-/**
- * Lock the record `file` (lock directory `lock`) for a write that cannot be lost to a stalled
- * writer. POSIX has no conditional rename, so the fence is the pending file itself: every
- * writer creates its pending file beside the record before it asks for the lock, and whoever
- * takes a stale lock over deletes every pending file of that record first. A writer that
- * paused past the staleness (SIGSTOP, a thread pool stuck behind slow fsyncs) then finds its
- * pending file gone when it renames: the rename fails (ENOENT) and nothing is overwritten.
- * Rename and unlink of one name are atomic with respect to each other, so either the rename
- * landed before the takeover (and the new holder reads it) or it cannot land at all. A writer
- * whose lock was taken over also never removes the new holder's lock when it releases.
- * A pending file left by a killed process goes at the next takeover of that record's lock.
+ * Lock the record `file` for a write that a stalled writer cannot overwrite. The lock is the
+ * directory `lock` holding one marker file named by its holder (a UUID), refreshed (mtime) while
+ * held. POSIX has no compare-and-set on names, but two operations are conditional: a directory
+ * renamed onto an existing one replaces it only if it is empty, and unlink removes one exact
+ * name. So a writer takes the lock by renaming a directory it made, its marker inside, onto
+ * `lock` (one of two racing writers wins: the other finds it non-empty); it gives the lock back
+ * by unlinking its own marker (if a takeover removed it, nothing of another's is touched) and
+ * then removing the directory if it is still empty.
+ *
+ * A marker not refreshed for `staleMs` is taken over: the taker first deletes every pending file
+ * of the record (the fence), then unlinks that marker by name, then renames its own directory in.
+ * Every writer creates its pending file beside the record before it asks for the lock, so a
+ * holder that paused past the staleness (SIGSTOP, a thread pool stuck behind slow fsyncs) finds
+ * its pending file gone when it renames: the rename fails and nothing is overwritten. Rename and
+ * unlink of one name are atomic with respect to each other: the paused writer's rename either
+ * landed before the sweep (and the taker reads it) or cannot land.
+ *
+ * Within one process, the writers of a record take turns before they ask for the lock. A pending
+ * file of a killed writer goes at the next takeover of that record; a killed writer's candidate
+ * directory (`t~…`, made just before its rename) stays, as a directory with one empty file.
  */
 export async function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord> {
   const leave = await turn(file);
@@ -62,14 +65,7 @@ export async function lockRecord(file: string, lock: string, options: RecordLock
 /** The writers of one record in this process, each waiting for the one before it. */
 const turns = new Map<string, Promise<void>>();
 
-/**
- * Wait for this process's turn at `file`; returns the function that passes it on. proper-lockfile
- * keeps one lock per path per process, so two writers of one process that both took a stale lock
- * over (each judging it stale before the other replaced it) would share it: one's release
- * removed the other's, and its refresh timer then threw (an uncaught TypeError that ended the
- * process). One writer per record per process at a time rules that out, and waiters wait on a
- * promise instead of polling the lock directory.
- */
+/** Wait for this process's turn at `file`; returns the function that passes it on. */
 async function turn(file: string): Promise<() => void> {
   const before = turns.get(file);
   let leave = () => {};
@@ -83,78 +79,33 @@ async function turn(file: string): Promise<() => void> {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function lockAcrossProcesses(file: string, lock: string, options: RecordLockOptions, leave: () => void): Promise<HeldRecord> {
-  const prefix = pendingPrefix(file);
-  const pending = `${prefix}${randomUUID()}`;
+  const me = randomUUID();
+  const pending = `${pendingPrefix(file)}${me}`;
+  const candidate = `${pendingPrefix(file, 't')}${me}`;
+  const marker = path.join(lock, me);
   const handle = await open(pending, 'wx');
-  /**
-   * held: acquired; made: the mkdir was this writer's; mtime: the last this writer gave its lock;
-   * judged: the other writer's lock as proper-lockfile's stat saw it when it judged it stale.
-   */
-  const state = { held: false, made: false, mtime: 0, judged: undefined as fs.Stats | undefined };
-  const lockFs: typeof fs = Object.create(baseFs);
-  if (options.fenced) {
-    Object.assign(lockFs, {
-      rmdir(dir: string, done: (err: NodeJS.ErrnoException | null) => void) {
-        if (!state.held) {
-          // Acquiring: proper-lockfile judged the lock stale and removes it. Fence its holder off,
-          // then remove the lock only if it is still the one judged: between that stat and now
-          // another writer may have taken it over and made a fresh lock of its own.
-          sweep(prefix, pending).then(() => removeIfSame(dir, state.judged, done), done);
-          return;
-        }
-        // Releasing: only a lock that still carries this writer's last refresh (a lock taken over
-        // is another's; 1 ms absorbs the float seconds of utimes).
-        fs.stat(dir, (err, stat) => {
-          if (err) return done(isNotFound(err) ? null : err);
-          if (Math.abs(stat.mtimeMs - state.mtime) >= 1) return done(null);
-          fs.rmdir(dir, done);
-        });
-      },
-      mkdir(dir: string, done: (err: NodeJS.ErrnoException | null) => void) {
-        fs.mkdir(dir, (err) => {
-          state.made ||= !err;
-          done(err);
-        });
-      },
-      stat(target: string, done: (err: NodeJS.ErrnoException | null, stat: fs.Stats) => void) {
-        fs.stat(target, (err, stat) => {
-          // Before this writer's mkdir: another's lock, judged. Right after it (proper-lockfile's
-          // precision probe): the mtime this writer's lock starts with.
-          if (!err && !state.made) state.judged = stat;
-          if (!err && state.made && !state.held) state.mtime = stat.mtimeMs;
-          done(err, stat);
-        });
-      },
-      utimes(target: string, atime: Date, mtime: Date, done: (err: NodeJS.ErrnoException | null) => void) {
-        fs.utimes(target, atime, mtime, (err) => {
-          if (!err) state.mtime = mtime.getTime();
-          done(err);
-        });
-      },
-    });
-  }
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(file, {
-      lockfilePath: lock,
-      realpath: false,
-      stale: options.staleMs,
-      // Contention is short (one read and one fsynced write); wait out a dead holder's stale lock.
-      retries: { retries: 400, factor: 1.3, minTimeout: 1, maxTimeout: 50, randomize: true },
-      // A lock taken over while held: this writer's pending file is gone, its publish fails.
-      onCompromised: () => {},
-      fs: lockFs,
-    });
-  } catch (err) {
+  const cleanUp = async () => {
     await handle.close().catch(() => {});
     await unlink(pending).catch(() => {});
+    await rm(candidate, { recursive: true, force: true });
+  };
+  try {
+    await mkdir(candidate);
+    await writeFile(path.join(candidate, me), '');
+    await acquire(file, lock, candidate, pending, options);
+  } catch (err) {
+    await cleanUp();
     throw err;
   }
-  state.held = true;
-  for (const symbol of Object.getOwnPropertySymbols(lockFs)) {
-    if (!(symbol in baseFs)) Object.defineProperty(baseFs, symbol, { value: (lockFs as never)[symbol] });
-  }
+  // Refreshed while held: a holder that stops refreshing (paused, dead) is taken over.
+  const refresh = setInterval(() => {
+    const now = new Date();
+    utimes(marker, now, now).catch(() => {}); // gone: taken over, and the publish will say so
+  }, options.staleMs / 2);
+  refresh.unref();
   let open_ = true;
   let published = false;
   const close = async () => {
@@ -180,29 +131,72 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
       return true;
     },
     async release() {
+      clearInterval(refresh);
       await close().catch(() => {});
       if (!published) await unlink(pending).catch(() => {});
-      await release().catch(() => {});
+      // Only this writer's marker; the directory only if nobody renamed theirs in meanwhile (ENOTEMPTY).
+      const mine = await unlink(marker).then(
+        () => true,
+        () => false,
+      );
+      if (mine) await rmdir(lock).catch(() => {});
       leave();
     },
   };
 }
 
-/** rmdir `dir` if it is still the lock `judged` (same inode, same mtime); else fail so that proper-lockfile tries again. */
-function removeIfSame(dir: string, judged: fs.Stats | undefined, done: (err: NodeJS.ErrnoException | null) => void): void {
-  fs.stat(dir, (err, now) => {
-    if (err) return done(isNotFound(err) ? null : err);
-    if (!judged || now.ino !== judged.ino || now.mtimeMs !== judged.mtimeMs) {
-      return done(Object.assign(new Error('the stale lock was taken over meanwhile'), { code: 'ELOCKED' }));
+/** Rename `candidate` onto `lock` once it is free or its holder is stale; throws after WAIT_MS. */
+async function acquire(file: string, lock: string, candidate: string, pending: string, options: RecordLockOptions): Promise<void> {
+  const started = Date.now();
+  let touched = started;
+  for (let attempt = 0; ; attempt++) {
+    if (Date.now() - touched > options.staleMs / 4) {
+      // A long wait: the marker must not arrive already stale.
+      touched = Date.now();
+      const now = new Date(touched);
+      await utimes(path.join(candidate, path.basename(candidate).slice(-36)), now, now);
     }
-    fs.rmdir(dir, done);
-  });
+    try {
+      await rename(candidate, lock);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    }
+    const entries = await readdir(lock).catch(() => [] as string[]);
+    const holder = entries.find((name) => UUID.test(name));
+    if (holder === undefined && entries.length > 0) {
+      // Not a lock of this kind (stray files): removed once it has not changed for the staleness.
+      const changed = await stat(lock).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      );
+      if (changed < Date.now() - options.staleMs) await rm(lock, { recursive: true, force: true });
+    }
+    if (holder !== undefined) {
+      const refreshed = await stat(path.join(lock, holder)).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
+      if (refreshed !== undefined && refreshed < Date.now() - options.staleMs) {
+        // Stale: fence its writer off before the lock can change hands, then remove its marker
+        // by name (a holder that refreshed or released meanwhile keeps or already lost it).
+        if (options.fenced) await sweep(file, pending);
+        await unlink(path.join(lock, holder)).catch(() => {});
+        continue;
+      }
+    }
+    if (Date.now() - started > WAIT_MS) {
+      throw Object.assign(new Error(`the lock of ${path.basename(file)} is held by a live writer for over ${WAIT_MS / 1000} s`), { code: 'ELOCKED' });
+    }
+    await sleep(Math.min(50, 1 + attempt * 2) * (0.5 + Math.random()));
+  }
 }
 
 /** Delete the pending files of one record (all but `own`): their writers lost the lock. */
-async function sweep(prefix: string, own: string): Promise<void> {
-  const dir = path.dirname(prefix);
-  const start = path.basename(prefix);
+async function sweep(file: string, own: string): Promise<void> {
+  const dir = path.dirname(file);
+  const start = path.basename(pendingPrefix(file));
   for (const name of await readdir(dir)) {
     if (!name.startsWith(start) || !UUID.test(name.slice(start.length))) continue;
     const entry = path.join(dir, name);

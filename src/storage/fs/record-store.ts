@@ -14,11 +14,10 @@ interface Envelope<T> {
 }
 
 /**
- * Records as JSON files. put() is compare-and-set: under a proper-lockfile lock (a mkdir,
- * atomic across processes and refreshed while held) it reads the current revision, compares,
- * and replaces the file by a pending file + fsync + rename, fenced against a writer that
- * stalled past the lock's staleness (record-lock.ts). Readers never lock: rename is atomic, so
- * a reader sees the old or the new record, never a mix.
+ * Records as JSON files. put() is compare-and-set: under the record's lock (record-lock.ts:
+ * cross-process, fenced against a writer that paused past its staleness) it reads the current
+ * revision, compares, and replaces the file by a pending file + fsync + rename. Readers never
+ * lock: rename is atomic, so a reader sees the old or the new record, never a mix.
  */
 export class FsRecordStore<T> implements RecordStore<T> {
   private readonly options: RecordLockOptions;

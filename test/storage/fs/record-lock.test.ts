@@ -10,6 +10,19 @@ import { lockRecord, pendingPrefix } from '../../../src/storage/fs/record-lock.j
 
 const options = { staleMs: 2000, fenced: true };
 
+/** Set the marker of `lock`'s holder back by a minute: a holder that stopped refreshing it. */
+async function ageLock(lock: string): Promise<void> {
+  const old = new Date(Date.now() - 60_000);
+  for (const marker of await readdir(lock)) await utimes(path.join(lock, marker), old, old);
+}
+
+/** The lock a killed writer leaves: its directory, its marker, not refreshed for a minute. */
+async function deadLock(lock: string): Promise<void> {
+  await mkdir(lock).catch(() => {});
+  await writeFile(path.join(lock, randomUUID()), '');
+  await ageLock(lock);
+}
+
 /** _record-writer.ts in a process of its own; `said` resolves once it printed `line`. */
 function writer(args: string[]) {
   const child = tracked(spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/storage/fs/_record-writer.ts'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
@@ -35,11 +48,19 @@ async function record() {
 test('a writer whose lock was taken over is fenced off, and gives the lock up without removing the new holder’s', async (t) => {
   const { file, lock } = await record();
   const held = await lockRecord(file, lock, options);
-  // Its lock goes stale (as a pause would make it), and a writer in another process takes it over.
-  const old = new Date(Date.now() - 60_000);
-  await utimes(lock, old, old);
+  // Its lock stays stale (as a pause would keep it: its refreshes are undone), and a writer in
+  // another process takes it over.
   const taker = writer(['hold', file, lock]);
+  let aging = true;
+  const ager = (async () => {
+    while (aging) {
+      await ageLock(lock).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
   await taker.said('HOLDING');
+  aging = false;
+  await ager;
   await held.write('{"writer":"paused"}');
   t.false(await held.publish(), 'its pending file went with the takeover: fenced off');
   await held.release();
@@ -62,9 +83,7 @@ test('a writer that still holds its lock, refreshed while held, publishes, and i
 test('taking a stale lock over deletes the pending files of that record only; a writer that gives up leaves none', async (t) => {
   const { dir, file, lock } = await record();
   // What a writer killed mid-write leaves: its lock (stale) and its pending file.
-  await mkdir(lock);
-  const old = new Date(Date.now() - 60_000);
-  await utimes(lock, old, old);
+  await deadLock(lock);
   const dead = `${pendingPrefix(file)}${randomUUID()}`;
   const neighbour = `${pendingPrefix(path.join(dir, 'f~b.txt'))}${randomUUID()}`;
   await writeFile(dead, 'half');
@@ -75,18 +94,16 @@ test('taking a stale lock over deletes the pending files of that record only; a 
 });
 
 test('writers of one process racing to take one stale lock over never both publish: every published increment counts', async (t) => {
-  // Each judged the lock stale by a stat and removed it; between the two another had already
-  // replaced it. Sharing proper-lockfile's one lock per path, they lost increments, and a refresh
-  // timer threw and ended the process. Writers of one process now take their turns.
+  // With proper-lockfile, each judged the lock stale by a stat and removed it; between the two
+  // another had already replaced it: sharing its one lock per path, they lost increments, and a
+  // refresh timer threw and ended the process.
   const { dir, file, lock } = await record();
   await writeFile(file, '0');
   // Neighbours make the takeover's sweep (a listing) slow, so that the race shows.
   await Promise.all(Array.from({ length: 3000 }, (_, i) => writeFile(path.join(dir, `f~n${i}`), '')));
   let published = 0;
   for (let round = 0; round < 40; round++) {
-    await mkdir(lock).catch(() => {});
-    const old = new Date(Date.now() - 60_000);
-    await utimes(lock, old, old);
+    await deadLock(lock);
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (;;) {
@@ -128,5 +145,9 @@ test('writers of three processes, each paused now and then past the staleness wh
     landed.every((n) => n > 0),
     `every writer published: ${landed.join(', ')}`,
   );
-  t.is(Number(await readFile(file, 'utf8')), landed.reduce((a, b) => a + b, 0), 'every published increment is in the file');
+  t.is(
+    Number(await readFile(file, 'utf8')),
+    landed.reduce((a, b) => a + b, 0),
+    'every published increment is in the file',
+  );
 });
