@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
+import { open, readdir, rename, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { isNotFound, syncDir } from './durable.js';
 
@@ -32,29 +33,39 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
 
 /**
  * Lock the record `file` for a write that a stalled writer cannot overwrite. The lock is the
- * directory `lock` holding one marker file named by its holder (a UUID), refreshed (mtime) while
- * held. POSIX has no compare-and-set on names, but two operations are conditional: a directory
- * renamed onto an existing one replaces it only if it is empty, and unlink removes one exact
+ * directory `lock` holding one marker (an empty directory) named by its holder (a UUID),
+ * refreshed (mtime) while held. POSIX has no compare-and-set on names, but two operations are
+ * conditional: a directory
+ * renamed onto an existing one replaces it only if it is empty, and rmdir removes one exact
  * name. So a writer takes the lock by renaming a directory it made, its marker inside, onto
  * `lock` (one of two racing writers wins: the other finds it non-empty); it gives the lock back
- * by unlinking its own marker (if a takeover removed it, nothing of another's is touched) and
+ * by removing its own marker (if a takeover removed it, nothing of another's is touched) and
  * then removing the directory if it is still empty.
  *
  * A marker not refreshed for `staleMs` is taken over: the taker first deletes every pending file
- * of the record (the fence), then unlinks that marker by name, then renames its own directory in.
+ * of the record (the fence), then removes that marker by name, then renames its own directory in.
  * Every writer creates its pending file beside the record before it asks for the lock, so a
  * holder that paused past the staleness (SIGSTOP, a thread pool stuck behind slow fsyncs) finds
  * its pending file gone when it renames: the rename fails and nothing is overwritten. Rename and
  * unlink of one name are atomic with respect to each other: the paused writer's rename either
  * landed before the sweep (and the taker reads it) or cannot land.
  *
- * Within one process, the writers of a record take turns before they ask for the lock. A pending
+ * Within one process, the writers of a record take turns before they ask for the lock; after its
+ * turn came, a writer for which `stillWanted` says no gets undefined and no lock. A pending
  * file of a killed writer goes at the next takeover of that record; a killed writer's candidate
  * directory (`t~…`, made just before its rename) stays, as a directory with one empty file.
  */
-export async function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord> {
+export function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord>;
+export function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => boolean): Promise<HeldRecord | undefined>;
+export async function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => boolean = () => true): Promise<HeldRecord | undefined> {
   const leave = await turn(file);
   try {
+    // A writer whose compare-and-set is already lost (another wrote while it waited) goes
+    // without touching the lock: with many writers of one file, most of them.
+    if (!stillWanted()) {
+      leave();
+      return undefined;
+    }
     return await lockAcrossProcesses(file, lock, options, leave);
   } catch (err) {
     leave();
@@ -93,8 +104,9 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
     await rm(candidate, { recursive: true, force: true });
   };
   try {
-    await mkdir(candidate);
-    await writeFile(path.join(candidate, me), '');
+    // Metadata only, on this thread: microseconds, where the thread pool's slots wait behind fsyncs.
+    mkdirSync(candidate);
+    mkdirSync(path.join(candidate, me));
     await acquire(file, lock, candidate, pending, options);
   } catch (err) {
     await cleanUp();
@@ -135,11 +147,19 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
       await close().catch(() => {});
       if (!published) await unlink(pending).catch(() => {});
       // Only this writer's marker; the directory only if nobody renamed theirs in meanwhile (ENOTEMPTY).
-      const mine = await unlink(marker).then(
-        () => true,
-        () => false,
-      );
-      if (mine) await rmdir(lock).catch(() => {});
+      let mine = true;
+      try {
+        rmdirSync(marker);
+      } catch {
+        mine = false;
+      }
+      if (mine) {
+        try {
+          rmdirSync(lock);
+        } catch {
+          // another writer renamed its lock in meanwhile (ENOTEMPTY), or it is gone
+        }
+      }
       leave();
     },
   };
@@ -157,7 +177,7 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
       await utimes(path.join(candidate, path.basename(candidate).slice(-36)), now, now);
     }
     try {
-      await rename(candidate, lock);
+      renameSync(candidate, lock);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -182,7 +202,7 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
         // Stale: fence its writer off before the lock can change hands, then remove its marker
         // by name (a holder that refreshed or released meanwhile keeps or already lost it).
         if (options.fenced) await sweep(file, pending);
-        await unlink(path.join(lock, holder)).catch(() => {});
+        await rmdir(path.join(lock, holder)).catch(() => {});
         continue;
       }
     }

@@ -30,16 +30,22 @@ export class FsRecordStore<T> implements RecordStore<T> {
   }
 
   async get(key: string): Promise<StoredRecord<T> | undefined> {
-    const envelope = await this.readEnvelope(this.layout.record(key).file);
+    const envelope = this.readEnvelope(this.layout.record(key).file);
     return envelope && { value: envelope.value, revision: String(envelope.revision) };
   }
 
   async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
     await mkdirDurable(dir);
-    const held = await lockRecord(file, lock, this.options);
+    // Checked without the lock first (a read costs microseconds): a lost race takes no lock.
+    const lost = () => {
+      const seen = this.readEnvelope(file);
+      return (seen ? String(seen.revision) : null) !== expected;
+    };
+    const held = await lockRecord(file, lock, this.options, () => !lost());
+    if (!held) throw new RevisionMismatch(key);
     try {
-      const current = await this.readEnvelope(file);
+      const current = this.readEnvelope(file);
       const actual = current ? String(current.revision) : null;
       if (actual !== expected) throw new RevisionMismatch(key);
       const revision = (current?.revision ?? 0) + 1;
@@ -81,7 +87,7 @@ export class FsRecordStore<T> implements RecordStore<T> {
     yield* walk(this.layout.records, []);
   }
 
-  private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
+  private readEnvelope(file: string): Envelope<T> | undefined {
     const data = readSmallFileSync(file);
     return data && (JSON.parse(data.toString('utf8')) as Envelope<T>);
   }

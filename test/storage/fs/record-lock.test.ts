@@ -19,7 +19,7 @@ async function ageLock(lock: string): Promise<void> {
 /** The lock a killed writer leaves: its directory, its marker, not refreshed for a minute. */
 async function deadLock(lock: string): Promise<void> {
   await mkdir(lock).catch(() => {});
-  await writeFile(path.join(lock, randomUUID()), '');
+  await mkdir(path.join(lock, randomUUID()));
   await ageLock(lock);
 }
 
