@@ -109,3 +109,24 @@ export function sideMarkdownTable(cfg: BenchConfig, results: Results): string {
   for (const r of rows) lines.push(`| ${r.label} | ${r.values.map(fmt).join(' | ')} | ${r.unit} | ${times(r.vsNginx)} | ${times(r.vsNephele)} | ${r.verdict} |`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The plot's series: GET MB/s by size at `c`, one line per server (4 KiB from req/s). */
+export function sideSeries(cfg: BenchConfig, results: Results, c: number): { name: string; color: string; points: { x: number; y: number; min: number; max: number }[] }[] {
+  const colors = { nginx: '#2ca02c', Nephele: '#ff7f0e', kluis: '#1f77b4' };
+  return PEER_NAMES.map((name) => {
+    const at = (metric: string, x: number, scale: number) => {
+      const f = results.get(`peers.${name}.${metric}`);
+      if (!f) return [];
+      return [{ x, y: (results.median(`peers.${name}.${metric}`) as number) * scale, min: Math.min(...f.values) * scale, max: Math.max(...f.values) * scale }];
+    };
+    return {
+      name,
+      color: colors[name],
+      points: [
+        ...at(`get.4k.c${c}`, cfg.smallBytes, cfg.smallBytes / 1e6),
+        ...SIDE_SIZES.flatMap((bytes) => at(`get.${sizeName(bytes).replace(' ', '').toLowerCase()}.c${c}`, bytes, 1)),
+        ...(c === 1 ? at('get.big', cfg.bigBytes, 1) : []),
+      ],
+    };
+  });
+}

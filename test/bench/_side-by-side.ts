@@ -147,8 +147,8 @@ export async function measureSideBySide(cfg: BenchConfig, dir: string, results: 
         console.error(`  side by side: round ${r + 1} of ${cfg.rounds}, ${peer.name}`);
         await round(cfg, peer, r, results);
         // What nginx and Nephele wrote goes (kluis keeps its versions: its folder goes at the end).
-        if (peer.name === 'nginx') await rm(path.join(dir, 'nginx', 'root', 'sbs'), { recursive: true, force: true });
-        if (peer.name === 'Nephele') await rm(path.join(dir, 'nephele', 'sbs'), { recursive: true, force: true });
+        if (peer.name === 'nginx') await rm(path.join(dir, 'nginx', 'root', 'sbs', `r${r}`), { recursive: true, force: true });
+        if (peer.name === 'Nephele') await rm(path.join(dir, 'nephele', 'sbs', `r${r}`), { recursive: true, force: true });
       }
     }
   } finally {

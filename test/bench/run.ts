@@ -22,7 +22,7 @@ import { measureFloors } from './_floors.js';
 import { measureBig, measureCycle, measureSmall } from './_kluis.js';
 import { markdownTable, sizeSeries, textTable } from './_report.js';
 import { Results } from './_results.js';
-import { sideMarkdownTable, sideTextTable } from './_side-by-side-report.js';
+import { sideMarkdownTable, sideSeries, sideTextTable } from './_side-by-side-report.js';
 import { measureSideBySide } from './_side-by-side.js';
 import { measureHistory, measureStore } from './_scaling.js';
 import { startKluis, workerCount, type Kluis } from './_server.js';
@@ -116,6 +116,12 @@ async function main(): Promise<number> {
     .map((l) => `${l}  `)
     .join('\n');
   await writeFile(cfg.md, `${markdownTable(cfg, results, mdHeader)}\n${sideMarkdownTable(cfg, results)}`);
+  const side = sideSeries(cfg, results, 1);
+  const sideSvg = cfg.svg.replace(/\.svg$/, '-side-by-side.svg');
+  if (side.some((s) => s.points.length > 0)) {
+    await writeFile(sideSvg, plotSvg(`GET throughput by file size, c1: kluis, nginx, Nephele (${m.cores} cores)`, side));
+    console.log(`side-by-side plot: ${path.relative(process.cwd(), sideSvg)}`);
+  }
   const series = sizeSeries(cfg, results);
   if (series.some((s) => s.points.length > 0)) {
     await writeFile(cfg.svg, plotSvg(`kluis: PUT and GET throughput by file size (c1, ${m.cores} cores)`, series));

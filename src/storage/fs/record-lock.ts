@@ -35,9 +35,8 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
  * Lock the record `file` for a write that a stalled writer cannot overwrite. The lock is the
  * directory `lock` holding one marker (an empty directory) named by its holder (a UUID),
  * refreshed (mtime) while held. POSIX has no compare-and-set on names, but two operations are
- * conditional: a directory
- * renamed onto an existing one replaces it only if it is empty, and rmdir removes one exact
- * name. So a writer takes the lock by renaming a directory it made, its marker inside, onto
+ * conditional: a directory renamed onto an existing one replaces it only if it is empty, and
+ * rmdir removes one exact name. So a writer takes the lock by renaming a directory it made, its marker inside, onto
  * `lock` (one of two racing writers wins: the other finds it non-empty); it gives the lock back
  * by removing its own marker (if a takeover removed it, nothing of another's is touched) and
  * then removing the directory if it is still empty.
