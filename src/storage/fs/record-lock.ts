@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
-import { open, readdir, rename, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { isNotFound, syncDir } from './durable.js';
 
@@ -36,10 +36,10 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
  * directory `lock` holding one marker (an empty directory) named by its holder (a UUID),
  * refreshed (mtime) while held. POSIX has no compare-and-set on names, but two operations are
  * conditional: a directory renamed onto an existing one replaces it only if it is empty, and
- * rmdir removes one exact name. So a writer takes the lock by renaming a directory it made, its marker inside, onto
- * `lock` (one of two racing writers wins: the other finds it non-empty); it gives the lock back
- * by removing its own marker (if a takeover removed it, nothing of another's is touched) and
- * then removing the directory if it is still empty.
+ * rmdir removes one exact name. So a writer takes the lock by renaming a directory it made,
+ * its marker inside, onto `lock` (one of two racing writers wins: the other finds it
+ * non-empty); it gives the lock back by removing its own marker (if a takeover removed it,
+ * nothing of another's is touched) and then removing the directory if it is still empty.
  *
  * A marker not refreshed for `staleMs` is taken over: the taker first deletes every pending file
  * of the record (the fence), then removes that marker by name, then renames its own directory in.
@@ -52,7 +52,7 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
  * Within one process, the writers of a record take turns before they ask for the lock; after its
  * turn came, a writer for which `stillWanted` says no gets undefined and no lock. A pending
  * file of a killed writer goes at the next takeover of that record; a killed writer's candidate
- * directory (`t~…`, made just before its rename) stays, as a directory with one empty file.
+ * directory (`t~…`) stays, as two empty directories.
  */
 export function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord>;
 export function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => boolean): Promise<HeldRecord | undefined>;
@@ -115,7 +115,7 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
   const refresh = setInterval(() => {
     const now = new Date();
     utimes(marker, now, now).catch(() => {}); // gone: taken over, and the publish will say so
-  }, options.staleMs / 2);
+  }, options.staleMs / 4);
   refresh.unref();
   let open_ = true;
   let published = false;
@@ -185,12 +185,16 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
     const entries = await readdir(lock).catch(() => [] as string[]);
     const holder = entries.find((name) => UUID.test(name));
     if (holder === undefined && entries.length > 0) {
-      // Not a lock of this kind (stray files): removed once it has not changed for the staleness.
+      // Not a lock of this kind (stray entries, e.g. a desktop's .DS_Store): each removed by its
+      // own name once the lock has not changed for the staleness, never the lock itself (another
+      // writer may rename its lock in at any moment).
       const changed = await stat(lock).then(
         (s) => s.mtimeMs,
         () => Date.now(),
       );
-      if (changed < Date.now() - options.staleMs) await rm(lock, { recursive: true, force: true });
+      if (changed < Date.now() - options.staleMs) {
+        for (const stray of entries) await rm(path.join(lock, stray), { recursive: true, force: true }).catch(() => {});
+      }
     }
     if (holder !== undefined) {
       const refreshed = await stat(path.join(lock, holder)).then(
@@ -199,10 +203,14 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
       );
       if (refreshed !== undefined && refreshed < Date.now() - options.staleMs) {
         // Stale: fence its writer off before the lock can change hands, then remove its marker
-        // by name (a holder that refreshed or released meanwhile keeps or already lost it).
+        // by name (a holder that refreshed or released meanwhile keeps or already lost it; the
+        // name is that holder's alone). Tried again at once only if the marker went.
         if (options.fenced) await sweep(file, pending);
-        await rmdir(path.join(lock, holder)).catch(() => {});
-        continue;
+        const removed = await rm(path.join(lock, holder), { recursive: true, force: true }).then(
+          () => true,
+          () => false,
+        );
+        if (removed) continue;
       }
     }
     if (Date.now() - started > WAIT_MS) {

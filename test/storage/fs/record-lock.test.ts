@@ -73,7 +73,7 @@ test('a writer whose lock was taken over is fenced off, and gives the lock up wi
 test('a writer that still holds its lock, refreshed while held, publishes, and its release removes the lock', async (t) => {
   const { dir, file, lock } = await record();
   const held = await lockRecord(file, lock, options);
-  await new Promise((resolve) => setTimeout(resolve, 1300)); // past one refresh (every staleMs / 2)
+  await new Promise((resolve) => setTimeout(resolve, 1300)); // past a few refreshes (every staleMs / 4)
   await held.write('{"revision":1}');
   t.true(await held.publish());
   await held.release();
@@ -150,4 +150,26 @@ test('writers of three processes, each paused now and then past the staleness wh
     landed.reduce((a, b) => a + b, 0),
     'every published increment is in the file',
   );
+});
+
+test('a lock holding something other than an empty marker is still taken once stale: a marker that is a file, stray entries', async (t) => {
+  // A stale marker that rmdir could not remove made the taker retry at once, forever; strays
+  // were removed with the lock itself, which another writer may just have renamed in.
+  const { file, lock } = await record();
+  await mkdir(lock);
+  await writeFile(path.join(lock, randomUUID()), ''); // a holder's marker as a file
+  await ageLock(lock);
+  const first = await lockRecord(file, lock, options);
+  await first.write('1');
+  t.true(await first.publish());
+  await first.release();
+  await mkdir(lock);
+  await writeFile(path.join(lock, '.DS_Store'), 'x');
+  const old = new Date(Date.now() - 60_000);
+  await utimes(lock, old, old);
+  const second = await lockRecord(file, lock, options);
+  await second.write('2');
+  t.true(await second.publish());
+  await second.release();
+  t.is(await readFile(file, 'utf8'), '2');
 });
