@@ -1,4 +1,4 @@
-import { closeSync, close as closeFd, openSync, open as openFd, readSync, read as readFd } from 'node:fs';
+import { close as closeFd, open as openFd, read as readFd } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -39,33 +39,6 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     // Not awaited: the fsync is done, and every upload waits for two of these.
     handle.close().catch(() => {});
-  }
-}
-
-/**
- * The whole content of a small file read synchronously (open, read, close on this thread: for a
- * file in the page cache a few microseconds, against three round trips to the thread pool).
- * Undefined when the file does not exist.
- */
-export function readSmallFileSync(file: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  try {
-    const chunks: Buffer[] = [];
-    for (;;) {
-      const buffer = Buffer.allocUnsafe(SMALL);
-      const n = readSync(fd, buffer, 0, SMALL, null);
-      chunks.push(buffer.subarray(0, n));
-      if (n < SMALL) break;
-    }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  } finally {
-    closeSync(fd);
   }
 }
 

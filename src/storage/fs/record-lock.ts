@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
-import { open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { isNotFound, syncDir } from './durable.js';
 
@@ -55,13 +54,13 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
  * directory (`t~…`) stays, as two empty directories.
  */
 export function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord>;
-export function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => boolean): Promise<HeldRecord | undefined>;
-export async function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => boolean = () => true): Promise<HeldRecord | undefined> {
+export function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => Promise<boolean>): Promise<HeldRecord | undefined>;
+export async function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => Promise<boolean> = async () => true): Promise<HeldRecord | undefined> {
   const leave = await turn(file);
   try {
     // A writer whose compare-and-set is already lost (another wrote while it waited) goes
     // without touching the lock: with many writers of one file, most of them.
-    if (!stillWanted()) {
+    if (!(await stillWanted())) {
       leave();
       return undefined;
     }
@@ -103,9 +102,8 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
     await rm(candidate, { recursive: true, force: true });
   };
   try {
-    // Metadata only, on this thread: microseconds, where the thread pool's slots wait behind fsyncs.
-    mkdirSync(candidate);
-    mkdirSync(path.join(candidate, me));
+    await mkdir(candidate);
+    await mkdir(path.join(candidate, me));
     await acquire(file, lock, candidate, pending, options);
   } catch (err) {
     await cleanUp();
@@ -146,19 +144,12 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
       await close().catch(() => {});
       if (!published) await unlink(pending).catch(() => {});
       // Only this writer's marker; the directory only if nobody renamed theirs in meanwhile (ENOTEMPTY).
-      let mine = true;
-      try {
-        rmdirSync(marker);
-      } catch {
-        mine = false;
-      }
-      if (mine) {
-        try {
-          rmdirSync(lock);
-        } catch {
-          // another writer renamed its lock in meanwhile (ENOTEMPTY), or it is gone
-        }
-      }
+      const mine = await rmdir(marker).then(
+        () => true,
+        () => false,
+      );
+      // Another writer may have renamed its lock in meanwhile (ENOTEMPTY), or it is gone.
+      if (mine) await rmdir(lock).catch(() => {});
       leave();
     },
   };
@@ -176,7 +167,7 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
       await utimes(path.join(candidate, path.basename(candidate).slice(-36)), now, now);
     }
     try {
-      renameSync(candidate, lock);
+      await rename(candidate, lock);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { isNotFound, mkdirDurable, readSmallFileSync } from './durable.js';
+import { isNotFound, mkdirDurable, readSmallFile } from './durable.js';
 import type { Layout } from './layout.js';
 import { lockRecord, type RecordLockOptions } from './record-lock.js';
 
@@ -30,22 +30,22 @@ export class FsRecordStore<T> implements RecordStore<T> {
   }
 
   async get(key: string): Promise<StoredRecord<T> | undefined> {
-    const envelope = this.readEnvelope(this.layout.record(key).file);
+    const envelope = await this.readEnvelope(this.layout.record(key).file);
     return envelope && { value: envelope.value, revision: String(envelope.revision) };
   }
 
   async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
     await mkdirDurable(dir);
-    // Checked without the lock first (a read costs microseconds): a lost race takes no lock.
-    const lost = () => {
-      const seen = this.readEnvelope(file);
-      return (seen ? String(seen.revision) : null) !== expected;
+    // Checked without the lock first: a lost race takes no lock.
+    const wanted = async () => {
+      const seen = await this.readEnvelope(file);
+      return (seen ? String(seen.revision) : null) === expected;
     };
-    const held = await lockRecord(file, lock, this.options, () => !lost());
+    const held = await lockRecord(file, lock, this.options, wanted);
     if (!held) throw new RevisionMismatch(key);
     try {
-      const current = this.readEnvelope(file);
+      const current = await this.readEnvelope(file);
       const actual = current ? String(current.revision) : null;
       if (actual !== expected) throw new RevisionMismatch(key);
       const revision = (current?.revision ?? 0) + 1;
@@ -87,8 +87,8 @@ export class FsRecordStore<T> implements RecordStore<T> {
     yield* walk(this.layout.records, []);
   }
 
-  private readEnvelope(file: string): Envelope<T> | undefined {
-    const data = readSmallFileSync(file);
+  private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
+    const data = await readSmallFile(file);
     return data && (JSON.parse(data.toString('utf8')) as Envelope<T>);
   }
 }
