@@ -42,6 +42,11 @@ export interface BlobStore {
   /** Read a committed blob, or the inclusive byte range [start, end] of it. */
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
   /**
+   * Optional: the first `size` bytes of a small committed blob at once (fewer if it is shorter),
+   * for a backend that can do it cheaper than a stream. Rejects like {@link read} for a missing blob.
+   */
+  readSmall?(sha256: string, size: number): Promise<Buffer>;
+  /**
    * Every committed blob, once each, in no particular order; staged blobs are not listed.
    * Streams (the store may hold millions): a blob committed or removed while the listing runs
    * may or may not appear. Rejects if the store cannot be listed.

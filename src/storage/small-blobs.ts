@@ -29,6 +29,14 @@ export class SmallBlobCache {
 
   private async load(sha256: string, size: number): Promise<Buffer> {
     if (size === 0) return Buffer.alloc(0);
+    const data = this.blobs.readSmall ? await this.blobs.readSmall(sha256, size) : await this.stream(sha256, size);
+    // A blob shorter than its recorded size is served as it is, but never cached.
+    if (data.length !== size) return data;
+    this.cache.set(sha256, data);
+    return data;
+  }
+
+  private async stream(sha256: string, size: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let length = 0;
     // As an explicit range: a stream with no end reads into buffers of its full highWaterMark
@@ -39,10 +47,6 @@ export class SmallBlobCache {
       length += (chunk as Buffer).length;
       if (length > size) break;
     }
-    const data = Buffer.concat(chunks);
-    // A blob shorter than its recorded size is served as it is, but never cached.
-    if (data.length !== size) return data;
-    this.cache.set(sha256, data);
-    return data;
+    return Buffer.concat(chunks);
   }
 }

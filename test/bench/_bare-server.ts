@@ -1,18 +1,45 @@
 /**
- * The HTTP floor: a bare Node HTTP server answering every request with the same 4 KiB from
- * memory, one process, keep-alive. Prints `listening <port>` once it listens on 127.0.0.1.
+ * The HTTP floors: a server answering every request with the same 4 KiB from memory, one
+ * process, keep-alive. `BARE_STACK=node` (default) is bare Node HTTP; `BARE_STACK=koa` is the
+ * stack kluis is built on, and nothing else: Koa, @koa/router matching `/files/*`, and one pino
+ * line per request (kluis's logger, to stdout). Prints `listening <port>` once it listens on 127.0.0.1.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { createLogger } from '../../src/logger.js';
 
 const body = Buffer.alloc(Number(process.env.BARE_BYTES ?? 4096), 'x');
-const server = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
-    res.end(body);
+
+function nodeHandler(): http.RequestListener {
+  return (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+      res.end(body);
+    });
+  };
+}
+
+function koaHandler(): http.RequestListener {
+  const logger = createLogger({ logLevel: 'info', logFormat: 'json' }, false);
+  const router = new Router();
+  router.get(/^\/files(?:\/.*)?$/, (ctx) => {
+    ctx.type = 'application/octet-stream';
+    ctx.body = body;
   });
-});
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    await next();
+    logger.info({ method: ctx.method, route: '/files/*', status: ctx.status, ms: performance.now() - started }, 'request');
+  });
+  app.use(router.routes());
+  return app.callback();
+}
+
+const server = http.createServer(process.env.BARE_STACK === 'koa' ? koaHandler() : nodeHandler());
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);

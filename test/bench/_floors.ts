@@ -79,9 +79,9 @@ export async function writeFloor(dir: string, bytes: number, seed: number): Prom
 }
 
 /** Start the bare HTTP server (a child process); resolves with its URL and a stop function. */
-export async function startBare(bytes: number): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBare(bytes: number, stack: 'node' | 'koa' = 'node'): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, '_bare-server.ts')], {
-    env: { ...process.env, BARE_BYTES: String(bytes) },
+    env: { ...process.env, BARE_BYTES: String(bytes), BARE_STACK: stack },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const forget = killOnExit(() => child.kill('SIGKILL'));
@@ -114,17 +114,23 @@ export async function measureFloors(cfg: BenchConfig, dataDir: string, results: 
     results.add('floor.sha256', `SHA-256 of ${sizeName(cfg.bigBytes)} in memory`, 'MB/s', await shaFloor(cfg.bigBytes));
     results.add('floor.write', `write ${sizeName(cfg.bigBytes)} + fsync`, 'MB/s', await writeFloor(dataDir, cfg.bigBytes, 200 + round));
   }
-  const bare = await startBare(cfg.smallBytes);
-  try {
-    for (let round = 0; round < cfg.rounds; round++) {
-      for (const c of cfg.concurrencies) {
-        const r = await runWrk(bare.url, { kind: 'get', path: '/' }, c, cfg.seconds);
-        results.add(`floor.http.c${c}`, `bare Node HTTP 4 KiB GET c${c}`, 'req/s', r.rps, r);
-        results.add(`floor.http.c${c}.p50`, `bare Node HTTP 4 KiB GET c${c} p50`, 'ms', r.p50Ms);
-        results.add(`floor.http.c${c}.p99`, `bare Node HTTP 4 KiB GET c${c} p99`, 'ms', r.p99Ms);
+  const stacks = [
+    { stack: 'node', key: 'floor.http', label: 'bare Node HTTP', path: '/' },
+    { stack: 'koa', key: 'floor.koa', label: 'Koa + router + log line', path: '/files/x.bin' },
+  ] as const;
+  for (const { stack, key, label, path: target } of stacks) {
+    const bare = await startBare(cfg.smallBytes, stack);
+    try {
+      for (let round = 0; round < cfg.rounds; round++) {
+        for (const c of cfg.concurrencies) {
+          const r = await runWrk(bare.url, { kind: 'get', path: target }, c, cfg.seconds);
+          results.add(`${key}.c${c}`, `${label} 4 KiB GET c${c}`, 'req/s', r.rps, r);
+          results.add(`${key}.c${c}.p50`, `${label} 4 KiB GET c${c} p50`, 'ms', r.p50Ms);
+          results.add(`${key}.c${c}.p99`, `${label} 4 KiB GET c${c} p99`, 'ms', r.p99Ms);
+        }
       }
+    } finally {
+      await bare.stop();
     }
-  } finally {
-    await bare.stop();
   }
 }

@@ -48,9 +48,13 @@ export function sections(cfg: BenchConfig): Section[] {
   return [
     {
       title: 'floors',
-      rows: ['floor.fsync4k', 'floor.fsync4k.p50', 'floor.sha256', 'floor.write', ...cfg.concurrencies.flatMap((c) => [`floor.http.c${c}`, `floor.http.c${c}.p50`, `floor.http.c${c}.p99`])].map(
-        (key) => ({ key }),
-      ),
+      rows: [
+        'floor.fsync4k',
+        'floor.fsync4k.p50',
+        'floor.sha256',
+        'floor.write',
+        ...['http', 'koa'].flatMap((f) => cfg.concurrencies.flatMap((c) => [`floor.${f}.c${c}`, `floor.${f}.c${c}.p50`, `floor.${f}.c${c}.p99`])),
+      ].map((key) => ({ key })),
     },
     {
       title: 'big files',

@@ -52,12 +52,18 @@ export interface SideRow {
 export function sideRows(cfg: BenchConfig, results: Results): SideRow[] {
   const rows: SideRow[] = [];
   const floors: SideRow[] = [];
-  // The floor under kluis's small GETs: a bare Node HTTP server (floors section, same run).
-  for (const c of cfg.concurrencies) {
-    const floor = results.median(`floor.http.c${c}`);
-    const nginx = results.median(`peers.nginx.get.4k.c${c}`);
-    if (floor === undefined || nginx === undefined) continue;
-    floors.push({ label: `floor: bare Node HTTP 4 KiB GET c${c} (one process, from memory)`, unit: 'req/s', values: [undefined, undefined, floor], vsNginx: floor / nginx, verdict: '' });
+  // The floors under kluis's small GETs (floors section, same run): bare Node HTTP, and the
+  // stack kluis is built on (Koa, its router, a log line per request) with nothing of kluis.
+  for (const [key, label] of [
+    ['http', 'bare Node HTTP'],
+    ['koa', 'Koa + router + one log line'],
+  ] as const) {
+    for (const c of cfg.concurrencies) {
+      const floor = results.median(`floor.${key}.c${c}`);
+      const nginx = results.median(`peers.nginx.get.4k.c${c}`);
+      if (floor === undefined || nginx === undefined) continue;
+      floors.push({ label: `floor: ${label} 4 KiB GET c${c} (one process, from memory)`, unit: 'req/s', values: [undefined, undefined, floor], vsNginx: floor / nginx, verdict: '' });
+    }
   }
   for (const metric of metrics(cfg)) {
     const keys = PEER_NAMES.map((name) => `peers.${name}.${metric}`);

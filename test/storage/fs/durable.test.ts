@@ -1,27 +1,50 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { readSmallFile } from '../../../src/storage/fs/durable.js';
+import { readSmallSync } from '../../../src/storage/fs/durable.js';
 import { tempDir } from '../../helpers/server.js';
 
-test('readSmallFile reads any size whole: empty, one read, exactly one read buffer, and several', async (t) => {
+test('readSmallSync reads any size whole: empty, one read, exactly one read buffer, and several', async (t) => {
   const dir = await tempDir('kluis-durable-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const size of [0, 1, 700, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024 + 3]) {
     const file = path.join(dir, `f${size}`);
     const bytes = randomBytes(size);
     await writeFile(file, bytes);
-    const read = await readSmallFile(file);
+    const read = readSmallSync(file);
     t.true(read?.equals(bytes), `${size} bytes read back whole`);
   }
 });
 
-test('readSmallFile: a missing file, or one under a path that is not a directory, is undefined; other errors are thrown', async (t) => {
+test('readSmallSync: a missing file, or one under a path that is not a directory, is undefined; other errors are thrown', async (t) => {
   const dir = await tempDir('kluis-durable-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  t.is(await readSmallFile(path.join(dir, 'nothing')), undefined);
+  t.is(readSmallSync(path.join(dir, 'nothing')), undefined);
   await writeFile(path.join(dir, 'plain'), 'x');
-  t.is(await readSmallFile(path.join(dir, 'plain', 'below')), undefined, 'ENOTDIR');
-  await t.throwsAsync(readSmallFile(dir), { code: 'EISDIR' }, 'reading a directory is an error, not a missing file');
+  t.is(readSmallSync(path.join(dir, 'plain', 'below')), undefined, 'ENOTDIR');
+  t.throws(() => readSmallSync(dir), { code: 'EISDIR' }, 'reading a directory is an error, not a missing file');
+});
+
+test('readSmallSync stops at its limit: a blob of known size is read no further', async (t) => {
+  const dir = await tempDir('kluis-durable-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'f');
+  const bytes = randomBytes(150 * 1024);
+  await writeFile(file, bytes);
+  for (const limit of [0, 10, 64 * 1024, 100 * 1024, 150 * 1024, 300 * 1024]) {
+    t.true(readSmallSync(file, limit)?.equals(bytes.subarray(0, limit)), `limit ${limit}`);
+  }
+});
+
+test('readSmallSync leaves the access time alone (O_NOATIME): a read never dirties the inode', async (t) => {
+  const dir = await tempDir('kluis-durable-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'f');
+  await writeFile(file, 'x');
+  // An access time before the modification time: relatime would update it on the next read.
+  const old = new Date('2001-02-03T04:05:06Z');
+  await utimes(file, old, new Date());
+  readSmallSync(file);
+  t.is((await stat(file)).atimeMs, old.getTime());
 });
