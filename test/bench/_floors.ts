@@ -6,7 +6,8 @@
  *   durable small write costs at least);
  * - SHA-256 of 1 GiB in memory (a PUT hashes every byte);
  * - write 1 GiB + fsync, streamed in 1 MiB chunks as kluis streams a body;
- * - a bare Node HTTP server answering 4 KiB from memory, under the same wrk runs as kluis.
+ * - a bare Node HTTP server answering 4 KiB from memory, under the same wrk runs as kluis;
+ * - the same answer through Koa, @koa/router and one pino line per request (kluis's stack, nothing of kluis).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -94,6 +94,23 @@ export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (err as NodeJS.ErrnoException | null)?.code === 'ENOTDIR';
 }
 
+/** Blocking reads in a row before the event loop gets a turn (sockets, timers, other requests). */
+const READS_PER_TURN = 32;
+let readsThisTurn = 0;
+const newTurn = () => {
+  readsThisTurn = 0;
+};
+
+/**
+ * Wait for this before a blocking read: at once, except after {@link READS_PER_TURN} of them in
+ * one turn of the event loop, when it waits for the next turn. A listing or a scan reading
+ * thousands of records would otherwise hold the event loop for all of them.
+ */
+export async function blockingReadTurn(): Promise<void> {
+  while (readsThisTurn >= READS_PER_TURN) await new Promise((resolve) => setImmediate(resolve));
+  if (readsThisTurn++ === 0) setImmediate(newTurn);
+}
+
 /** The first read of {@link readSmallSync} for a file of unknown size (reads are synchronous: one at a time). */
 const scratch = Buffer.allocUnsafe(SMALL);
 

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { isNotFound, mkdirDurable, readSmallSync } from './durable.js';
+import { blockingReadTurn, isNotFound, mkdirDurable, readSmallSync } from './durable.js';
 import type { Layout } from './layout.js';
 import { lockRecord, type RecordLockOptions } from './record-lock.js';
 
@@ -88,6 +88,7 @@ export class FsRecordStore<T> implements RecordStore<T> {
   }
 
   private async readEnvelope(file: string): Promise<Envelope<T> | undefined> {
+    await blockingReadTurn();
     const data = readSmallSync(file);
     return data && (JSON.parse(data.toString('utf8')) as Envelope<T>);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { readSmallSync } from '../../../src/storage/fs/durable.js';
+import { blockingReadTurn, readSmallSync } from '../../../src/storage/fs/durable.js';
 import { tempDir } from '../../helpers/server.js';
 
 test('readSmallSync reads any size whole: empty, one read, exactly one read buffer, and several', async (t) => {
@@ -47,4 +47,26 @@ test('readSmallSync leaves the access time alone (O_NOATIME): a read never dirti
   await utimes(file, old, new Date());
   readSmallSync(file);
   t.is((await stat(file)).atimeMs, old.getTime());
+});
+
+test('blocking reads take turns with the event loop: at most 32 in a row, however many are asked for at once', async (t) => {
+  let done = 0;
+  const seen: number[] = [];
+  const tick = () =>
+    setImmediate(() => {
+      seen.push(done);
+      if (done < 100) tick();
+    });
+  tick();
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      await blockingReadTurn();
+      done++;
+    }),
+  );
+  t.true(seen.length >= 3, `the event loop ran ${seen.length} times while 100 reads went`);
+  t.true(
+    seen.every((n, i) => n - (seen[i - 1] ?? 0) <= 32),
+    `reads between turns: ${seen.join(', ')}`,
+  );
 });
