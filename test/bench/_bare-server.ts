@@ -2,10 +2,15 @@
  * The HTTP floors: a server answering every request with the same 4 KiB from memory, one
  * process, keep-alive. `BARE_STACK=node` (default) is bare Node HTTP; `BARE_STACK=koa` is the
  * stack kluis is built on, and nothing else: Koa, @koa/router matching `/files/*`, and one pino
- * line per request (kluis's logger, to stdout). Prints `listening <port>` once it listens on 127.0.0.1.
+ * line per request (kluis's logger, to stdout); `BARE_STACK=file` streams the file the URL names
+ * under `BARE_DIR` as kluis streams a large blob (4 MiB reads through a FileHandle's stream).
+ * Prints `listening <port>` once it listens on 127.0.0.1.
  */
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { createLogger } from '../../src/logger.js';
@@ -39,7 +44,27 @@ function koaHandler(): http.RequestListener {
   return app.callback();
 }
 
-const server = http.createServer(process.env.BARE_STACK === 'koa' ? koaHandler() : nodeHandler());
+function fileHandler(dir: string): http.RequestListener {
+  return (req, res) => {
+    const serve = async () => {
+      const handle = await open(path.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)), 'r');
+      const { size } = await handle.stat();
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+      await pipeline(handle.createReadStream({ highWaterMark: 4 << 20, start: 0, end: Math.max(0, size - 1) }), res);
+    };
+    serve().catch(() => {
+      if (!res.headersSent) res.writeHead(404).end();
+      else res.destroy();
+    });
+  };
+}
+
+const stacks: Record<string, () => http.RequestListener> = {
+  node: nodeHandler,
+  koa: koaHandler,
+  file: () => fileHandler(process.env.BARE_DIR ?? '.'),
+};
+const server = http.createServer((stacks[process.env.BARE_STACK ?? 'node'] ?? nodeHandler)());
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);

@@ -80,9 +80,9 @@ export async function writeFloor(dir: string, bytes: number, seed: number): Prom
 }
 
 /** Start the bare HTTP server (a child process); resolves with its URL and a stop function. */
-export async function startBare(bytes: number, stack: 'node' | 'koa' = 'node'): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBare(bytes: number, stack: 'node' | 'koa' | 'file' = 'node', dir = ''): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, '_bare-server.ts')], {
-    env: { ...process.env, BARE_BYTES: String(bytes), BARE_STACK: stack },
+    env: { ...process.env, BARE_BYTES: String(bytes), BARE_STACK: stack, BARE_DIR: dir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const forget = killOnExit(() => child.kill('SIGKILL'));

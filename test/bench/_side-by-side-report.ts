@@ -65,6 +65,14 @@ export function sideRows(cfg: BenchConfig, results: Results): SideRow[] {
       floors.push({ label: `floor: ${label} 4 KiB GET c${c} (one process, from memory)`, unit: 'req/s', values: [undefined, undefined, floor], vsNginx: floor / nginx, verdict: '' });
     }
   }
+  // The streaming floor: bare Node reading nginx's copy of the file as kluis streams a blob.
+  for (const metric of metrics(cfg)) {
+    const floor = results.get(`peers.floor.${metric}`);
+    const nginx = results.median(`peers.nginx.${metric}`);
+    const value = results.median(`peers.floor.${metric}`);
+    if (!floor || nginx === undefined || value === undefined) continue;
+    floors.push({ label: `floor: bare Node streaming the file (4 MiB reads) ${floor.label}`, unit: floor.unit, values: [undefined, undefined, value], vsNginx: value / nginx, verdict: '' });
+  }
   for (const metric of metrics(cfg)) {
     const keys = PEER_NAMES.map((name) => `peers.${name}.${metric}`);
     const kluis = results.get(keys[2] as string);

@@ -13,6 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BenchConfig, sizeName } from './_config.js';
 import { curlGet, curlPut } from './_curl.js';
+import { startBare } from './_floors.js';
 import { mbps } from './_measure.js';
 import { type Peer, startKluisPeer, startNephele, startNginx } from './_peers.js';
 import type { Results } from './_results.js';
@@ -134,11 +135,32 @@ async function round(cfg: BenchConfig, peer: Peer, r: number, results: Results):
   add('rss.big', `peak RSS during the ${sizeName(big)} GET (all processes)`, 'MiB', rss);
 }
 
+/**
+ * The streaming floor: a bare Node server reading the files nginx just served (same disk, same
+ * page cache) as kluis streams a large blob, under the same GET runs. Figures `peers.floor.<metric>`.
+ */
+async function streamingFloor(cfg: BenchConfig, url: string, r: number, results: Results): Promise<void> {
+  const base = `/sbs/r${r}/`;
+  const seconds = cfg.peerSeconds;
+  for (const bytes of SIDE_SIZES) {
+    const size = sizeName(bytes);
+    const tag = size.replace(' ', '').toLowerCase();
+    for (const c of cfg.concurrencies) {
+      const w = await runWrk(url, { kind: 'get', path: `${base}get${tag}.bin` }, c, seconds);
+      results.add(`peers.floor.get.${tag}.c${c}`, `GET ${size} re-read c${c}`, 'MB/s', mbps(w.bytes, w.seconds));
+    }
+  }
+  const down = await curlGet(`${url}${base}big.bin`, cfg.bigBytes);
+  results.add('peers.floor.get.big', `GET ${sizeName(cfg.bigBytes)} (curl)`, 'MB/s', mbps(cfg.bigBytes, down.seconds));
+}
+
 /** Start the three servers under `dir`, run `cfg.rounds` interleaved rounds, stop them. */
 export async function measureSideBySide(cfg: BenchConfig, dir: string, results: Results): Promise<void> {
   const peers: Peer[] = [];
+  let floor: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     peers.push(await startNginx(path.join(dir, 'nginx')));
+    floor = await startBare(0, 'file', path.join(dir, 'nginx', 'root'));
     peers.push(await startNephele(path.join(dir, 'nephele')));
     peers.push(await startKluisPeer(path.join(dir, 'kluis')));
     for (let r = 0; r < cfg.rounds; r++) {
@@ -146,6 +168,7 @@ export async function measureSideBySide(cfg: BenchConfig, dir: string, results: 
         const peer = peers[(i + r) % peers.length] as Peer;
         console.error(`  side by side: round ${r + 1} of ${cfg.rounds}, ${peer.name}`);
         await round(cfg, peer, r, results);
+        if (peer.name === 'nginx') await streamingFloor(cfg, floor.url, r, results);
         // What nginx and Nephele wrote goes (kluis keeps its versions: its folder goes at the end).
         if (peer.name === 'nginx') await rm(path.join(dir, 'nginx', 'root', 'sbs', `r${r}`), { recursive: true, force: true });
         if (peer.name === 'Nephele') await rm(path.join(dir, 'nephele', 'sbs', `r${r}`), { recursive: true, force: true });
@@ -153,6 +176,7 @@ export async function measureSideBySide(cfg: BenchConfig, dir: string, results: 
     }
   } finally {
     for (const peer of peers) await peer.stop().catch(() => {});
+    await floor?.stop().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
 }
