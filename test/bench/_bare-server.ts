@@ -48,7 +48,10 @@ function fileHandler(dir: string): http.RequestListener {
   return (req, res) => {
     const serve = async () => {
       const handle = await open(path.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)), 'r');
-      const { size } = await handle.stat();
+      const { size } = await handle.stat().catch(async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
       await pipeline(handle.createReadStream({ highWaterMark: 4 << 20, start: 0, end: Math.max(0, size - 1) }), res);
     };

@@ -89,11 +89,16 @@ export async function startBare(bytes: number, stack: 'node' | 'koa' | 'file' = 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).finally(forget);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (c: Buffer) => {
+    const listening = (c: Buffer) => {
       out += c.toString();
       const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
+      if (!m) return;
+      resolve(Number(m[1]));
+      // What follows (the Koa floor's log lines) is read and dropped, never kept.
+      child.stdout.off('data', listening);
+      child.stdout.resume();
+    };
+    child.stdout.on('data', listening);
     void exited.then(() => reject(new Error(`the bare HTTP server exited before listening: ${out}`)));
     setTimeout(() => reject(new Error('the bare HTTP server did not listen within 30 s')), 30_000).unref();
   });

@@ -160,6 +160,9 @@ export function readSmallSync(file: string, limit = Infinity): Buffer | undefine
     }
     return Buffer.concat(chunks);
   } finally {
-    closeSync(fd);
+    // A failed close of a read-only descriptor loses nothing: the read's outcome stands.
+    try {
+      closeSync(fd);
+    } catch {}
   }
 }

@@ -8,13 +8,17 @@ import { tempDir } from '../../helpers/server.js';
 test('readSmallSync reads any size whole: empty, one read, exactly one read buffer, and several', async (t) => {
   const dir = await tempDir('kluis-durable-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const reads: [Buffer | undefined, Buffer][] = [];
   for (const size of [0, 1, 700, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024 + 3]) {
     const file = path.join(dir, `f${size}`);
     const bytes = randomBytes(size);
     await writeFile(file, bytes);
     const read = readSmallSync(file);
     t.true(read?.equals(bytes), `${size} bytes read back whole`);
+    reads.push([read, bytes]);
   }
+  // Reads share one scratch buffer: each answer must be its own copy, intact after later reads.
+  for (const [read, bytes] of reads) t.true(read?.equals(bytes), `${bytes.length} bytes still intact after the other reads`);
 });
 
 test('readSmallSync: a missing file, or one under a path that is not a directory, is undefined; other errors are thrown', async (t) => {
