@@ -86,7 +86,7 @@ export class FsBlobStore implements BlobStore {
   /**
    * Synchronous, like a record read (src/storage/fs/durable.ts): a 4 KiB blob read through the
    * thread pool costs three hops (open, read, close), each a wake-up of a pool thread and, on two
-   * cores, a context switch; that cost more than the read itself. Only small blobs come here.
+   * cores, a context switch (docs/benchmarks.md, "Blocking reads"). Only small blobs come here.
    */
   async readSmall(sha256: string, size: number): Promise<Buffer> {
     const data = readSmallSync(this.layout.blob(sha256), size);

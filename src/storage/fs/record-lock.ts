@@ -56,11 +56,12 @@ export function pendingPrefix(file: string, kind: 'w' | 't' = 'w'): string {
 export function lockRecord(file: string, lock: string, options: RecordLockOptions): Promise<HeldRecord>;
 export function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => Promise<boolean>): Promise<HeldRecord | undefined>;
 export async function lockRecord(file: string, lock: string, options: RecordLockOptions, stillWanted: () => Promise<boolean> = async () => true): Promise<HeldRecord | undefined> {
-  const leave = await turn(file);
+  const { leave, waited } = await turn(file);
   try {
     // A writer whose compare-and-set is already lost (another wrote while it waited) goes
-    // without touching the lock: with many writers of one file, most of them.
-    if (!(await stillWanted())) {
+    // without touching the lock: with many writers of one file, most of them. One that did not
+    // wait has nothing new to learn (its caller has just read the record).
+    if (waited && !(await stillWanted())) {
       leave();
       return undefined;
     }
@@ -74,18 +75,19 @@ export async function lockRecord(file: string, lock: string, options: RecordLock
 /** The writers of one record in this process, each waiting for the one before it. */
 const turns = new Map<string, Promise<void>>();
 
-/** Wait for this process's turn at `file`; returns the function that passes it on. */
-async function turn(file: string): Promise<() => void> {
+/** Wait for this process's turn at `file`; returns the function that passes it on, and whether another writer went first. */
+async function turn(file: string): Promise<{ leave: () => void; waited: boolean }> {
   const before = turns.get(file);
-  let leave = () => {};
-  const mine = new Promise<void>((resolve) => (leave = resolve));
+  let pass = () => {};
+  const mine = new Promise<void>((resolve) => (pass = resolve));
   const queue = (before ?? Promise.resolve()).then(() => mine);
   turns.set(file, queue);
   await before;
-  return () => {
-    leave();
+  const leave = () => {
+    pass();
     if (turns.get(file) === queue) turns.delete(file);
   };
+  return { leave, waited: before !== undefined };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,7 +106,7 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
   try {
     await mkdir(candidate);
     await mkdir(path.join(candidate, me));
-    await acquire(file, lock, candidate, pending, options);
+    await acquire(file, lock, candidate, me, pending, options);
   } catch (err) {
     await cleanUp();
     throw err;
@@ -156,7 +158,7 @@ async function lockAcrossProcesses(file: string, lock: string, options: RecordLo
 }
 
 /** Rename `candidate` onto `lock` once it is free or its holder is stale; throws after WAIT_MS. */
-async function acquire(file: string, lock: string, candidate: string, pending: string, options: RecordLockOptions): Promise<void> {
+async function acquire(file: string, lock: string, candidate: string, me: string, pending: string, options: RecordLockOptions): Promise<void> {
   const started = Date.now();
   let touched = started;
   for (let attempt = 0; ; attempt++) {
@@ -164,7 +166,7 @@ async function acquire(file: string, lock: string, candidate: string, pending: s
       // A long wait: the marker must not arrive already stale.
       touched = Date.now();
       const now = new Date(touched);
-      await utimes(path.join(candidate, path.basename(candidate).slice(-36)), now, now);
+      await utimes(path.join(candidate, me), now, now);
     }
     try {
       await rename(candidate, lock);

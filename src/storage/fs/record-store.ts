@@ -37,7 +37,8 @@ export class FsRecordStore<T> implements RecordStore<T> {
   async put(key: string, value: T, expected: Revision | null, prepare?: () => Promise<void>): Promise<Revision> {
     const { dir, file, lock } = this.layout.record(key);
     await mkdirDurable(dir);
-    // Checked without the lock first: a lost race takes no lock.
+    // Checked again, without the lock, after waiting behind this process's other writers of the
+    // record: a race already lost takes no lock.
     const wanted = async () => {
       const seen = await this.readEnvelope(file);
       return (seen ? String(seen.revision) : null) === expected;

@@ -173,3 +173,29 @@ test('a lock holding something other than an empty marker is still taken once st
   await second.release();
   t.is(await readFile(file, 'utf8'), '2');
 });
+
+test('within one process, a writer that waited its turn asks whether it still wants the lock, and takes none when not; the first writer is not asked', async (t) => {
+  const { dir, file, lock } = await record();
+  let asked = 0;
+  const wanted = (answer: boolean) => async () => {
+    asked++;
+    return answer;
+  };
+  const first = await lockRecord(file, lock, options, wanted(true));
+  t.truthy(first);
+  t.is(asked, 0, 'nobody went before the first writer: nothing to ask');
+  const lost = lockRecord(file, lock, options, wanted(false));
+  const next = lockRecord(file, lock, options, wanted(true));
+  await first?.release();
+  t.is(await lost, undefined, 'a writer whose compare-and-set is lost gets no lock');
+  const held = await next;
+  t.truthy(held, 'the writer after it still gets the lock');
+  t.is(asked, 2);
+  const names = await readdir(dir);
+  t.false(
+    names.some((n) => n.startsWith('t~')),
+    `the lost writer made no lock candidate: ${names.join(', ')}`,
+  );
+  await held?.release();
+  t.deepEqual(await readdir(dir), [], 'nothing left once both went');
+});
