@@ -1,5 +1,5 @@
 import { Problem } from '../errors.js';
-import { RevisionMismatch, type RecordStore } from '../storage/contracts.js';
+import { RevisionMismatch, type RecordStore, type StoredRecord } from '../storage/contracts.js';
 
 /** Rounds of compare-and-set before giving up (each lost round means another writer won). */
 export const MAX_ROUNDS = 1000;
@@ -10,6 +10,11 @@ export interface Decision<V, R> {
   result: R;
   /** Runs once the write is decided and before it is made (RecordStore.put's `prepare`: publishing a blob). */
   prepare?: (() => Promise<void>) | undefined;
+}
+
+/** A read of the record made earlier (a precheck's), used by the first round instead of reading again. */
+export interface Seen<V> {
+  readonly stored: StoredRecord<V> | undefined;
 }
 
 /** The outcome: the answer, the value the write replaced, and the value written (undefined when nothing was). */
@@ -24,6 +29,8 @@ export interface Written<V, R> {
  * read; on a lost race, read and decide again. `decide` runs every rule on the very value it
  * is about to replace, so no check ever runs between a read and a separate, unguarded write.
  * `finish` turns a decided value into what is stored (the history paging of a file record).
+ * With `seen`, the first round decides on that earlier read instead of reading again: a record
+ * that changed since fails the write's own revision check, and the next round reads afresh.
  * After {@link MAX_ROUNDS} lost races, 503 `storage-unavailable` (contention), nothing written.
  */
 export async function compareAndSet<V, R>(
@@ -31,9 +38,10 @@ export async function compareAndSet<V, R>(
   key: string,
   decide: (current: V | undefined) => Decision<V, R> | Promise<Decision<V, R>>,
   finish?: (next: V) => Promise<V>,
+  seen?: Seen<V>,
 ): Promise<Written<V, R>> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const stored = await store.get(key);
+    const stored = round === 0 && seen ? seen.stored : await store.get(key);
     const decision = await decide(stored?.value);
     if (decision.next === undefined) return { result: decision.result, replaced: stored?.value, written: undefined };
     const next = finish ? await finish(decision.next) : decision.next;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
 import type { BlobStore, RecordStore, StagedBlob } from '../storage/contracts.js';
-import { compareAndSet } from './compare-and-set.js';
+import { compareAndSet, type Seen } from './compare-and-set.js';
 import { addToRanges, type History } from './history.js';
 import { checkCompatible, release, withLocks } from './dav-locks.js';
 import { liveLock, liveLocks, type LockTimeouts } from './locks.js';
@@ -64,14 +64,21 @@ export class FileService {
     return this.opts.lockTimeouts;
   }
 
-  /** Early refusal before a body is read; the authoritative check runs again at commit. */
-  async precheck(caller: Caller, key: string, intent: WriteIntent, lockRequired = false): Promise<void> {
+  /**
+   * Early refusal before a body is read; the authoritative check runs again at commit. Returns
+   * the record it read, for the commit's first round ({@link upload}'s `seen`).
+   */
+  async precheck(caller: Caller, key: string, intent: WriteIntent, lockRequired = false): Promise<Seen<FileRecord>> {
     const stored = await this.opts.records.get(key);
     checkWrite(key, stored?.value, caller, intent, this.opts.clock(), lockRequired);
+    return { stored };
   }
 
-  /** A new version from staged bytes; with `checkin`, the caller's lock is released in the same write. */
-  async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false): Promise<WriteResult> {
+  /**
+   * A new version from staged bytes; with `checkin`, the caller's lock is released in the same
+   * write. `seen`: the precheck's read of the record, which the first round decides on.
+   */
+  async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false, seen?: Seen<FileRecord>): Promise<WriteResult> {
     let committed = false;
     let fresh = false;
     try {
@@ -85,6 +92,7 @@ export class FileService {
           if (!committed) fresh = await this.opts.blobs.commit(content.staged, content.sha256);
           committed = true;
         },
+        seen,
       );
       if (committed) this.opts.events?.(fresh ? 'blob-new' : 'dedup-hit');
       if (result.released) this.opts.events?.('lock-released');
@@ -95,12 +103,17 @@ export class FileService {
   }
 
   /** Release the caller's lock without new content (check-in with an empty body). */
-  async checkin(caller: Caller, key: string, intent: WriteIntent): Promise<{ version: Version | null; released: true }> {
-    return this.update(key, (record, now) => {
-      checkWrite(key, record, caller, intent, now, true);
-      const next = { ...(record as FileRecord), lock: null };
-      return { next, result: { version: currentVersion(record), released: true as const } };
-    }).then((out) => {
+  async checkin(caller: Caller, key: string, intent: WriteIntent, seen?: Seen<FileRecord>): Promise<{ version: Version | null; released: true }> {
+    return this.update(
+      key,
+      (record, now) => {
+        checkWrite(key, record, caller, intent, now, true);
+        const next = { ...(record as FileRecord), lock: null };
+        return { next, result: { version: currentVersion(record), released: true as const } };
+      },
+      undefined,
+      seen,
+    ).then((out) => {
       this.opts.events?.('lock-released');
       return out;
     });
@@ -260,8 +273,9 @@ export class FileService {
    * One compare-and-set of the record of `key` ({@link compareAndSet}): `decide` runs every rule
    * on the record it is about to replace, at the time `now` of its round; `prepare` runs once a
    * write that needs the staged blob is decided. Records are paged into history as they grow.
+   * `seen`: an earlier read the first round decides on ({@link compareAndSet}).
    */
-  async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>, prepare?: () => Promise<void>): Promise<R> {
+  async update<R>(key: string, decide: (record: FileRecord | undefined, now: number) => Decision<R> | Promise<Decision<R>>, prepare?: () => Promise<void>, seen?: Seen<FileRecord>): Promise<R> {
     let now = this.opts.clock();
     const out = await compareAndSet<FileRecord, R>(
       this.opts.records,
@@ -272,6 +286,7 @@ export class FileService {
         return { ...decision, prepare: decision.needsBlob ? prepare : undefined };
       },
       (next) => this.opts.history.seal(next),
+      seen,
     );
     const old = out.replaced?.lock;
     if (out.written && old && !liveLock(out.replaced, now) && out.written.lock?.token !== old.token) this.opts.events?.('lock-expired');

@@ -63,11 +63,11 @@ export class Namespace {
    * where there is none (`write`, or `reserve` by a check-out) or removes a file (`remove`).
    * Such a token counts as submitted for that lock, not as the file's own. A `write` makes
    * deleted ancestor collections live again (a `/files` upload creates its parents). Returns
-   * the intent to write with.
+   * the intent to write with. `read`: the ancestors when the caller has already read them.
    */
-  async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, change: Change = 'write'): Promise<WriteIntent> {
+  async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, change: Change = 'write', read?: Ancestor[]): Promise<WriteIntent> {
     const token = intent.token;
-    const above = await this.ancestors(key);
+    const above = read ?? (await this.ancestors(key));
     const now = this.now();
     const membership = await membershipLocks(this, key, above, change, token, now);
     const covering = [...coveringLocks(key, above, false, now), ...membership.entries];
@@ -88,10 +88,10 @@ export class Namespace {
     return held ? { ...guarded, token: undefined, tokens: [...(intent.tokens ?? []), token as string] } : guarded;
   }
 
-  /** 409 `locked` (423 on /dav) when a collection lock covering `key` leaves no room for a new lock of `scope` on it. */
-  async checkLockable(key: string, scope: 'exclusive' | 'shared'): Promise<void> {
+  /** 409 `locked` (423 on /dav) when a collection lock covering `key` leaves no room for a new lock of `scope` on it; `above` when already read. */
+  async checkLockable(key: string, scope: 'exclusive' | 'shared', above?: Ancestor[]): Promise<void> {
     try {
-      for (const { locks } of await this.inherited(key, false)) checkCompatible(key, locks, { scope });
+      for (const { locks } of await this.inherited(key, false, above)) checkCompatible(key, locks, { scope });
     } catch (err) {
       throw await this.withState(key, err);
     }

@@ -1,5 +1,6 @@
 import { Problem } from '../errors.js';
-import type { RecordStore } from '../storage/contracts.js';
+import type { Listing, RecordStore } from '../storage/contracts.js';
+import { type ListingSummary, MAX_SUMMARY_ENTRIES, type SummaryEntry, summarize, summarizedEntries } from './listing-summary.js';
 import type { History } from './history.js';
 import { ancestorsOf } from './collections.js';
 import { publicLock, shownLock } from './locks.js';
@@ -41,7 +42,16 @@ export class FileReader {
     private readonly clock: Clock,
     /** The collections of /dav: those made there (MKCOL) are listed too, and their locks shown. */
     private readonly collections?: Collections,
+    /** Per-directory listing summaries, where the store keeps them (src/domain/listing-summary.ts). */
+    private readonly summaries?: RecordStore<ListingSummary>,
   ) {}
+
+  /** The entries of a listing from the directory's summary, when the store keeps them and listed the revisions. */
+  private async summarized(dir: string, listing: Listing | undefined): Promise<Map<string, SummaryEntry> | undefined> {
+    const revisions = listing?.revisions;
+    if (!this.summaries || !revisions || revisions.size > MAX_SUMMARY_ENTRIES) return undefined;
+    return summarizedEntries(dir, revisions, this.records, this.summaries, (items, read) => mapLimit(items, READ_CONCURRENCY, read));
+  }
 
   private locksOver(dirs: string[]): Promise<Lock[]> {
     return this.collections ? this.collections.locksPassedDown(dirs) : Promise.resolve([]);
@@ -90,22 +100,14 @@ export class FileReader {
   async list(dir: string): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
     const [listing, made, covering] = await Promise.all([this.records.list(dir), this.madeCollections(dir), this.locksOver([...ancestorsOf(dir), dir])]);
     if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
-    const now = this.clock();
     const names = listing?.files ?? [];
+    const summarized = await this.summarized(dir, listing);
+    const now = this.clock();
     const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | null> => {
-      const record = (await this.records.get(childKey(dir, name)))?.value;
-      const current = currentVersion(record);
-      if (!current?.sha256) return null;
-      return {
-        name,
-        type: 'file',
-        size: current.size,
-        version: current.version,
-        sha256: current.sha256,
-        contentType: current.contentType,
-        modifiedAt: current.createdAt,
-        locked: covering.length > 0 || shownLock(record, now) !== null,
-      };
+      const summary = summarized?.get(name);
+      const entry = summary ?? (await this.records.get(childKey(dir, name)).then((read) => read && summarize(read.value, read.revision)));
+      if (!entry?.file) return null;
+      return { name, type: 'file', ...entry.file, locked: covering.length > 0 || (entry.lockedUntil !== null && entry.lockedUntil > now) };
     });
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
     const directories: DirectoryEntry[] = subdirectories.map((name) => ({ name, type: 'directory' }));

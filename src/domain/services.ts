@@ -34,7 +34,7 @@ export function createDomain(storage: Storage<KluisRecords>, options: DomainOpti
     ...(options.events ? { events: options.events } : {}),
   });
   const collections = new Collections(storage.collections, storage.records, options.clock);
-  const reader = new FileReader(storage.records, history, options.clock, collections);
+  const reader = new FileReader(storage.records, history, options.clock, collections, storage.listings);
   const dav = new Namespace(files, collections);
   return { history, files, reader, dav };
 }

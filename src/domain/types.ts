@@ -1,3 +1,4 @@
+import type { ListingSummary } from './listing-summary.js';
 /** One stored state of a file. Versions are numbered 1, 2, 3… per path. */
 export interface Version {
   version: number;
@@ -112,4 +113,5 @@ export interface KluisRecords {
   records: FileRecord;
   history: HistoryPage;
   collections: CollectionRecord;
+  listings: ListingSummary;
 }

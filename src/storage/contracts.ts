@@ -116,6 +116,8 @@ export class StorageUnavailable extends Error {
 export interface Listing {
   files: string[];
   directories: string[];
+  /** The revision of each file's record, where the store lists them with the names (S3: the ETag). */
+  revisions?: Map<string, Revision>;
 }
 
 /**
@@ -152,6 +154,7 @@ export interface RecordKinds {
   records: unknown;
   history: unknown;
   collections: unknown;
+  listings: unknown;
 }
 
 /** A backend: the blob store, three record stores, and lifecycle. */
@@ -162,6 +165,11 @@ export interface Storage<K extends RecordKinds = RecordKinds> {
   history: RecordStore<K['history']>;
   /** Explicit collections of the WebDAV mount (src/domain/collections.ts), keyed like records. */
   collections: RecordStore<K['collections']>;
+  /**
+   * Optional: what a listing of each directory showed (src/domain/listing-summary.ts), for a
+   * store whose {@link Listing} carries revisions and whose record reads are remote (S3).
+   */
+  listings?: RecordStore<K['listings']>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import test, { type ExecutionContext } from 'ava';
 import { S3BlobStore } from '../../src/storage/s3/blob-store.js';
 import { createClient } from '../../src/storage/s3/client.js';
@@ -94,4 +94,32 @@ test('s3: a commit that meets a removal in flight waits for it, then publishes t
   t.true(await removal);
   t.is(await storage.blobs.size(hash), data.length, 'the commit resolved but the removal took its blob');
   t.deepEqual(await collect(await storage.blobs.read(hash)), data);
+});
+
+test('s3: a body of at most one part is held in memory and published with one PUT; a longer one is staged on the store, and both read back', async (t) => {
+  const { options, storage, client } = await prefixed(t);
+  const stagingObjects = async () => (await client.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: `${options.prefix}staging/` }))).KeyCount ?? 0;
+  const small = randomBytes(options.partSize);
+  const large = randomBytes(options.partSize + 1);
+  const chunks = (data: Buffer) => Readable.from(Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536)));
+  const held = await storage.blobs.stage(chunks(small));
+  t.is(await stagingObjects(), 0, 'a body of one part is not written to staging');
+  const staged = await storage.blobs.stage(chunks(large));
+  t.is(await stagingObjects(), 1, 'a body longer than one part is streamed to staging');
+  t.true(await storage.blobs.commit(held, sha256(small)));
+  t.true(await storage.blobs.commit(staged, sha256(large)));
+  t.is(await stagingObjects(), 0);
+  t.deepEqual(await collect(await storage.blobs.read(sha256(small))), small);
+  t.deepEqual(await collect(await storage.blobs.read(sha256(large))), large);
+  // A body that fails after its first part: nothing is staged or published.
+  let sent = 0;
+  const failing = new Readable({
+    read() {
+      if (sent > options.partSize + 65536) this.destroy(new Error('client went away'));
+      else this.push(large.subarray(0, 65536));
+      sent += 65536;
+    },
+  });
+  await t.throwsAsync(storage.blobs.stage(failing), { message: 'client went away' });
+  t.is(await stagingObjects(), 0);
 });

@@ -82,6 +82,28 @@ test('upload creates version 1, then version 2; created tells them apart', async
   t.deepEqual(await stagedFiles(f), []);
 });
 
+test("an upload decides its first round on the precheck's read; one that went stale is read again, and the later rules apply", async (t) => {
+  const f = await fixture(t);
+  let reads = 0;
+  const get = f.storage.records.get.bind(f.storage.records);
+  f.storage.records.get = (key) => {
+    reads++;
+    return get(key);
+  };
+  const seen = await f.files.precheck(alice, 'seen.txt', { conditions: {} });
+  t.is(reads, 1);
+  await f.files.upload(alice, 'seen.txt', { conditions: {} }, await stage(f, 'one'), false, seen);
+  t.is(reads, 1, 'the upload did not read the record again');
+  // Stale: bob checks the file out after alice's precheck; her upload must see the lock.
+  const stale = await f.files.precheck(alice, 'seen.txt', { conditions: {} });
+  await f.files.checkout(bob, 'seen.txt', { conditions: {} }, 60);
+  await refused(t, f.files.upload(alice, 'seen.txt', { conditions: {} }, await stage(f, 'two'), false, stale), 'locked');
+  t.deepEqual(
+    (await f.files.get('seen.txt'))?.versions.map((v) => v.version),
+    [1],
+  );
+});
+
 test('the CAS loop: 30 concurrent uploads with the same If-Match, exactly one succeeds, the rest are 412', async (t) => {
   const f = await diskFixture(t);
   await f.files.upload(alice, 'cas.txt', { conditions: {} }, await stage(f, 'base'));

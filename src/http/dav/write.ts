@@ -38,10 +38,10 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   if (!(await dav.parentExists(target.key, above))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
   const caller = callerOf(ctx);
   const intent = await davIntent(ctx, dav, target.key, ifs, above);
-  await dav.files.precheck(caller, target.key, intent);
+  const seen = await dav.files.precheck(caller, target.key, intent);
   await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes);
-  const result = await dav.files.upload(caller, target.key, intent, content);
+  const result = await dav.files.upload(caller, target.key, intent, content, false, seen);
   ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version) });
   ctx.status = result.created ? 201 : 204;
 }

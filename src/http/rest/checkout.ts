@@ -15,8 +15,9 @@ export async function checkout(ctx: Context, target: Target, deps: WriteDeps): P
   const key = fileKey(target, 'CHECKOUT');
   const seconds = parseTimeout(ctx.get('Timeout') || undefined, deps.files.lockTimeouts);
   const caller = callerOf(ctx);
-  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'reserve');
-  await deps.dav.checkLockable(key, 'exclusive');
+  const above = await deps.dav.ancestors(key); // read once for both checks
+  const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'reserve', above);
+  await deps.dav.checkLockable(key, 'exclusive', above);
   const { lock } = await deps.files.checkout(caller, key, intent, seconds);
   ctx.set({ 'Lock-Token': `<${lock.token}>`, Timeout: `Second-${seconds}`, Location: fileUrl(key) });
   ctx.status = 200;
@@ -38,15 +39,15 @@ export async function checkinPost(ctx: Context, target: Target, deps: WriteDeps)
   const key = fileKey(target, 'checkin');
   const caller = callerOf(ctx);
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
-  await deps.files.precheck(caller, key, intent, true);
+  const seen = await deps.files.precheck(caller, key, intent, true);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageCheckinBody(ctx, deps);
   if (!content) {
-    const { version, released } = await deps.files.checkin(caller, key, intent);
+    const { version, released } = await deps.files.checkin(caller, key, intent, seen);
     ctx.body = { version: version && { path: key, ...version }, released };
     return;
   }
-  const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? comment }, true);
+  const result = await deps.files.upload(caller, key, intent, { ...content, comment: content.comment ?? comment }, true, seen);
   respondWrite(ctx, key, result, true);
 }
 

@@ -24,10 +24,10 @@ export async function put(ctx: Context, target: Target, deps: WriteDeps): Promis
   const caller = callerOf(ctx);
   const checkin = hasFlag(ctx, 'checkin');
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx));
-  await deps.files.precheck(caller, key, intent, checkin);
+  const seen = await deps.files.precheck(caller, key, intent, checkin);
   const comment = stringParam(ctx, 'comment'); // every query check before a byte is staged
   const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes);
-  const result = await deps.files.upload(caller, key, intent, { ...content, comment }, checkin);
+  const result = await deps.files.upload(caller, key, intent, { ...content, comment }, checkin, seen);
   respondWrite(ctx, key, result, checkin);
 }
 
@@ -40,9 +40,9 @@ export async function postMultipart(ctx: Context, target: Target, deps: WriteDep
   const asked = writeIntent(ctx);
   if (!target.directory) {
     const intent = await deps.dav.beforeFilesWrite(target.key, caller, asked);
-    await deps.files.precheck(caller, target.key, intent);
+    const seen = await deps.files.precheck(caller, target.key, intent);
     const [part] = await stageParts(ctx, deps, () => target.key, 1);
-    const result = await deps.files.upload(caller, target.key, intent, part as StagedContent);
+    const result = await deps.files.upload(caller, target.key, intent, part as StagedContent, false, seen);
     respondWrite(ctx, target.key, result, false);
     return;
   }

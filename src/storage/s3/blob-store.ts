@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
-  UploadPartCopyCommand,
   AbortMultipartUploadCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -17,12 +14,13 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobInfo, BlobStore, RemoveOptions, StagedBlob } from '../contracts.js';
 import { isNotFound, listPages, statusOf, unavailable } from './client.js';
+import { copyInParts, copySource } from './copy.js';
+import { readHead } from './held.js';
 import { Janitor } from './janitor.js';
 import type { S3Options } from './options.js';
 
 /** CopyObject's limit; larger blobs are copied part by part (UploadPartCopy). */
 const MAX_SINGLE_COPY = 5 * 2 ** 30;
-const COPY_PART = 2 ** 30;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Metadata naming what a marker under `touch/` is: `touch` or `claim`. */
 const MARKER = 'kluis-marker';
@@ -33,14 +31,23 @@ const CLAIM_DEADLINE_MS = 10_000;
 /** A claim older than this (by its LastModified) was left by a dead process; a removal may take it over. */
 const CLAIM_STALE_MS = 10 * 60_000;
 
+/** A staged blob held in this process's memory (a body of at most one part), by its id. */
+const HELD = 'held:';
+/** Attempts of a held commit: each one that lost its blob to a removal between its PUT and its touch goes again. */
+const HELD_ATTEMPTS = 10;
+
 /** A HEAD's answer; modifiedAt is LastModified rounded up ({@link upperMs}). */
 type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 
 /**
- * Blobs under `blobs/<sha256>`. The hash is known only at the end of the stream, so a body is
- * streamed (lib-storage multipart: bounded part queue, never buffered whole) to a staging key
- * and published by a server-side copy once its hash is known. Staging on the store rather than
- * on local disk keeps the instances stateless; the copy costs the store, not this process.
+ * Blobs under `blobs/<sha256>`. A body of at most one part (`partSize`, 5 MiB by default) is
+ * held in memory while it is hashed and published with one PUT `If-None-Match: *` at commit:
+ * no staging object, no copy, no delete (docs/storage.md, "Requests per operation"). A longer
+ * body's hash is known only at the end of the stream, so it is streamed (lib-storage multipart:
+ * bounded part queue, never buffered whole) to a staging key and published by a server-side
+ * copy once its hash is known. Staging on the store rather than on local disk keeps the
+ * instances stateless; the copy costs the store, not this process. Either way the memory of an
+ * upload stays within about `partSize × (queueSize + 1)`.
  *
  * A blob's modifiedAt is the later of its LastModified and that of its marker `touch/<sha256>`,
  * a tiny object rewritten (never the blob copied) when a commit reuses the blob. S3 has no
@@ -54,6 +61,8 @@ type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 export class S3BlobStore implements BlobStore {
   /** Staging cleanups that failed while the store was away, retried until it is back. */
   readonly janitor = new Janitor();
+  /** Bodies of at most one part, staged in memory until their commit or discard. */
+  private readonly held = new Map<string, Buffer>();
 
   constructor(
     private readonly client: S3Client,
@@ -62,7 +71,14 @@ export class S3BlobStore implements BlobStore {
     private readonly stagingPrefix = `${options.prefix}staging/`,
   ) {}
 
-  async stage(source: Readable): Promise<StagedBlob> {
+  async stage(body: Readable): Promise<StagedBlob> {
+    const head = await readHead(body, this.options.partSize);
+    if ('whole' in head) {
+      const id = `${HELD}${randomUUID()}`;
+      this.held.set(id, head.whole);
+      return { id };
+    }
+    const source = head.stream;
     const key = `${this.stagingPrefix}${randomUUID()}`;
     const upload = new Upload({
       client: this.client,
@@ -101,6 +117,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async commit(staged: StagedBlob, sha256: string): Promise<boolean> {
+    if (staged.id.startsWith(HELD)) return this.commitHeld(staged, sha256);
     const target = this.blobKey(sha256);
     let exists = (await this.size(sha256)) !== undefined;
     if (exists) {
@@ -113,9 +130,9 @@ export class S3BlobStore implements BlobStore {
       try {
         if (size === undefined) throw new Error(`staged object ${staged.id} is gone`);
         if (size <= MAX_SINGLE_COPY) {
-          await this.client.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: target, CopySource: this.copySource(staged.id) }));
+          await this.client.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: target, CopySource: copySource(this.options.bucket, staged.id) }));
         } else {
-          await this.copyInParts(staged.id, target, size);
+          await copyInParts(this.client, this.options.bucket, staged.id, target, size);
         }
       } catch (err) {
         throw unavailable(err, `copy to ${target}`);
@@ -168,6 +185,10 @@ export class S3BlobStore implements BlobStore {
    * open under its key). If the store is away, the janitor retries until it is back.
    */
   async discard(staged: StagedBlob, abortUploads = false): Promise<void> {
+    if (staged.id.startsWith(HELD)) {
+      this.held.delete(staged.id);
+      return;
+    }
     const Bucket = this.options.bucket;
     const Key = staged.id;
     await this.janitor.run(Key, async () => {
@@ -195,6 +216,35 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       throw unavailable(err, `GetObject ${sha256}`);
     }
+  }
+
+  /**
+   * Publish a body held in memory: one PUT `If-None-Match: *`. A new blob needs nothing else: no
+   * removal can take a blob that did not exist, and the new one is younger than any cutoff. If
+   * the content is already stored (412, or 409 while another PUT of it is in flight), the blob
+   * is touched as a staged commit touches it, and published again if a removal took it between.
+   */
+  private async commitHeld(staged: StagedBlob, sha256: string): Promise<boolean> {
+    const body = this.held.get(staged.id);
+    if (!body) throw new Error(`staged blob ${staged.id} is gone`);
+    const key = this.blobKey(sha256);
+    for (let attempt = 0; attempt < HELD_ATTEMPTS; attempt++) {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
+        this.held.delete(staged.id);
+        return true;
+      } catch (err) {
+        const status = statusOf(err);
+        if (status !== 412 && status !== 409) throw unavailable(err, `PutObject ${key}`);
+      }
+      await this.touch(sha256);
+      // No removal can start after the touch; one that finished before it took the blob away.
+      if ((await this.size(sha256)) !== undefined) {
+        this.held.delete(staged.id);
+        return false;
+      }
+    }
+    throw unavailable(new Error(`blob ${sha256} kept vanishing`), `PutObject ${key}`);
   }
 
   /**
@@ -262,28 +312,6 @@ export class S3BlobStore implements BlobStore {
         if (item.Key) yield { name: item.Key.slice(prefix.length), size: item.Size ?? 0, modifiedAt: upperMs(item.LastModified) };
       }
     }
-  }
-
-  private async copyInParts(source: string, target: string, size: number): Promise<void> {
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.options.bucket, Key: target }));
-    try {
-      const parts = [];
-      for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
-        const end = Math.min(start + COPY_PART, size) - 1;
-        const out = await this.client.send(
-          new UploadPartCopyCommand({ Bucket: this.options.bucket, Key: target, UploadId, PartNumber: n, CopySource: this.copySource(source), CopySourceRange: `bytes=${start}-${end}` }),
-        );
-        parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
-      }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.options.bucket, Key: target, UploadId, MultipartUpload: { Parts: parts } }));
-    } catch (err) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: target, UploadId })).catch(() => {});
-      throw err;
-    }
-  }
-
-  private copySource(key: string): string {
-    return `${this.options.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   private blobKey(sha256: string, dir: 'blobs' | 'touch' = 'blobs'): string {

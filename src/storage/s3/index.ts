@@ -34,6 +34,7 @@ export async function openS3Storage<K extends RecordKinds = RecordKinds>(options
     records: new S3RecordStore<K['records']>(client, options.bucket, options.prefix),
     history: new S3RecordStore<K['history']>(client, options.bucket, options.prefix, 'history'),
     collections: new S3RecordStore<K['collections']>(client, options.bucket, options.prefix, 'collections'),
+    listings: new S3RecordStore<K['listings']>(client, options.bucket, options.prefix, 'listings'),
     async check() {
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));

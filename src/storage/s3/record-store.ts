@@ -55,10 +55,13 @@ export class S3RecordStore<T> implements RecordStore<T> {
     const prefix = this.dirPrefix(dir);
     const files: string[] = [];
     const directories: string[] = [];
+    const revisions = new Map<string, Revision>();
     for await (const out of listPages(this.client, this.bucket, prefix, '/')) {
       for (const item of out.Contents ?? []) {
         const name = item.Key?.slice(prefix.length) ?? '';
-        if (name.startsWith('f~')) files.push(name.slice(2));
+        if (!name.startsWith('f~')) continue;
+        files.push(name.slice(2));
+        revisions.set(name.slice(2), unquote(item.ETag));
       }
       for (const p of out.CommonPrefixes ?? []) {
         const name = p.Prefix?.slice(prefix.length, -1) ?? '';
@@ -66,7 +69,7 @@ export class S3RecordStore<T> implements RecordStore<T> {
       }
     }
     if (files.length === 0 && directories.length === 0) return dir === '' ? { files, directories } : undefined;
-    return { files: files.sort(), directories: directories.sort() };
+    return { files: files.sort(), directories: directories.sort(), revisions };
   }
 
   async *scan(): AsyncIterable<string> {
