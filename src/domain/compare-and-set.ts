@@ -30,7 +30,9 @@ export interface Written<V, R> {
  * is about to replace, so no check ever runs between a read and a separate, unguarded write.
  * `finish` turns a decided value into what is stored (the history paging of a file record).
  * With `seen`, the first round decides on that earlier read instead of reading again: a record
- * that changed since fails the write's own revision check, and the next round reads afresh.
+ * that changed since fails the write's own revision check, and the next round reads afresh. A
+ * first round on `seen` that refuses or writes nothing has no such check, so it runs again on a
+ * fresh read: only a write is ever decided on an earlier read.
  * After {@link MAX_ROUNDS} lost races, 503 `storage-unavailable` (contention), nothing written.
  */
 export async function compareAndSet<V, R>(
@@ -41,9 +43,19 @@ export async function compareAndSet<V, R>(
   seen?: Seen<V>,
 ): Promise<Written<V, R>> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const stored = round === 0 && seen ? seen.stored : await store.get(key);
-    const decision = await decide(stored?.value);
-    if (decision.next === undefined) return { result: decision.result, replaced: stored?.value, written: undefined };
+    const reused = round === 0 && seen !== undefined;
+    const stored = reused ? seen.stored : await store.get(key);
+    let decision: Decision<V, R>;
+    try {
+      decision = await decide(stored?.value);
+    } catch (err) {
+      if (reused) continue; // a refusal is only ever decided on a fresh read
+      throw err;
+    }
+    if (decision.next === undefined) {
+      if (reused) continue; // and so is an answer that writes nothing: no write checks its revision
+      return { result: decision.result, replaced: stored?.value, written: undefined };
+    }
     const next = finish ? await finish(decision.next) : decision.next;
     try {
       await store.put(key, next, stored?.revision ?? null, decision.prepare);

@@ -104,8 +104,7 @@ export class FileReader {
     const summarized = await this.summarized(dir, listing);
     const now = this.clock();
     const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | null> => {
-      const summary = summarized?.get(name);
-      const entry = summary ?? (await this.records.get(childKey(dir, name)).then((read) => read && summarize(read.value, read.revision)));
+      const entry = summarized ? summarized.get(name) : await this.records.get(childKey(dir, name)).then((read) => read && summarize(read.value, read.revision));
       if (!entry?.file) return null;
       return { name, type: 'file', ...entry.file, locked: covering.length > 0 || (entry.lockedUntil !== null && entry.lockedUntil > now) };
     });

@@ -15,8 +15,10 @@ export interface StagedBlob {
 /** Content-addressed, immutable blobs keyed by lower-case hex SHA-256. */
 export interface BlobStore {
   /**
-   * Stream `source` into staging. Resolves only once every byte is durable (fsync or the
-   * store's acknowledgement). Rejects, leaving nothing behind, if `source` errors.
+   * Stream `source` into staging. Resolves only once every byte is held for {@link commit}:
+   * durable (fsync or the store's acknowledgement), or, for a small body a store publishes in
+   * one request at commit, in this process's memory (nothing is acknowledged before the commit
+   * and the record write). Rejects, leaving nothing behind, if `source` errors.
    */
   stage(source: Readable): Promise<StagedBlob>;
   /**

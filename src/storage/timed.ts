@@ -40,5 +40,6 @@ export function timedStorage<K extends RecordKinds>(storage: Storage<K>, observe
     records: timedPart('records', storage.records, observe),
     history: timedPart('history', storage.history, observe),
     collections: timedPart('collections', storage.collections, observe),
+    ...(storage.listings ? { listings: timedPart('listings', storage.listings, observe) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import test, { type ExecutionContext } from 'ava';
 import { S3BlobStore } from '../../src/storage/s3/blob-store.js';
 import { createClient } from '../../src/storage/s3/client.js';
@@ -98,7 +98,13 @@ test('s3: a commit that meets a removal in flight waits for it, then publishes t
 
 test('s3: a body of at most one part is held in memory and published with one PUT; a longer one is staged on the store, and both read back', async (t) => {
   const { options, storage, client } = await prefixed(t);
-  const stagingObjects = async () => (await client.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: `${options.prefix}staging/` }))).KeyCount ?? 0;
+  // Staging objects, and multipart uploads still open under staging/ (not listed as objects).
+  const stagingObjects = async () => {
+    const Prefix = `${options.prefix}staging/`;
+    const objects = (await client.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix }))).KeyCount ?? 0;
+    const uploads = (await client.send(new ListMultipartUploadsCommand({ Bucket: options.bucket, Prefix }))).Uploads?.length ?? 0;
+    return objects + uploads;
+  };
   const small = randomBytes(options.partSize);
   const large = randomBytes(options.partSize + 1);
   const chunks = (data: Buffer) => Readable.from(Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536)));

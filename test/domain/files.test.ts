@@ -104,6 +104,22 @@ test("an upload decides its first round on the precheck's read; one that went st
   );
 });
 
+test("a refusal or a no-op is never decided on the precheck's read: a lock refreshed since, or content changed since, is read again", async (t) => {
+  const f = await fixture(t);
+  await f.files.upload(alice, 'stale.txt', { conditions: {} }, await stage(f, 'one'));
+  const { lock } = await f.files.checkout(bob, 'stale.txt', { conditions: {} }, 60);
+  const seen = await f.files.precheck(bob, 'stale.txt', { conditions: {}, token: lock.token });
+  await f.files.checkout(bob, 'stale.txt', { conditions: {}, token: lock.token }, 600); // refreshed while the body travels
+  f.advance(61_000); // past the expiry the precheck read
+  const written = await f.files.upload(bob, 'stale.txt', { conditions: {}, token: lock.token }, await stage(f, 'two'), false, seen);
+  t.is(written.version.version, 2, 'the holder of the refreshed lock was not refused');
+  // The precheck saw version 2 ("two"); a version 3 lands before the upload of "two" commits.
+  const before = await f.files.precheck(bob, 'stale.txt', { conditions: {}, token: lock.token });
+  await f.files.upload(bob, 'stale.txt', { conditions: {}, token: lock.token }, await stage(f, 'three'));
+  const again = await f.files.upload(bob, 'stale.txt', { conditions: {}, token: lock.token }, await stage(f, 'two'), false, before);
+  t.is(again.version.version, 4, 'the bytes of an older version are a new version, not "unchanged"');
+});
+
 test('the CAS loop: 30 concurrent uploads with the same If-Match, exactly one succeeds, the rest are 412', async (t) => {
   const f = await diskFixture(t);
   await f.files.upload(alice, 'cas.txt', { conditions: {} }, await stage(f, 'base'));

@@ -6,7 +6,7 @@ import { countingProxy, type CountingProxy, type S3Request } from './counting-pr
 import { s3Server, type S3Server } from './ceph.js';
 
 /**
- * S3 requests per operation, counted by a proxy in front of the real gateway (docs/storage.md
+ * S3 requests per operation, counted by a proxy in front of the real gateway (docs/storage-design.md
  * "Requests per operation"). Every file is one folder deep; each operation is counted with users
  * (auth on) and without.
  */
@@ -55,7 +55,7 @@ for (const auth of [false, true]) {
       t.true(requests.length <= expected, `${name}: ${requests.length} S3 requests, at most ${expected} expected:\n${describe(requests)}`);
     };
     await put(s.url, 'docs/first.txt', 'make the folder', as);
-    // Targets of docs/storage.md; where one is not met yet, the count of today guards against a regression.
+    // Targets of docs/storage-design.md; where one is not met yet, the count of today guards against a regression.
     await count('new small file', () => put(s.url, 'docs/a.txt', `new content ${Math.random()}`, as), 4);
     await count('content already stored', () => put(s.url, 'docs/b.txt', 'make the folder', as), 7);
     await count('GET', () => request(`${s.url}/files/docs/a.txt`, { headers: as }), 2);

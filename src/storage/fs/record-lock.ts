@@ -60,7 +60,8 @@ export async function lockRecord(file: string, lock: string, options: RecordLock
   try {
     // A writer whose compare-and-set is already lost (another wrote while it waited) goes
     // without touching the lock: with many writers of one file, most of them. One that did not
-    // wait has nothing new to learn (its caller has just read the record).
+    // wait is not asked: the revision check under the lock decides for it (a read reused from a
+    // precheck may be old, which costs at most this lock on a lost race).
     if (waited && !(await stillWanted())) {
       leave();
       return undefined;

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobInfo, BlobStore, RemoveOptions, StagedBlob } from '../contracts.js';
 import { isNotFound, listPages, statusOf, unavailable } from './client.js';
 import { copyInParts, copySource } from './copy.js';
-import { readHead } from './held.js';
+import { Budget, readHead } from './held.js';
 import { Janitor } from './janitor.js';
 import type { S3Options } from './options.js';
 
@@ -35,6 +35,8 @@ const CLAIM_STALE_MS = 10 * 60_000;
 const HELD = 'held:';
 /** Attempts of a held commit: each one that lost its blob to a removal between its PUT and its touch goes again. */
 const HELD_ATTEMPTS = 10;
+/** Bytes of bodies a process holds in memory at once; past it, bodies are streamed to staging. */
+export const HELD_BUDGET = 64 * 2 ** 20;
 
 /** A HEAD's answer; modifiedAt is LastModified rounded up ({@link upperMs}). */
 type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
@@ -42,12 +44,13 @@ type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 /**
  * Blobs under `blobs/<sha256>`. A body of at most one part (`partSize`, 5 MiB by default) is
  * held in memory while it is hashed and published with one PUT `If-None-Match: *` at commit:
- * no staging object, no copy, no delete (docs/storage.md, "Requests per operation"). A longer
+ * no staging object, no copy, no delete (docs/storage-design.md, "Requests per operation"). A longer
  * body's hash is known only at the end of the stream, so it is streamed (lib-storage multipart:
  * bounded part queue, never buffered whole) to a staging key and published by a server-side
  * copy once its hash is known. Staging on the store rather than on local disk keeps the
- * instances stateless; the copy costs the store, not this process. Either way the memory of an
- * upload stays within about `partSize × (queueSize + 1)`.
+ * instances stateless; the copy costs the store, not this process. The bodies held at once
+ * are bounded by {@link HELD_BUDGET} (past it, bodies take the staging path), so a batch of many
+ * parts never holds more.
  *
  * A blob's modifiedAt is the later of its LastModified and that of its marker `touch/<sha256>`,
  * a tiny object rewritten (never the blob copied) when a commit reuses the blob. S3 has no
@@ -63,6 +66,8 @@ export class S3BlobStore implements BlobStore {
   readonly janitor = new Janitor();
   /** Bodies of at most one part, staged in memory until their commit or discard. */
   private readonly held = new Map<string, Buffer>();
+  /** What all held bodies may take together: a batch of many parts never holds more. */
+  private readonly budget = new Budget(HELD_BUDGET);
 
   constructor(
     private readonly client: S3Client,
@@ -72,7 +77,7 @@ export class S3BlobStore implements BlobStore {
   ) {}
 
   async stage(body: Readable): Promise<StagedBlob> {
-    const head = await readHead(body, this.options.partSize);
+    const head = await readHead(body, this.options.partSize, this.budget);
     if ('whole' in head) {
       const id = `${HELD}${randomUUID()}`;
       this.held.set(id, head.whole);
@@ -186,7 +191,7 @@ export class S3BlobStore implements BlobStore {
    */
   async discard(staged: StagedBlob, abortUploads = false): Promise<void> {
     if (staged.id.startsWith(HELD)) {
-      this.held.delete(staged.id);
+      this.release(staged.id);
       return;
     }
     const Bucket = this.options.bucket;
@@ -231,20 +236,28 @@ export class S3BlobStore implements BlobStore {
     for (let attempt = 0; attempt < HELD_ATTEMPTS; attempt++) {
       try {
         await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
-        this.held.delete(staged.id);
+        this.release(staged.id);
         return true;
       } catch (err) {
         const status = statusOf(err);
         if (status !== 412 && status !== 409) throw unavailable(err, `PutObject ${key}`);
+        // 409: another PUT of this content is in flight; give it time to land before the touch.
+        if (status === 409) await sleep(Math.min(1000, 25 * 2 ** attempt));
       }
       await this.touch(sha256);
       // No removal can start after the touch; one that finished before it took the blob away.
       if ((await this.size(sha256)) !== undefined) {
-        this.held.delete(staged.id);
+        this.release(staged.id);
         return false;
       }
     }
     throw unavailable(new Error(`blob ${sha256} kept vanishing`), `PutObject ${key}`);
+  }
+
+  /** Forget a held body and give its bytes back to the budget. */
+  private release(id: string): void {
+    this.budget.give(this.held.get(id)?.length ?? 0);
+    this.held.delete(id);
   }
 
   /**

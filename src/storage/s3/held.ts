@@ -1,41 +1,74 @@
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 
-/** A body read to its end within the limit: its bytes. */
+/** A body read to its end within the limit: its bytes (still counted in the budget until given back). */
 export interface Whole {
   whole: Buffer;
 }
 
-/** A body longer than the limit: a stream of every byte (those read so far first, then the rest). */
+/** A body longer than the limit, or than the budget left: a stream of every byte (those read so far first, then the rest). */
 export interface Longer {
   stream: Readable;
 }
 
+/** The bytes a process may hold in memory for bodies waiting for their commit. */
+export class Budget {
+  private used = 0;
+
+  constructor(readonly bytes: number) {}
+
+  take(n: number): boolean {
+    if (this.used + n > this.bytes) return false;
+    this.used += n;
+    return true;
+  }
+
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
+
 /**
- * Read `source` until it ends or passes `limit` bytes, whichever comes first. A body that ends
- * within the limit is returned whole, so the store can publish it with one PUT once its hash is
- * known; a longer one comes back as a stream that replays what was read, then the rest, for a
- * multipart upload. At most `limit` bytes plus one chunk are held. An error of `source` rejects
- * (while reading the head) or errors the stream (afterwards).
+ * Read `source` until it ends or passes `limit` bytes or the `budget`, whichever comes first. A
+ * body that ends within both is returned whole (its bytes stay taken from the budget until the
+ * caller gives them back), so the store can publish it with one PUT once its hash is known; any
+ * other comes back as a stream that replays what was read, then pipes the rest (back-pressure
+ * and errors of `source` pass through at once), for a multipart upload. At most `limit` bytes
+ * plus one chunk are held. An error of `source` while the head is read rejects.
  */
-export async function readHead(source: Readable, limit: number): Promise<Whole | Longer> {
-  const chunks = source[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let size = 0;
-  for (;;) {
-    const next = await chunks.next();
-    if (next.done) return { whole: Buffer.concat(head, size) };
-    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-    head.push(chunk);
-    size += chunk.length;
-    if (size > limit) break;
-  }
-  async function* replay(): AsyncGenerator<Buffer> {
-    while (head.length > 0) yield head.shift() as Buffer;
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) return;
-      yield next.value as Buffer;
-    }
-  }
-  return { stream: Readable.from(replay(), { objectMode: false }) };
+export function readHead(source: Readable, limit: number, budget: Budget): Promise<Whole | Longer> {
+  return new Promise((resolve, reject) => {
+    const head: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      budget.give(size);
+    };
+    const onData = (chunk: Buffer) => {
+      head.push(chunk);
+      size += chunk.length;
+      if (size <= limit && budget.take(chunk.length)) return;
+      size -= chunk.length; // never taken
+      source.pause();
+      stop();
+      const stream = new PassThrough();
+      for (const c of head) stream.write(c);
+      source.once('error', (err) => stream.destroy(err));
+      source.pipe(stream);
+      resolve({ stream });
+    };
+    const onEnd = () => {
+      source.off('data', onData);
+      source.off('error', onError);
+      resolve({ whole: Buffer.concat(head, size) });
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+  });
 }
