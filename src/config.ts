@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       partSize: bytes('KLUIS_S3_PART_SIZE', 5 * 2 ** 20),
       queueSize: int('KLUIS_S3_QUEUE_SIZE', 1, 1, 64),
       heartbeatSeconds: int('KLUIS_S3_HEARTBEAT_SECONDS', 10, 1, 3600),
+      removalWaitSeconds: int('KLUIS_S3_REMOVAL_WAIT_SECONDS', 60, 2, 3600),
     };
     if (s3.partSize < 5 * 2 ** 20) problems.push(`KLUIS_S3_PART_SIZE=${JSON.stringify(env.KLUIS_S3_PART_SIZE)}: S3 parts are at least 5 MiB`);
   }

@@ -99,6 +99,7 @@ export class FileService {
       return result;
     } finally {
       if (!committed) await this.opts.blobs.discard(content.staged);
+      else await this.opts.blobs.settle?.(content.staged); // the record write has ended, either way
     }
   }
 

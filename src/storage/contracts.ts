@@ -31,7 +31,9 @@ export interface BlobStore {
    * `olderThan` ran concurrently: the backend makes that removal and this touch exclusive, so
    * either the removal sees the touch and keeps the blob, or commit sees the blob gone and
    * publishes its staged copy. This is what lets garbage collection (src/maintenance/gc.ts)
-   * reclaim an unreferenced blob while an upload of the same content reuses it.
+   * reclaim an unreferenced blob while an upload of the same content reuses it. A store with
+   * {@link openRemovals} touches only inside a removal window (or one about to open): outside
+   * one, no removal can run before the record that reuses the blob is written.
    *
    * Resolves true when this commit stored the bytes, false when the content was already stored
    * (a deduplicated upload).
@@ -66,6 +68,21 @@ export interface BlobStore {
    * nothing commits it meanwhile.
    */
   remove(sha256: string, options?: RemoveOptions): Promise<boolean>;
+  /**
+   * Optional, for a store whose {@link commit} of existing content skips the touch while no
+   * removal is near (S3: src/storage/s3/removal-window.ts). Opens a removal window and resolves
+   * once every commit that skipped its touch before it has had its record written; closing it
+   * ends the window. Garbage collection reads references only after it resolves, and a
+   * conditional {@link remove} runs only while one is open (otherwise it throws).
+   */
+  openRemovals?(): Promise<() => Promise<void>>;
+  /**
+   * Optional, with {@link openRemovals}: told that the record write after a {@link commit} of
+   * `staged` has ended (written or refused). A commit that skipped its touch counted on that
+   * write landing before any removal window could be read; if it ended later than that, the
+   * store touches the blob now and publishes it again if a removal took it meanwhile.
+   */
+  settle?(staged: StagedBlob): Promise<void>;
 }
 
 /** One committed blob, as {@link BlobStore.list} reports it. */

@@ -40,13 +40,14 @@ async function prefixed(t: ExecutionContext) {
   return { options, storage, client, head, put };
 }
 
-test('s3: a touch writes touch/<sha256> and leaves the blob object as it was; remove deletes both', async (t) => {
+test('s3: a touch (inside a removal window) writes touch/<sha256> and leaves the blob object as it was; remove deletes both', async (t) => {
   const { storage, head } = await prefixed(t);
   const data = Buffer.from('reused content');
   const hash = await store(storage, data);
   const blob = await head(`blobs/${hash}`);
   await t.throwsAsync(head(`touch/${hash}`), undefined, 'no marker for a first commit');
   await sleep(TICK_MS);
+  t.teardown(await (storage.blobs.openRemovals?.() ?? Promise.reject(new Error('S3 keeps removal windows'))));
   await store(storage, data);
   const again = await head(`blobs/${hash}`);
   t.is(again.ETag, blob.ETag);
@@ -70,8 +71,9 @@ test('s3: scan skips objects under records/ that are not records; list skips mar
   t.deepEqual([...(await listed(storage)).keys()], [hash]);
 });
 
-test('s3: a commit that meets a removal in flight waits for it, then publishes the blob again', async (t) => {
-  const { options, storage } = await prefixed(t);
+test.serial('s3: a commit that meets a removal in flight waits for it, then publishes the blob again', async (t) => {
+  const { options, storage, head } = await prefixed(t);
+  // Serial: alone, so that the other tests' load cannot hold its removal past its deadline.
   // A second instance on the same prefix whose blob DELETEs take 400 ms to land.
   const slowClient = createClient(options);
   const send = slowClient.send.bind(slowClient);
@@ -87,9 +89,11 @@ test('s3: a commit that meets a removal in flight waits for it, then publishes t
   const data = Buffer.from('removed while it is reused');
   const hash = await store(storage, data);
   await sleep(TICK_MS);
+  t.teardown(await remover.openRemovals()); // seen by the other instance before it resolves
   const staged = await storage.blobs.stage(Readable.from([data]));
   const removal = remover.remove(hash, { olderThan: Date.now() });
-  await sleep(150); // the claim is placed and the DELETE is on its way
+  // Once the claim is placed, the DELETE is on its way (400 ms): commit then.
+  while ((await head(`touch/${hash}`).catch(() => undefined))?.Metadata?.['kluis-marker'] !== 'claim') await sleep(10);
   await storage.blobs.commit(staged, hash);
   t.true(await removal);
   t.is(await storage.blobs.size(hash), data.length, 'the commit resolved but the removal took its blob');
@@ -128,4 +132,45 @@ test('s3: a body of at most one part is held in memory and published with one PU
   });
   await t.throwsAsync(storage.blobs.stage(failing), { message: 'client went away' });
   t.is(await stagingObjects(), 0);
+});
+
+test.serial('s3: outside a removal window a commit of stored content is one request and no touch; once another instance opened one, commits touch again', async (t) => {
+  const { options, head } = await prefixed(t);
+  // Two instances with a wider window than the other tests' (looks every second, quiet for 4 s
+  // after one), so that the other tests' load cannot age this one's looks.
+  const wider = { ...options, removalWaitSeconds: 8 };
+  const [storage, collector] = await Promise.all([openS3Storage(wider), openS3Storage(wider)]);
+  t.teardown(() => Promise.all([storage.close(), collector.close()]));
+  const data = Buffer.from('reused outside and inside a window');
+  const hash = await store(storage, data);
+  await sleep(TICK_MS); // this instance has looked for windows since it opened
+  const staged = await storage.blobs.stage(Readable.from([data]));
+  t.false(await storage.blobs.commit(staged, hash), 'stored already');
+  await storage.blobs.settle?.(staged); // its record write ended in time
+  await t.throwsAsync(head(`touch/${hash}`), undefined, 'no touch outside a window');
+  const close = await collector.blobs.openRemovals?.();
+  t.truthy(close);
+  t.false(await storage.blobs.commit(await storage.blobs.stage(Readable.from([data])), hash));
+  t.truthy(await head(`touch/${hash}`), 'a commit inside the window touches');
+  await close?.();
+  await t.throwsAsync(storage.blobs.remove(hash, { olderThan: Date.now() }), { message: /inside a removal window/ });
+});
+
+test.serial('s3: a commit that skipped its touch and whose record write ended past its deadline touches at settle, and publishes again what a removal took', async (t) => {
+  const { options, head } = await prefixed(t);
+  const wider = { ...options, removalWaitSeconds: 4 };
+  const storage = await openS3Storage(wider);
+  t.teardown(() => storage.close());
+  const data = Buffer.from('a record written late');
+  const hash = await store(storage, data);
+  await sleep(TICK_MS);
+  const staged = await storage.blobs.stage(Readable.from([data]));
+  t.false(await storage.blobs.commit(staged, hash));
+  await t.throwsAsync(head(`touch/${hash}`), undefined, 'no touch at commit');
+  // The record write takes longer than half the window (2 s), and meanwhile a removal took the blob.
+  await sleep(2500);
+  t.true(await storage.blobs.remove(hash));
+  await storage.blobs.settle?.(staged);
+  t.truthy(await head(`touch/${hash}`), 'settle touched the blob');
+  t.deepEqual(await collect(await storage.blobs.read(hash)), data, 'and published it again');
 });

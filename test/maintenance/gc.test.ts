@@ -133,7 +133,10 @@ for (const backend of BACKENDS) {
     // The run starts after the commit; its mark does not see the record, still unwritten.
     const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 2500 });
     await upload;
-    t.like(report, { scannedRecords: 0, candidates: 0, deleted: 0 });
+    // On disk the mark runs before the record is written and the blob is kept by its touch. On
+    // S3 the commit skipped its touch (no window was open) and the run's removal window holds
+    // its mark back until the record is written: the mark sees it.
+    t.like(report, { scannedRecords: backend === 's3' ? 1 : 0, candidates: 0, deleted: 0 });
     await assertIntact(t, f);
     t.is((await f.referenced()).size, 1);
   });

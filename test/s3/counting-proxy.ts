@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { S3Server } from './ceph.js';
 
-/** One S3 request as the proxy forwarded it: method, key below the bucket (decoded), query names. */
+/** One S3 request as the proxy forwarded it: method, key below the bucket (decoded; a listing's prefix), query names. */
 export interface S3Request {
   method: string;
   key: string;
@@ -23,8 +23,8 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-/** Keys that are not part of any operation: this process's heartbeat, the others' reclaim scan. */
-const BACKGROUND = /(^|\/)sessions\//;
+/** Keys that are not part of any operation: heartbeats and their reclaim scan, the looks for removal windows. */
+const BACKGROUND = /(^|\/)(sessions\/|gc\/removals$)/;
 
 export async function countingProxy(target: S3Server): Promise<CountingProxy> {
   const upstream = new URL(target.endpoint);
@@ -32,7 +32,9 @@ export async function countingProxy(target: S3Server): Promise<CountingProxy> {
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const [, , ...key] = url.pathname.split('/'); // path style: /<bucket>/<key>
-    seen.push({ method: req.method ?? '', key: decodeURIComponent(key.join('/')), query: [...url.searchParams.keys()] });
+    // A listing is a GET of the bucket: its key is the prefix it lists.
+    const named = decodeURIComponent(key.join('/')) || (url.searchParams.get('prefix') ?? '');
+    seen.push({ method: req.method ?? '', key: named, query: [...url.searchParams.keys()] });
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
       answer.pipe(res);

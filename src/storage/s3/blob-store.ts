@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
@@ -17,6 +18,7 @@ import { isNotFound, listPages, statusOf, unavailable } from './client.js';
 import { copyInParts, copySource } from './copy.js';
 import { Budget, readHead } from './held.js';
 import { Janitor } from './janitor.js';
+import { RemovalWindows } from './removal-window.js';
 import type { S3Options } from './options.js';
 
 /** CopyObject's limit; larger blobs are copied part by part (UploadPartCopy). */
@@ -64,8 +66,10 @@ type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 export class S3BlobStore implements BlobStore {
   /** Staging cleanups that failed while the store was away, retried until it is back. */
   readonly janitor = new Janitor();
-  /** Bodies of at most one part, staged in memory until their commit or discard. */
+  /** Bodies of at most one part, staged in memory until their commit (or its settle) or discard. */
   private readonly held = new Map<string, Buffer>();
+  /** Held commits that skipped their touch, by staged id: their record write must end before `deadline` (performance.now()). */
+  private readonly untouched = new Map<string, { sha256: string; deadline: number }>();
   /** What all held bodies may take together: a batch of many parts never holds more. */
   private readonly budget = new Budget(HELD_BUDGET);
 
@@ -74,7 +78,13 @@ export class S3BlobStore implements BlobStore {
     private readonly options: S3Options,
     /** This process's own staging area (src/storage/s3/sessions.ts), reclaimed if it dies. */
     private readonly stagingPrefix = `${options.prefix}staging/`,
+    /** Garbage collection's removal windows; one never started keeps every commit on the touch. */
+    private readonly windows = new RemovalWindows(client, options, (options.removalWaitSeconds ?? 60) * 1000, 5000),
   ) {}
+
+  openRemovals(): Promise<() => Promise<void>> {
+    return this.windows.begin();
+  }
 
   async stage(body: Readable): Promise<StagedBlob> {
     const head = await readHead(body, this.options.partSize, this.budget);
@@ -163,6 +173,7 @@ export class S3BlobStore implements BlobStore {
     const blobKey = this.blobKey(sha256);
     const markerKey = this.blobKey(sha256, 'touch');
     const { olderThan } = options;
+    if (olderThan !== undefined && !this.windows.inWindow) throw new Error('a conditional removal runs inside a removal window (openRemovals)');
     if (olderThan === undefined) {
       const existed = (await this.head(blobKey)) !== undefined;
       await this.delete(blobKey);
@@ -226,32 +237,76 @@ export class S3BlobStore implements BlobStore {
   /**
    * Publish a body held in memory: one PUT `If-None-Match: *`. A new blob needs nothing else: no
    * removal can take a blob that did not exist, and the new one is younger than any cutoff. If
-   * the content is already stored (412, or 409 while another PUT of it is in flight), the blob
-   * is touched as a staged commit touches it, and published again if a removal took it between.
+   * the content is already stored (412), that is all too while no removal window is open or
+   * about to be ({@link RemovalWindows.quiet}); inside one (or on a 409, another PUT of it in
+   * flight) the blob is touched as a staged commit touches it, and published again if a removal
+   * took it between.
    */
   private async commitHeld(staged: StagedBlob, sha256: string): Promise<boolean> {
     const body = this.held.get(staged.id);
     if (!body) throw new Error(`staged blob ${staged.id} is gone`);
-    const key = this.blobKey(sha256);
+    const first = await this.putNew(sha256, body);
+    if (first === 'created') {
+      this.release(staged.id);
+      return true;
+    }
+    const deadline = first === 'stored' ? this.windows.quietUntil() : undefined;
+    if (deadline !== undefined) {
+      // Stored, and no removal window can be read before the record write sent next lands, if
+      // that write ends before the deadline; settle() checks, so the bytes are kept until then.
+      this.untouched.set(staged.id, { sha256, deadline });
+      return false;
+    }
+    try {
+      return await this.publishTouched(body, sha256, first === 'busy');
+    } finally {
+      this.release(staged.id);
+    }
+  }
+
+  /**
+   * Touch the blob, as a staged commit does, and publish `body` again if a removal took the blob
+   * before the touch. Resolves true when this call stored the bytes.
+   */
+  private async publishTouched(body: Buffer, sha256: string, busy = false): Promise<boolean> {
     for (let attempt = 0; attempt < HELD_ATTEMPTS; attempt++) {
-      try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
-        this.release(staged.id);
-        return true;
-      } catch (err) {
-        const status = statusOf(err);
-        if (status !== 412 && status !== 409) throw unavailable(err, `PutObject ${key}`);
-        // 409: another PUT of this content is in flight; give it time to land before the touch.
-        if (status === 409) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      }
+      // 409: another PUT of this content is in flight; give it time to land before the touch.
+      if (busy) await sleep(Math.min(1000, 25 * 2 ** attempt));
       await this.touch(sha256);
       // No removal can start after the touch; one that finished before it took the blob away.
-      if ((await this.size(sha256)) !== undefined) {
-        this.release(staged.id);
-        return false;
-      }
+      if ((await this.size(sha256)) !== undefined) return false;
+      const again = await this.putNew(sha256, body);
+      if (again === 'created') return true;
+      busy = again === 'busy';
     }
-    throw unavailable(new Error(`blob ${sha256} kept vanishing`), `PutObject ${key}`);
+    throw unavailable(new Error(`blob ${sha256} kept vanishing`), `PutObject ${this.blobKey(sha256)}`);
+  }
+
+  /** One PUT `If-None-Match: *` of a blob: created, already stored (412), or another PUT of it in flight (409). */
+  private async putNew(sha256: string, body: Buffer): Promise<'created' | 'stored' | 'busy'> {
+    const key = this.blobKey(sha256);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
+      return 'created';
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 412) return 'stored';
+      if (status === 409) return 'busy';
+      throw unavailable(err, `PutObject ${key}`);
+    }
+  }
+
+  async settle(staged: StagedBlob): Promise<void> {
+    const untouched = this.untouched.get(staged.id);
+    this.untouched.delete(staged.id);
+    try {
+      // A record write that ended late may have landed after a window's wait: touch now, as a
+      // commit inside a window does, and publish the kept bytes again if a removal took them.
+      const body = this.held.get(staged.id);
+      if (untouched && body && performance.now() > untouched.deadline) await this.publishTouched(body, untouched.sha256);
+    } finally {
+      this.release(staged.id);
+    }
   }
 
   /** Forget a held body and give its bytes back to the budget. */

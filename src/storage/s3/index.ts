@@ -5,6 +5,7 @@ import { S3BlobStore } from './blob-store.js';
 import { createClient, isNotFound, statusOf, unavailable } from './client.js';
 import type { S3Options } from './options.js';
 import { S3RecordStore } from './record-store.js';
+import { RemovalWindows } from './removal-window.js';
 import { Sessions } from './sessions.js';
 
 /** Multipart uploads under staging/ older than this were abandoned by a dead process. */
@@ -28,7 +29,10 @@ export async function openS3Storage<K extends RecordKinds = RecordKinds>(options
     client.destroy();
     throw err;
   }
-  const blobs = new S3BlobStore(client, options, sessions.stagingPrefix);
+  const waitMs = (options.removalWaitSeconds ?? 60) * 1000;
+  const windows = new RemovalWindows(client, options, waitMs, Math.min(5000, waitMs / 8));
+  windows.start();
+  const blobs = new S3BlobStore(client, options, sessions.stagingPrefix, windows);
   return {
     blobs,
     records: new S3RecordStore<K['records']>(client, options.bucket, options.prefix),
@@ -44,6 +48,7 @@ export async function openS3Storage<K extends RecordKinds = RecordKinds>(options
     },
     close: async () => {
       blobs.janitor.close();
+      windows.stop();
       await sessions.stop();
       client.destroy();
     },

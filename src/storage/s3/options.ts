@@ -16,6 +16,8 @@ export interface S3Options {
   queueSize: number;
   /** Seconds between this process's heartbeats; a session silent for three is reclaimed (default 10). */
   heartbeatSeconds?: number | undefined;
+  /** Seconds a garbage collection announces its removal window before it reads references (default 60; src/storage/s3/removal-window.ts). */
+  removalWaitSeconds?: number | undefined;
   /** Explicit credentials; unset means the SDK's default chain (env, profile, role). */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
