@@ -81,6 +81,8 @@ export class FileService {
   async upload(caller: Caller, key: string, intent: WriteIntent, content: StagedContent, checkin = false, seen?: Seen<FileRecord>): Promise<WriteResult> {
     let committed = false;
     let fresh = false;
+    // Whether the record write may have landed unseen: it failed, and not by a refusal.
+    let uncertain = false;
     try {
       const result = await this.update(
         key,
@@ -97,9 +99,12 @@ export class FileService {
       if (committed) this.opts.events?.(fresh ? 'blob-new' : 'dedup-hit');
       if (result.released) this.opts.events?.('lock-released');
       return result;
+    } catch (err) {
+      uncertain = !(err instanceof Problem);
+      throw err;
     } finally {
       if (!committed) await this.opts.blobs.discard(content.staged);
-      else await this.opts.blobs.settle?.(content.staged); // the record write has ended, either way
+      else await this.opts.blobs.settle?.(content.staged, uncertain); // the record write has ended
     }
   }
 

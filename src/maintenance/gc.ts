@@ -27,10 +27,12 @@
  *    commit's touch exclusive (see `BlobStore.commit`): the removal either sees the touch and
  *    keeps the blob, or the commit finds the blob gone and publishes its own staged copy.
  *  - On a store with removal windows (S3: `BlobStore.openRemovals`), a commit of existing
- *    content skips the touch while no window is near. The run opens a window before step 1 and
- *    closes it after the sweep; a commit that skipped its touch did so before the window could
- *    be seen, and its record write landed before the window's wait ended, so before the mark
- *    began: the mark sees that reference. Every later commit touches.
+ *    content skips the touch while no window is near. The run opens a window after step 1 and
+ *    before step 2, and closes it after the sweep; a commit that skipped its touch did so before
+ *    the window could be seen, and its record write ended before the window's wait ended, so
+ *    before the mark began: the mark sees that reference. A record write that ended later is
+ *    followed by the touch (`BlobStore.settle`), which the removal and the commit's touch rules
+ *    above cover. Every commit that could see the window touches.
  *
  * The assumptions, each met by a wide margin at the default grace: a commit and its record
  * write are less than the grace apart (a server-side S3 copy of tens of GiB takes minutes),
@@ -87,18 +89,19 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_SECONDS * 1000;
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`grace must be a non-negative number of ms, not ${graceMs}`);
   const started = performance.now();
+  // T0 is the start, before any window: the grace covers a commit's touch from T0 - grace on.
+  const cutoff = (options.clock ?? Date.now)() - graceMs;
   // A store whose commits skip the touch outside removal windows opens one, and the mark reads
   // references only once every commit that skipped it has written its record.
   const close = options.dryRun ? undefined : await options.blobs.openRemovals?.();
   try {
-    return await run(options, graceMs, started);
+    return await run(options, graceMs, started, cutoff);
   } finally {
     await close?.();
   }
 }
 
-async function run(options: GcOptions, graceMs: number, started: number): Promise<GcReport> {
-  const cutoff = (options.clock ?? Date.now)() - graceMs;
+async function run(options: GcOptions, graceMs: number, started: number, cutoff: number): Promise<GcReport> {
   const report: GcReport = {
     scannedRecords: 0,
     referencedBlobs: 0,

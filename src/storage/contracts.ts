@@ -78,11 +78,13 @@ export interface BlobStore {
   openRemovals?(): Promise<() => Promise<void>>;
   /**
    * Optional, with {@link openRemovals}: told that the record write after a {@link commit} of
-   * `staged` has ended (written or refused). A commit that skipped its touch counted on that
-   * write landing before any removal window could be read; if it ended later than that, the
-   * store touches the blob now and publishes it again if a removal took it meanwhile.
+   * `staged` has ended: written or refused, or `uncertain` (it failed, and may still land). A
+   * commit that skipped its touch counted on that write landing before any removal window could
+   * be read; if it ended later than that, or uncertain, the store touches the blob now and
+   * publishes it again if a removal took it meanwhile, retrying in the background while the
+   * store is away. Never rejects.
    */
-  settle?(staged: StagedBlob): Promise<void>;
+  settle?(staged: StagedBlob, uncertain?: boolean): Promise<void>;
 }
 
 /** One committed blob, as {@link BlobStore.list} reports it. */

@@ -156,21 +156,40 @@ test.serial('s3: outside a removal window a commit of stored content is one requ
   await t.throwsAsync(storage.blobs.remove(hash, { olderThan: Date.now() }), { message: /inside a removal window/ });
 });
 
-test.serial('s3: a commit that skipped its touch and whose record write ended past its deadline touches at settle, and publishes again what a removal took', async (t) => {
+test.serial('s3: a commit that skipped its touch touches at settle when its record write ended past its deadline (publishing again what a removal took), or failed', async (t) => {
   const { options, head } = await prefixed(t);
-  const wider = { ...options, removalWaitSeconds: 4 };
-  const storage = await openS3Storage(wider);
-  t.teardown(() => storage.close());
+  const [storage, collector] = await Promise.all([openS3Storage(options), openS3Storage(options)]);
+  t.teardown(() => Promise.all([storage.close(), collector.close()]));
   const data = Buffer.from('a record written late');
   const hash = await store(storage, data);
   await sleep(TICK_MS);
   const staged = await storage.blobs.stage(Readable.from([data]));
   t.false(await storage.blobs.commit(staged, hash));
   await t.throwsAsync(head(`touch/${hash}`), undefined, 'no touch at commit');
-  // The record write takes longer than half the window (2 s), and meanwhile a removal took the blob.
-  await sleep(2500);
-  t.true(await storage.blobs.remove(hash));
+  // The record write takes longer than half the window (2 s): meanwhile a collection's window
+  // opens (4 s) and its removal takes the blob.
+  const close = await collector.blobs.openRemovals?.();
+  t.true(await collector.blobs.remove(hash, { olderThan: Date.now() }));
+  await close?.();
   await storage.blobs.settle?.(staged);
-  t.truthy(await head(`touch/${hash}`), 'settle touched the blob');
+  const touched = await head(`touch/${hash}`);
+  t.truthy(touched, 'settle touched the blob');
   t.deepEqual(await collect(await storage.blobs.read(hash)), data, 'and published it again');
+  // A record write that failed may still land: settle touches at once, within the deadline too.
+  await sleep(1000); // a look has found the window closed
+  const again = await storage.blobs.stage(Readable.from([data]));
+  t.false(await storage.blobs.commit(again, hash));
+  t.is((await head(`touch/${hash}`)).ETag, touched.ETag, 'no touch at commit');
+  await storage.blobs.settle?.(again, true);
+  t.not((await head(`touch/${hash}`)).ETag, touched.ETag, 'settle touched it');
+});
+
+test('s3: a collection waits the larger of its own removal wait and the one the last collection recorded', async (t) => {
+  const { options } = await prefixed(t);
+  const [wide, narrow] = await Promise.all([openS3Storage({ ...options, removalWaitSeconds: 6 }), openS3Storage({ ...options, removalWaitSeconds: 2 })]);
+  t.teardown(() => Promise.all([wide.close(), narrow.close()]));
+  await (await (wide.blobs.openRemovals?.() ?? Promise.reject(new Error('S3 keeps removal windows'))))();
+  const began = Date.now();
+  await (await (narrow.blobs.openRemovals?.() ?? Promise.reject(new Error('S3 keeps removal windows'))))();
+  t.true(Date.now() - began >= 6000, `waited ${Date.now() - began} ms, not the 6 s an instance of the bucket counts on`);
 });

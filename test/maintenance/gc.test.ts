@@ -141,6 +141,42 @@ for (const backend of BACKENDS) {
     t.is((await f.referenced()).size, 1);
   });
 
+  if (backend === 's3') {
+    test("s3: a commit that sees a removal window touches, so a record written after the next run's mark still keeps its blob", async (t) => {
+      const f = await fixture(t, backend);
+      const content = 'reused while a window is open';
+      await f.orphan(content);
+      await sleep(2 * TICK_MS);
+      const close = await f.storage.blobs.openRemovals?.(); // another run's window, open and seen
+      t.truthy(close);
+      let committed!: () => void;
+      const commitDone = new Promise<void>((resolve) => (committed = resolve));
+      const r = f.storage.records;
+      // The record lands 7 s after the commit: after the next run's 4 s window wait and its mark.
+      const records: RecordStore<FileRecord> = {
+        get: (key) => r.get(key),
+        put: (key, value, expected, prepare) =>
+          r.put(key, value, expected, async () => {
+            await prepare?.();
+            committed();
+            await sleep(7000);
+          }),
+        list: (dir) => r.list(dir),
+        scan: () => r.scan(),
+      };
+      const slow = new FileService({ records, history: new History(f.storage.history), blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+      const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(content)]));
+      const upload = slow.upload(CALLER, 'late.txt', { conditions: {} }, { staged, sha256: sha256(content), size: content.length, contentType: null });
+      await commitDone;
+      await close?.();
+      const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 2500 });
+      await upload;
+      t.like(report, { scannedRecords: 0, candidates: 0, deleted: 0 }, 'the mark missed the record; the touch kept the blob');
+      await assertIntact(t, f);
+      t.is((await f.referenced()).size, 1);
+    });
+  }
+
   test(`${backend}: GC racing uploads of the content of unreferenced old blobs never leaves a record without its blob`, async (t) => {
     const f = await fixture(t, backend);
     // Enough records that a run takes a while, so that uploads land before, during and after each phase.

@@ -19,7 +19,10 @@ export interface CountingProxy {
   /** The S3 server as seen through the proxy (same credentials, the proxy's endpoint). */
   server: S3Server;
   mark(): number;
+  /** The requests since `mark` that belong to an operation (not the background ones). */
   since(mark: number): S3Request[];
+  /** The background requests since `mark` (heartbeats, looks for removal windows). */
+  background(mark: number): S3Request[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function countingProxy(target: S3Server): Promise<CountingProxy> {
     server: { ...target, endpoint: `http://127.0.0.1:${port}`, stop: async () => {} },
     mark: () => seen.length,
     since: (mark) => seen.slice(mark).filter((r) => !BACKGROUND.test(r.key)),
+    background: (mark) => seen.slice(mark).filter((r) => BACKGROUND.test(r.key)),
     stop: () =>
       new Promise<void>((resolve) => {
         proxy.closeAllConnections();

@@ -37,11 +37,18 @@ for (const auth of [false, true]) {
   const as = auth ? AS.alice : {};
   const open = async (t: ExecutionContext): Promise<{ s: TestServer; p: CountingProxy }> => {
     const p = await ready;
+    const started = { mark: p.mark(), at: Date.now() };
     // A wide removal window (looks every 5 s, commits of stored content skip the touch for 30 s
     // after one): the count of such a commit does not depend on the machine's load.
     const s = await startServer({ backend: 's3', s3: { ...p.server, removalWaitSeconds: 60 }, ...(auth ? { users: await makeUsers() } : {}) });
     t.teardown(() => s.close());
     await sleep(1000); // its first look for removal windows is done
+    // Looks for removal windows are background work: one at start, then one every 5 s, whatever the load.
+    t.teardown(() => {
+      const looks = p.background(started.mark).filter((r) => r.key.endsWith('gc/removals')).length;
+      const bound = 1 + Math.floor((Date.now() - started.at) / 5000);
+      if (looks < 1 || looks > bound) throw new Error(`${looks} looks for removal windows in ${Date.now() - started.at} ms, expected 1 to ${bound}`);
+    });
     return { s, p };
   };
 

@@ -296,17 +296,21 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async settle(staged: StagedBlob): Promise<void> {
+  async settle(staged: StagedBlob, uncertain = false): Promise<void> {
     const untouched = this.untouched.get(staged.id);
     this.untouched.delete(staged.id);
-    try {
-      // A record write that ended late may have landed after a window's wait: touch now, as a
-      // commit inside a window does, and publish the kept bytes again if a removal took them.
-      const body = this.held.get(staged.id);
-      if (untouched && body && performance.now() > untouched.deadline) await this.publishTouched(body, untouched.sha256);
-    } finally {
+    const body = this.held.get(staged.id);
+    if (!untouched || !body || (!uncertain && performance.now() <= untouched.deadline)) {
       this.release(staged.id);
+      return;
     }
+    // A record write that ended late (or may land later) may have landed after a window's
+    // wait: touch now, as a commit inside a window does, and publish the kept bytes again if a
+    // removal took them. While the store is away the janitor retries, keeping the bytes.
+    await this.janitor.run(`settle ${staged.id}`, async () => {
+      await this.publishTouched(body, untouched.sha256);
+      this.release(staged.id);
+    });
   }
 
   /** Forget a held body and give its bytes back to the budget. */
