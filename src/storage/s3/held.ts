@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** A body read to its end within the limit: its bytes (still counted in the budget until given back). */
 export interface Whole {
@@ -31,9 +31,9 @@ export class Budget {
  * Read `source` until it ends or passes `limit` bytes or the `budget`, whichever comes first. A
  * body that ends within both is returned whole (its bytes stay taken from the budget until the
  * caller gives them back), so the store can publish it with one PUT once its hash is known; any
- * other comes back as a stream that replays what was read, then pipes the rest (back-pressure
- * and errors of `source` pass through at once), for a multipart upload. At most `limit` bytes
- * plus one chunk are held. An error of `source` while the head is read rejects.
+ * other comes back as `source` itself, paused, with what was read put back in front of it
+ * (`unshift`), for a multipart upload. At most `limit` bytes plus one chunk are held. An error
+ * of `source` while the head is read rejects.
  */
 export function readHead(source: Readable, limit: number, budget: Budget): Promise<Whole | Longer> {
   return new Promise((resolve, reject) => {
@@ -52,11 +52,10 @@ export function readHead(source: Readable, limit: number, budget: Budget): Promi
       size -= chunk.length; // never taken
       source.pause();
       stop();
-      const stream = new PassThrough();
-      for (const c of head) stream.write(c);
-      source.once('error', (err) => stream.destroy(err));
-      source.pipe(stream);
-      resolve({ stream });
+      // Put what was read back in front of the rest, in order: the body is then read as if
+      // nothing had been taken from it (no extra stream between it and the upload).
+      for (let i = head.length - 1; i >= 0; i--) source.unshift(head[i]);
+      resolve({ stream: source });
     };
     const onEnd = () => {
       source.off('data', onData);
