@@ -8,7 +8,8 @@
  * - the two ways of staging a body whose hash is known only at its end, as raw S3 work with no
  *   HTTP in front: (store) multipart to a staging key, then a server-side copy to the blob key;
  *   (disk) write + fsync to a local file, then a multipart upload of that file to the blob key;
- * - direct: one multipart upload to the final key (what an upload costs when the key is known).
+ * - direct: one multipart upload to the final key (what an upload costs when the key is known);
+ * - then the S3 requests of each operation beside its time (test/bench/_s3-requests.ts).
  *
  * Not part of `npm test` (V8 collects part buffers lazily, so the peak varies with load).
  * Exits non-zero if a check fails. `KLUIS_BENCH_ROUNDS` sets the rounds (default 3).
@@ -25,6 +26,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { startChild, tempDir } from '../helpers/server.js';
 import { s3Env, startCeph } from '../s3/ceph.js';
 import { CHUNK, GIB, memory, mbps, putStream, row, source, timed } from './_measure.js';
+import { requestsPerOperation } from './_s3-requests.js';
 
 const ROUNDS = Number(process.env.KLUIS_BENCH_ROUNDS ?? 3);
 const BUCKET = 'kluis-bench';
@@ -125,6 +127,7 @@ async function main(teardowns: (() => Promise<unknown>)[]): Promise<void> {
   console.log(row('kluis PUT (HTTP, SHA-256, store staging)', r.kluis, 'MB/s', direct));
   console.log(row('kluis peak RSS growth during the PUT', r.rss, 'MiB'));
   check(Math.max(...r.rss) <= 64, `peak RSS grew by ${Math.max(...r.rss).toFixed(1)} MiB (limit 64)`);
+  console.log(`\nS3 requests per operation (through a counting proxy):\n${await requestsPerOperation(s3, dataDir, BUCKET, teardowns)}`);
 }
 
 const teardowns: (() => Promise<unknown>)[] = [];

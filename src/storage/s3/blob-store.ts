@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
@@ -16,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobInfo, BlobStore, RemoveOptions, StagedBlob } from '../contracts.js';
 import { isNotFound, listPages, statusOf, unavailable } from './client.js';
 import { copyInParts, copySource } from './copy.js';
-import { Budget, readHead } from './held.js';
+import { HeldBodies } from './held-bodies.js';
 import { Janitor } from './janitor.js';
 import { RemovalWindows } from './removal-window.js';
 import type { S3Options } from './options.js';
@@ -33,13 +32,6 @@ const CLAIM_DEADLINE_MS = 10_000;
 /** A claim older than this (by its LastModified) was left by a dead process; a removal may take it over. */
 const CLAIM_STALE_MS = 10 * 60_000;
 
-/** A staged blob held in this process's memory (a body of at most one part), by its id. */
-const HELD = 'held:';
-/** Attempts of a held commit: each one that lost its blob to a removal between its PUT and its touch goes again. */
-const HELD_ATTEMPTS = 10;
-/** Bytes of bodies a process holds in memory at once; past it, bodies are streamed to staging. */
-export const HELD_BUDGET = 64 * 2 ** 20;
-
 /** A HEAD's answer; modifiedAt is LastModified rounded up ({@link upperMs}). */
 type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 
@@ -51,8 +43,8 @@ type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
  * bounded part queue, never buffered whole) to a staging key and published by a server-side
  * copy once its hash is known. Staging on the store rather than on local disk keeps the
  * instances stateless; the copy costs the store, not this process. The bodies held at once
- * are bounded by {@link HELD_BUDGET} (past it, bodies take the staging path), so a batch of many
- * parts never holds more.
+ * take at most 64 MiB (src/storage/s3/held-bodies.ts; past it, bodies take the staging path),
+ * so a batch of many parts never holds more.
  *
  * A blob's modifiedAt is the later of its LastModified and that of its marker `touch/<sha256>`,
  * a tiny object rewritten (never the blob copied) when a commit reuses the blob. S3 has no
@@ -66,12 +58,8 @@ type Head = { etag: string; size: number; modifiedAt: number; claim: boolean };
 export class S3BlobStore implements BlobStore {
   /** Staging cleanups that failed while the store was away, retried until it is back. */
   readonly janitor = new Janitor();
-  /** Bodies of at most one part, staged in memory until their commit (or its settle) or discard. */
-  private readonly held = new Map<string, Buffer>();
-  /** Held commits that skipped their touch, by staged id: their record write must end before `deadline` (performance.now()). */
-  private readonly untouched = new Map<string, { sha256: string; deadline: number }>();
-  /** What all held bodies may take together: a batch of many parts never holds more. */
-  private readonly budget = new Budget(HELD_BUDGET);
+  /** Bodies of at most one part, held in memory from stage to commit (src/storage/s3/held-bodies.ts). */
+  private readonly bodies: HeldBodies;
 
   constructor(
     private readonly client: S3Client,
@@ -80,19 +68,22 @@ export class S3BlobStore implements BlobStore {
     private readonly stagingPrefix = `${options.prefix}staging/`,
     /** Garbage collection's removal windows; one never started keeps every commit on the touch. */
     private readonly windows = new RemovalWindows(client, options, (options.removalWaitSeconds ?? 60) * 1000, 5000),
-  ) {}
+  ) {
+    const touching = { key: (sha256: string) => this.blobKey(sha256), touch: (sha256: string) => this.touch(sha256), size: (sha256: string) => this.size(sha256) };
+    this.bodies = new HeldBodies(client, options, touching, windows, this.janitor);
+  }
+
+  settle(staged: StagedBlob, uncertain = false): Promise<void> {
+    return this.bodies.settle(staged, uncertain);
+  }
 
   openRemovals(): Promise<() => Promise<void>> {
     return this.windows.begin();
   }
 
   async stage(body: Readable): Promise<StagedBlob> {
-    const head = await readHead(body, this.options.partSize, this.budget);
-    if ('whole' in head) {
-      const id = `${HELD}${randomUUID()}`;
-      this.held.set(id, head.whole);
-      return { id };
-    }
+    const head = await this.bodies.hold(body);
+    if ('id' in head) return head;
     const source = head.stream;
     const key = `${this.stagingPrefix}${randomUUID()}`;
     const upload = new Upload({
@@ -132,7 +123,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async commit(staged: StagedBlob, sha256: string): Promise<boolean> {
-    if (staged.id.startsWith(HELD)) return this.commitHeld(staged, sha256);
+    if (this.bodies.holds(staged)) return this.bodies.commit(staged, sha256);
     const target = this.blobKey(sha256);
     let exists = (await this.size(sha256)) !== undefined;
     if (exists) {
@@ -201,8 +192,8 @@ export class S3BlobStore implements BlobStore {
    * open under its key). If the store is away, the janitor retries until it is back.
    */
   async discard(staged: StagedBlob, abortUploads = false): Promise<void> {
-    if (staged.id.startsWith(HELD)) {
-      this.release(staged.id);
+    if (this.bodies.holds(staged)) {
+      this.bodies.discard(staged);
       return;
     }
     const Bucket = this.options.bucket;
@@ -232,91 +223,6 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       throw unavailable(err, `GetObject ${sha256}`);
     }
-  }
-
-  /**
-   * Publish a body held in memory: one PUT `If-None-Match: *`. A new blob needs nothing else: no
-   * removal can take a blob that did not exist, and the new one is younger than any cutoff. If
-   * the content is already stored (412), that is all too while no removal window is open or
-   * about to be ({@link RemovalWindows.quiet}); inside one (or on a 409, another PUT of it in
-   * flight) the blob is touched as a staged commit touches it, and published again if a removal
-   * took it between.
-   */
-  private async commitHeld(staged: StagedBlob, sha256: string): Promise<boolean> {
-    const body = this.held.get(staged.id);
-    if (!body) throw new Error(`staged blob ${staged.id} is gone`);
-    const first = await this.putNew(sha256, body);
-    if (first === 'created') {
-      this.release(staged.id);
-      return true;
-    }
-    const deadline = first === 'stored' ? this.windows.quietUntil() : undefined;
-    if (deadline !== undefined) {
-      // Stored, and no removal window can be read before the record write sent next lands, if
-      // that write ends before the deadline; settle() checks, so the bytes are kept until then.
-      this.untouched.set(staged.id, { sha256, deadline });
-      return false;
-    }
-    try {
-      return await this.publishTouched(body, sha256, first === 'busy');
-    } finally {
-      this.release(staged.id);
-    }
-  }
-
-  /**
-   * Touch the blob, as a staged commit does, and publish `body` again if a removal took the blob
-   * before the touch. Resolves true when this call stored the bytes.
-   */
-  private async publishTouched(body: Buffer, sha256: string, busy = false): Promise<boolean> {
-    for (let attempt = 0; attempt < HELD_ATTEMPTS; attempt++) {
-      // 409: another PUT of this content is in flight; give it time to land before the touch.
-      if (busy) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      await this.touch(sha256);
-      // No removal can start after the touch; one that finished before it took the blob away.
-      if ((await this.size(sha256)) !== undefined) return false;
-      const again = await this.putNew(sha256, body);
-      if (again === 'created') return true;
-      busy = again === 'busy';
-    }
-    throw unavailable(new Error(`blob ${sha256} kept vanishing`), `PutObject ${this.blobKey(sha256)}`);
-  }
-
-  /** One PUT `If-None-Match: *` of a blob: created, already stored (412), or another PUT of it in flight (409). */
-  private async putNew(sha256: string, body: Buffer): Promise<'created' | 'stored' | 'busy'> {
-    const key = this.blobKey(sha256);
-    try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentLength: body.length, IfNoneMatch: '*' }));
-      return 'created';
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 412) return 'stored';
-      if (status === 409) return 'busy';
-      throw unavailable(err, `PutObject ${key}`);
-    }
-  }
-
-  async settle(staged: StagedBlob, uncertain = false): Promise<void> {
-    const untouched = this.untouched.get(staged.id);
-    this.untouched.delete(staged.id);
-    const body = this.held.get(staged.id);
-    if (!untouched || !body || (!uncertain && performance.now() <= untouched.deadline)) {
-      this.release(staged.id);
-      return;
-    }
-    // A record write that ended late (or may land later) may have landed after a window's
-    // wait: touch now, as a commit inside a window does, and publish the kept bytes again if a
-    // removal took them. While the store is away the janitor retries, keeping the bytes.
-    await this.janitor.run(`settle ${staged.id}`, async () => {
-      await this.publishTouched(body, untouched.sha256);
-      this.release(staged.id);
-    });
-  }
-
-  /** Forget a held body and give its bytes back to the budget. */
-  private release(id: string): void {
-    this.budget.give(this.held.get(id)?.length ?? 0);
-    this.held.delete(id);
   }
 
   /**
