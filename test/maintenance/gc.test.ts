@@ -35,6 +35,31 @@ async function scene(f: Fixture) {
   return { c, h, garbageBytes: c.A.length + c.O.length };
 }
 
+/**
+ * An upload of `content` to `key` whose record is written `delayMs` after its commit (prepare):
+ * `commitDone` resolves at the commit, `upload` once the record is written.
+ */
+async function slowUpload(f: Fixture, key: string, content: string, delayMs: number): Promise<{ upload: Promise<unknown>; commitDone: Promise<void> }> {
+  let committed!: () => void;
+  const commitDone = new Promise<void>((resolve) => (committed = resolve));
+  const r = f.storage.records;
+  const records: RecordStore<FileRecord> = {
+    get: (k) => r.get(k),
+    put: (k, value, expected, prepare) =>
+      r.put(k, value, expected, async () => {
+        await prepare?.();
+        committed();
+        await sleep(delayMs);
+      }),
+    list: (dir) => r.list(dir),
+    scan: () => r.scan(),
+  };
+  const slow = new FileService({ records, history: new History(f.storage.history), blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+  const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(content)]));
+  const upload = slow.upload(CALLER, key, { conditions: {} }, { staged, sha256: sha256(content), size: content.length, contentType: null });
+  return { upload, commitDone };
+}
+
 for (const backend of BACKENDS) {
   test(`${backend}: unreferenced old blobs are removed; referenced ones and young ones are kept`, async (t) => {
     const f = await fixture(t, backend);
@@ -110,24 +135,8 @@ for (const backend of BACKENDS) {
     const content = 'reused by a slow upload';
     await f.orphan(content);
     await sleep(2 * TICK_MS);
-    // Records whose write comes 1.2 s after the commit (prepare), as under heavy load.
-    let committed!: () => void;
-    const commitDone = new Promise<void>((resolve) => (committed = resolve));
-    const r = f.storage.records;
-    const records: RecordStore<FileRecord> = {
-      get: (key) => r.get(key),
-      put: (key, value, expected, prepare) =>
-        r.put(key, value, expected, async () => {
-          await prepare?.();
-          committed();
-          await sleep(1200);
-        }),
-      list: (dir) => r.list(dir),
-      scan: () => r.scan(),
-    };
-    const slow = new FileService({ records, history: new History(f.storage.history), blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-    const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(content)]));
-    const upload = slow.upload(CALLER, 'slow.txt', { conditions: {} }, { staged, sha256: sha256(content), size: content.length, contentType: null });
+    // Its record is written 1.2 s after the commit (prepare), as under heavy load.
+    const { upload, commitDone } = await slowUpload(f, 'slow.txt', content, 1200);
     await commitDone;
     await sleep(20);
     // The run starts after the commit; its mark does not see the record, still unwritten.
@@ -149,24 +158,8 @@ for (const backend of BACKENDS) {
       await sleep(2 * TICK_MS);
       const close = await f.storage.blobs.openRemovals?.(); // another run's window, open and seen
       t.truthy(close);
-      let committed!: () => void;
-      const commitDone = new Promise<void>((resolve) => (committed = resolve));
-      const r = f.storage.records;
       // The record lands 7 s after the commit: after the next run's 4 s window wait and its mark.
-      const records: RecordStore<FileRecord> = {
-        get: (key) => r.get(key),
-        put: (key, value, expected, prepare) =>
-          r.put(key, value, expected, async () => {
-            await prepare?.();
-            committed();
-            await sleep(7000);
-          }),
-        list: (dir) => r.list(dir),
-        scan: () => r.scan(),
-      };
-      const slow = new FileService({ records, history: new History(f.storage.history), blobs: f.storage.blobs, clock: Date.now, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-      const staged = await f.storage.blobs.stage(Readable.from([Buffer.from(content)]));
-      const upload = slow.upload(CALLER, 'late.txt', { conditions: {} }, { staged, sha256: sha256(content), size: content.length, contentType: null });
+      const { upload, commitDone } = await slowUpload(f, 'late.txt', content, 7000);
       await commitDone;
       await close?.();
       const report = await collectGarbage({ records: f.storage.records, history: f.storage.history, blobs: f.storage.blobs, graceMs: 2500 });
