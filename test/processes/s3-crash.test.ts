@@ -32,6 +32,7 @@ test("kill -9 of kluis on S3 while uploads run: every acknowledged version survi
     server = await startChild(dataDir, env);
     const url = server.url;
     let running = true;
+    let roundAcks = 0;
     const worker = async (w: number) => {
       for (let i = 0; running; i++) {
         // Some bodies span several 5 MiB parts, so multipart uploads are open when the kill lands.
@@ -41,15 +42,22 @@ test("kill -9 of kluis on S3 while uploads run: every acknowledged version survi
         requests++;
         if (!answer) return;
         if (answer.status >= 500) refused500++;
-        if (answer.status === 200 || answer.status === 201) acked.set(`${path}@${answer.json.version}`, sha(body));
+        if (answer.status === 200 || answer.status === 201) {
+          acked.set(`${path}@${answer.json.version}`, sha(body));
+          roundAcks++;
+        }
       }
     };
     const workers = [0, 1, 2].map(worker);
     await sleep(400 + Math.random() * 1200);
+    // Under load the gateway can stall for seconds: each kill lands after at least one
+    // acknowledged write of its round, so the check below always has versions to verify.
+    for (let waited = 0; roundAcks === 0 && waited < 30_000; waited += 50) await sleep(50);
     await server.stop('SIGKILL');
     running = false;
     await Promise.all(workers);
   }
+  t.true(acked.size >= KILLS, `only ${acked.size} acknowledged versions to verify after ${KILLS} kills`);
   server = await startChild(dataDir, env);
   for (const [key, expected] of acked) {
     const [path, version] = key.split('@') as [string, string];
