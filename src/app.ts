@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
 import { createDomain } from './domain/services.js';
+import type { Uploads } from './domain/uploads.js';
 import type { Clock, KluisRecords } from './domain/types.js';
 import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
@@ -19,13 +20,14 @@ import { openapi } from './http/openapi.js';
 import { problemMiddleware } from './http/problem.js';
 import { DAV_METHODS, davHandler } from './http/dav/index.js';
 import { filesHandler } from './http/rest/files.js';
+import { uploadsHandler } from './http/tus/index.js';
 import type { Storage } from './storage/contracts.js';
 import { applyRetention } from './maintenance/retention.js';
 import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention'>>;
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser'>>;
   storage: Storage<KluisRecords>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */
@@ -38,6 +40,8 @@ export interface AppDeps {
   backend?: string;
   /** The app's metrics; main.ts passes its own to feed the store gauges from background scans. */
   metrics?: Metrics;
+  /** Handed the resumable uploads once built: main.ts sweeps expired ones in the background. */
+  onUploads?: (uploads: Uploads) => void;
 }
 
 /** Methods the router answers on /files, beyond the standard ones. */
@@ -51,12 +55,19 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
-  const { files, reader, dav } = createDomain(storage, {
+  const { files, reader, dav, uploads } = createDomain(storage, {
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
+    uploads: {
+      expirySeconds: config.uploadExpirySeconds ?? 86400,
+      maxOpenPerUser: config.uploadsPerUser ?? 100,
+      maxBytes: config.maxUploadBytes,
+      events: (event) => metrics.upload(event),
+    },
   });
 
+  if (uploads) deps.onUploads?.(uploads);
   const router = new Router({ methods: METHODS });
   // Windows' mini-redirector asks the server root whether it speaks WebDAV before it maps /dav/.
   router.options('/', (ctx) => {
@@ -74,9 +85,10 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/metrics', metrics.handler());
   router.get('/openapi.json', openapi);
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
-  adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats) });
+  adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats), uploads });
   const content = new SmallBlobCache(storage.blobs);
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/uploads(?:\/.*)?$/, authenticate(deps.users), uploadsHandler(uploads, config.maxUploadBytes));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();

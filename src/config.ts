@@ -36,6 +36,12 @@ export interface Config {
   retention: RetentionRule[];
   /** Seconds between background retention passes (`KLUIS_RETENTION_INTERVAL_SECONDS`, default 3600; 0: only on demand). */
   retentionIntervalSeconds: number;
+  /** A resumable upload untouched this long is reclaimed (`KLUIS_UPLOAD_EXPIRY_SECONDS`, default 86400). */
+  uploadExpirySeconds: number;
+  /** Resumable uploads one user may have open at once (`KLUIS_UPLOADS_PER_USER`, default 100; in open mode, for everyone together). */
+  uploadsPerUser: number;
+  /** Seconds between background sweeps of expired uploads (`KLUIS_UPLOAD_SWEEP_SECONDS`, default 600; 0: only on demand). */
+  uploadSweepSeconds: number;
   /** Seconds between background storage scans for the store and live-lock gauges (`KLUIS_STATS_INTERVAL_SECONDS`, default 300; 0: off). */
   statsIntervalSeconds: number;
 }
@@ -135,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     retention,
     retentionIntervalSeconds: int('KLUIS_RETENTION_INTERVAL_SECONDS', 3600, 0, 30 * 86400),
     statsIntervalSeconds: int('KLUIS_STATS_INTERVAL_SECONDS', 300, 0, 30 * 86400),
+    uploadExpirySeconds: int('KLUIS_UPLOAD_EXPIRY_SECONDS', 86400, 60, 365 * 86400),
+    uploadsPerUser: int('KLUIS_UPLOADS_PER_USER', 100, 1, 1_000_000),
+    uploadSweepSeconds: int('KLUIS_UPLOAD_SWEEP_SECONDS', 600, 0, 30 * 86400),
   };
   if (config.lockDefaultSeconds > config.lockMaxSeconds) {
     problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);

@@ -10,6 +10,7 @@ import { Drain } from './http/drain.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './http/metrics.js';
 import { every } from './maintenance/every.js';
+import type { Uploads } from './domain/uploads.js';
 import { retentionPass } from './maintenance/retention.js';
 import { storageStats } from './maintenance/stats.js';
 import { openFsStorage, reclaimDeadStaging } from './storage/fs/index.js';
@@ -33,7 +34,19 @@ async function serve(config: Config, logger: Logger, worker?: number): Promise<v
   const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
   const drain = new Drain();
   const metrics = new Metrics(cluster.isWorker ? { clusterText: () => clusterMetrics() } : {});
-  const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics });
+  let sweep: (() => void) | undefined;
+  const onUploads = (uploads: Uploads) => {
+    // Every instance may sweep (a removal of an expired upload is idempotent); in a cluster, worker 0.
+    if (!worker)
+      sweep = every(
+        config.uploadSweepSeconds,
+        'upload sweep',
+        () => uploads.sweep(),
+        (report) => report.expired + report.orphans > 0 && logger.info({ uploads: report }, 'expired uploads reclaimed'),
+        logger,
+      );
+  };
+  const app = createApp({ config, storage, logger, users, drain, backend: config.storage, metrics, onUploads });
   const server = createServer(app, config.bodyIdleSeconds);
   // Background retention (KLUIS_RETENTION); every instance may run it: prunes are compare-and-set.
   // In a cluster only worker 0 does, and only its scan sets the store gauges.
@@ -76,6 +89,7 @@ async function serve(config: Config, logger: Logger, worker?: number): Promise<v
     if (drain.draining) return;
     drain.start();
     for (const stopJob of background) stopJob();
+    sweep?.();
     const grace = config.shutdownGraceSeconds;
     logger.info({ signal, inFlight: drain.inFlight, graceSeconds: grace }, 'draining: new requests are refused, requests in flight may finish');
     server.closeIdleConnections();

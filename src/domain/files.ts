@@ -34,6 +34,8 @@ export interface StagedContent {
   size: number;
   contentType: string | null;
   comment?: string | undefined;
+  /** The tag of the resumable upload it comes from (src/domain/uploads.ts), kept on its version. */
+  upload?: string | undefined;
 }
 
 export interface WriteResult {
@@ -257,6 +259,9 @@ export class FileService {
 
   private addVersion(key: string, record: FileRecord | undefined, caller: Caller, lock: Lock | null, now: number, content: Omit<StagedContent, 'staged'>, checkin: boolean): Decision<WriteResult> {
     const current = currentVersion(record);
+    const made = content.upload && record?.versions.find((v) => v.upload === content.upload);
+    // A resumable upload's commit retried after its version was written: that version, once.
+    if (made) return { result: { version: made, created: false, released: checkin } };
     if (current && current.sha256 === content.sha256) {
       // Same bytes as the current version: idempotent, no new version.
       const result = { version: current, created: false, released: checkin };
@@ -270,6 +275,7 @@ export class FileService {
       createdAt: new Date(now).toISOString(),
       author: caller.name,
       ...(content.comment ? { comment: content.comment } : {}),
+      ...(content.upload ? { upload: content.upload } : {}),
     };
     const next = withVersion(key, record, version, checkin ? null : lock);
     return { next, result: { version, created: current === null, released: checkin }, needsBlob: true };

@@ -6,12 +6,15 @@ import type { LockTimeouts } from './locks.js';
 import { FileReader } from './reads.js';
 import type { Clock, KluisRecords } from './types.js';
 import { Namespace } from './namespace.js';
+import { Uploads, type UploadsOptions } from './uploads.js';
 
 export interface DomainOptions {
   clock: Clock;
   lockTimeouts: LockTimeouts;
   /** Told of each {@link FileEvent} once its write is stored (metrics). */
   events?: (event: FileEvent) => void;
+  /** Resumable uploads: absent, the domain has none (maintenance jobs). */
+  uploads?: Pick<UploadsOptions, 'expirySeconds' | 'maxOpenPerUser' | 'maxBytes' | 'events'>;
 }
 
 /** The domain's services over one store. */
@@ -20,6 +23,8 @@ export interface Domain {
   files: FileService;
   reader: FileReader;
   dav: Namespace;
+  /** Absent when the options name none or the store has no upload area. */
+  uploads?: Uploads;
 }
 
 /** The one place the domain is put together: the server (src/app.ts) and the maintenance jobs use it. */
@@ -36,5 +41,7 @@ export function createDomain(storage: Storage<KluisRecords>, options: DomainOpti
   const collections = new Collections(storage.collections, storage.records, options.clock);
   const reader = new FileReader(storage.records, history, options.clock, collections, storage.listings);
   const dav = new Namespace(files, collections);
-  return { history, files, reader, dav };
+  const area = storage.uploads;
+  const uploads = area && options.uploads && new Uploads({ store: area, files, dav, clock: options.clock, ...options.uploads });
+  return { history, files, reader, dav, ...(uploads ? { uploads } : {}) };
 }

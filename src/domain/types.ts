@@ -1,4 +1,5 @@
 import type { ListingSummary } from './listing-summary.js';
+import type { UploadState } from './upload-state.js';
 /** One stored state of a file. Versions are numbered 1, 2, 3… per path. */
 export interface Version {
   version: number;
@@ -10,6 +11,8 @@ export interface Version {
   createdAt: string;
   author: string;
   comment?: string;
+  /** The resumable upload that made it: a tag derived from the upload's id (never the id). */
+  upload?: string;
   /** Present (true) on a delete marker. */
   deleted?: true;
   /** Kept from pruning by retention (`POST ?pin=N`). */
@@ -114,4 +117,5 @@ export interface KluisRecords {
   history: HistoryPage;
   collections: CollectionRecord;
   listings: ListingSummary;
+  uploads: UploadState;
 }

@@ -8,6 +8,7 @@ import { collectGarbage, DEFAULT_GRACE_SECONDS, MIN_GRACE_SECONDS } from '../mai
 import type { RetentionReport } from '../maintenance/retention.js';
 import { type StorageStats, storageStats } from '../maintenance/stats.js';
 import type { Storage } from '../storage/contracts.js';
+import type { Uploads } from '../domain/uploads.js';
 import { requireAdmin, callerOf } from './auth.js';
 import { hasFlag, intParam } from './rest/request.js';
 
@@ -22,11 +23,14 @@ export interface AdminDeps {
   retention: () => Promise<RetentionReport>;
   /** Told of each stats answer (the metrics' store gauges). */
   onStats?: ((stats: StorageStats) => void) | undefined;
+  /** Resumable uploads, for `POST /admin/uploads` (a sweep of expired ones now). */
+  uploads?: Uploads | undefined;
 }
 
 /**
  * The admin API: `GET /admin/stats`, `POST /admin/gc[?dry-run][&grace=<seconds>]` and
- * `POST /admin/retention` (one retention pass now), JSON answers. With users configured only role `admin` may call them (401 without credentials,
+ * `POST /admin/retention` (one retention pass now), `POST /admin/uploads` (reclaim expired
+ * resumable uploads now), JSON answers. With users configured only role `admin` may call them (401 without credentials,
  * 403 `forbidden` for anyone else).
  */
 export function adminRoutes(router: Router, deps: AdminDeps): void {
@@ -37,6 +41,13 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
     allow(ctx, 'POST');
     const report = await deps.retention();
     deps.logger?.info({ retention: report, caller: callerOf(ctx).name }, 'retention pass finished');
+    ctx.body = report;
+  });
+  router.all('/admin/uploads', guard, async (ctx: Context) => {
+    allow(ctx, 'POST');
+    if (!deps.uploads) throw new Problem('method-not-supported', 'resumable uploads are not available on this storage backend yet');
+    const report = await deps.uploads.sweep();
+    deps.logger?.info({ uploads: report, caller: callerOf(ctx).name }, 'upload sweep finished');
     ctx.body = report;
   });
 }

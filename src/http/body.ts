@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import type { StagedContent } from '../domain/files.js';
@@ -43,6 +43,22 @@ export function openBody(req: IncomingMessage, res: ServerResponse): IncomingMes
     res.writeContinue();
   }
   return req;
+}
+
+/**
+ * The request body as a stream that fails with {@link clientGone} when the client hangs up
+ * before its end. Destroying it leaves the request (and so the answer's socket) alone.
+ */
+export function bodyStream(ctx: Context): Readable {
+  const req = openBody(ctx.req, ctx.res);
+  if (bodyLost(req)) throw clientGone();
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  req.once('close', () => {
+    if (bodyLost(req)) out.destroy(clientGone());
+  });
+  req.once('error', (err) => out.destroy(err));
+  req.pipe(out);
+  return out;
 }
 
 /**
@@ -188,6 +204,6 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
   });
 }
 
-function contentTypeOf(value: string | undefined): string | null {
+export function contentTypeOf(value: string | undefined): string | null {
   return value && value.trim() !== '' ? value.trim() : null;
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UploadEvent } from '../domain/uploads.js';
 import type { FileEvent } from '../domain/files.js';
 import type { Problem } from '../errors.js';
 import type { StorageStats } from '../maintenance/stats.js';
@@ -61,6 +62,12 @@ export class Metrics {
     labelNames: ['event'],
     registers: this.registers,
   });
+  private readonly uploads = new Counter({
+    name: 'kluis_uploads_total',
+    help: 'Resumable uploads by what happened: created, committed, refused (a commit refused by a lock or a precondition), terminated, expired (reclaimed untouched)',
+    labelNames: ['event'],
+    registers: this.registers,
+  });
   private readonly storageOps = new Histogram({
     name: 'kluis_storage_operation_seconds',
     help: 'Storage backend operation latency by backend, operation and outcome',
@@ -117,6 +124,10 @@ export class Metrics {
 
   event(event: FileEvent): void {
     this.events.inc({ event });
+  }
+
+  upload(event: UploadEvent): void {
+    this.uploads.inc({ event });
   }
 
   storage(backend: string, op: string, outcome: 'ok' | 'error', seconds: number): void {

@@ -12,6 +12,8 @@ export function routeOf(path: string): string {
   if (path.startsWith('/files/')) return path.endsWith('/') ? '/files/{dir}/' : '/files/{path}';
   if (path === '/dav' || path === '/dav/') return '/dav/';
   if (path.startsWith('/dav/')) return path.endsWith('/') ? '/dav/{dir}/' : '/dav/{path}';
+  if (path === '/uploads' || path === '/uploads/') return '/uploads/';
+  if (path.startsWith('/uploads/')) return '/uploads/{id}';
   if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path;
   if (path.startsWith('/admin/')) return path;
   return 'other';
@@ -48,7 +50,18 @@ export function observe(logger: Logger, metrics: Metrics) {
       metrics.request({ method: ctx.method, route, status, seconds, bytesIn, bytesOut });
       const caller = ctx.state.caller as { name?: string } | undefined;
       lines.info(
-        { reqId: id, method: ctx.method, path: ctx.path, route, status, bytesIn, bytesOut, ms: Math.round(seconds * 1e4) / 10, user: caller?.name, ...(aborted ? { aborted } : {}) },
+        {
+          reqId: id,
+          method: ctx.method,
+          path: route === '/uploads/{id}' ? route : ctx.path,
+          route,
+          status,
+          bytesIn,
+          bytesOut,
+          ms: Math.round(seconds * 1e4) / 10,
+          user: caller?.name,
+          ...(aborted ? { aborted } : {}),
+        },
         'request',
       );
     });

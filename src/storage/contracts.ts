@@ -168,6 +168,54 @@ export interface RecordStore<T> {
    * if the store cannot be listed, so a caller never mistakes a partial scan for a full one.
    */
   scan(): AsyncIterable<string>;
+  /**
+   * Optional (the upload states of {@link UploadStore} need it): delete a record that nothing
+   * will write again (the domain guarantees it). Idempotent.
+   */
+  remove?(key: string): Promise<void>;
+}
+
+/**
+ * How far the bytes of an upload reach: the length, and what the backend needs to append to
+ * them or publish them (S3: the multipart upload's parts). The domain stores it in the
+ * upload's state record, by the same compare-and-set that acknowledges the length, so after a
+ * crash the bytes continue exactly from what was acknowledged.
+ */
+export interface UploadPosition {
+  length: number;
+  /** Backend data, JSON; absent on a backend that needs none (local disk). */
+  at?: unknown;
+}
+
+/**
+ * The bytes of resumable uploads (src/domain/uploads.ts). Unlike a process's staging, they
+ * belong to no process: any process of the store appends to them, and they live until the
+ * upload is committed, terminated or expired.
+ */
+export interface UploadBytes {
+  /** Make the empty bytes of upload `id` (a fresh id). */
+  create(id: string): Promise<UploadPosition>;
+  /**
+   * Append `source` at `from`, the position last acknowledged: bytes stored past it (a crash
+   * during an append) are dropped. Resolves once what was appended is durable, with the new
+   * position; a source that fails midway keeps what arrived before it failed, and resolves
+   * with that position and the source's error.
+   */
+  append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }>;
+  /** The bytes up to `at` (to hash them again). */
+  read(id: string, at: UploadPosition): Promise<Readable>;
+  /** The bytes up to `at` as a staged blob of this backend's {@link BlobStore} (commit or discard); the upload keeps its own. */
+  stage(id: string, at: UploadPosition): Promise<StagedBlob>;
+  /** Drop the bytes of upload `id`. Never throws for a missing one. */
+  remove(id: string): Promise<void>;
+  /** Every upload with bytes stored, with when they last changed (ms since the epoch). */
+  list(): AsyncIterable<{ id: string; modifiedAt: number }>;
+}
+
+/** Resumable uploads: one state record per upload (keyed by its id, removed once it ends) and its bytes. */
+export interface UploadStore<T> {
+  states: RecordStore<T> & Required<Pick<RecordStore<T>, 'remove'>>;
+  bytes: UploadBytes;
 }
 
 /** The value type of each record store of a backend (the domain names its own: KluisRecords). */
@@ -176,6 +224,7 @@ export interface RecordKinds {
   history: unknown;
   collections: unknown;
   listings: unknown;
+  uploads: unknown;
 }
 
 /** A backend: the blob store, three record stores, and lifecycle. */
@@ -191,6 +240,8 @@ export interface Storage<K extends RecordKinds = RecordKinds> {
    * store whose {@link Listing} carries revisions and whose record reads are remote (S3).
    */
   listings?: RecordStore<K['listings']>;
+  /** Resumable uploads (src/domain/uploads.ts). */
+  uploads?: UploadStore<K['uploads']>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

@@ -41,5 +41,6 @@ export function timedStorage<K extends RecordKinds>(storage: Storage<K>, observe
     history: timedPart('history', storage.history, observe),
     collections: timedPart('collections', storage.collections, observe),
     ...(storage.listings ? { listings: timedPart('listings', storage.listings, observe) } : {}),
+    ...(storage.uploads ? { uploads: { states: timedPart('uploads.states', storage.uploads.states, observe), bytes: timedPart('uploads.bytes', storage.uploads.bytes, observe) } } : {}),
   };
 }

@@ -1,7 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RevisionMismatch, StorageUnavailable, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
-import { blockingReadTurn, isNotFound, mkdirDurable, readSmallSync } from './durable.js';
+import { blockingReadTurn, isNotFound, mkdirDurable, readSmallSync, syncDir } from './durable.js';
 import type { Layout } from './layout.js';
 import { lockRecord, type RecordLockOptions } from './record-lock.js';
 
@@ -82,6 +82,14 @@ export class FsRecordStore<T> implements RecordStore<T> {
       else if (name.startsWith('d~')) directories.push(name.slice(2));
     }
     return { files: files.sort(), directories: directories.sort() };
+  }
+
+  async remove(key: string): Promise<void> {
+    const { dir, file } = this.layout.record(key);
+    await rm(file, { force: true });
+    await syncDir(dir).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   async *scan(): AsyncIterable<string> {

@@ -1,6 +1,7 @@
 import { StorageUnavailable, type RecordKinds, type Storage } from '../contracts.js';
 import { MemoryBlobStore } from './blob-store.js';
 import { MemoryRecordStore } from './record-store.js';
+import { MemoryUploadBytes } from './upload-bytes.js';
 
 /**
  * A fresh, empty in-memory store: blobs and records in Maps of this process, gone when it
@@ -14,19 +15,21 @@ export function openMemoryStorage<K extends RecordKinds = RecordKinds>(): Storag
   const records = new MemoryRecordStore<K['records']>();
   const history = new MemoryRecordStore<K['history']>();
   const collections = new MemoryRecordStore<K['collections']>();
+  const states = new MemoryRecordStore<K['uploads']>();
   let closed = false;
   return {
     blobs,
     records,
     history,
     collections,
+    uploads: { states, bytes: new MemoryUploadBytes(blobs) },
     async check() {
       if (closed) throw new StorageUnavailable('the in-memory store is closed');
     },
     async close() {
       closed = true;
       blobs.close();
-      for (const store of [records, history, collections]) store.close();
+      for (const store of [records, history, collections, states]) store.close();
     },
   };
 }

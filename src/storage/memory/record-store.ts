@@ -65,6 +65,13 @@ export class MemoryRecordStore<T> implements RecordStore<T> {
   }
 
   /** Later puts fail as on a store that is gone; reads go on. */
+  async remove(key: string): Promise<void> {
+    splitKey(key);
+    await this.exclusive(key, async () => {
+      this.entries.delete(key);
+    });
+  }
+
   close(): void {
     this.closed = true;
   }

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Problem } from '../errors.js';
+import { RevisionMismatch, type RecordStore, type Revision } from '../storage/contracts.js';
+import type { Clock } from './types.js';
+import { expired, noUpload, type UploadState } from './upload-state.js';
+
+/** How long a claim holds without renewal, and how often a running request renews it. */
+export const CLAIM_MS = 30_000;
+const RENEW_MS = 10_000;
+
+/**
+ * The right to append to or commit one upload: taken by compare-and-set on its state record,
+ * so two requests (on any instances) never write one upload at once. Renewed while the request
+ * runs; a claim whose process died lapses after {@link CLAIM_MS}. Every later write of the
+ * state goes through {@link write}, which fails if the claim was lost meanwhile.
+ */
+export class UploadClaim {
+  private timer: NodeJS.Timeout | undefined;
+  private held = true;
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly states: RecordStore<UploadState>,
+    private readonly clock: Clock,
+    private readonly claimId: string,
+    public state: UploadState,
+    private revision: Revision,
+  ) {}
+
+  /** Claim upload `id` after `check` passed on its current state; 404 when there is none, 409 `upload-busy` while another request holds it. */
+  static async take(states: RecordStore<UploadState>, clock: Clock, id: string, check: (state: UploadState) => void): Promise<UploadClaim> {
+    for (;;) {
+      const stored = await states.get(id);
+      const now = clock();
+      if (!stored || expired(stored.value, now)) throw noUpload();
+      const state = stored.value;
+      if (state.claim && Date.parse(state.claim.until) > now) {
+        throw new Problem('upload-busy', 'another request is appending to or committing this upload; try again shortly', { offset: state.position.length });
+      }
+      check(state);
+      const claimId = randomUUID();
+      const next = { ...state, claim: { id: claimId, until: new Date(now + CLAIM_MS).toISOString() } };
+      try {
+        const revision = await states.put(id, next, stored.revision);
+        const claim = new UploadClaim(states, clock, claimId, next, revision);
+        claim.timer = setInterval(() => void claim.renew(), RENEW_MS).unref();
+        return claim;
+      } catch (err) {
+        if (!(err instanceof RevisionMismatch)) throw err;
+      }
+    }
+  }
+
+  /** Write `next` (the claim kept); 409 `upload-busy` when the claim was lost. */
+  async write(next: UploadState): Promise<void> {
+    const value = { ...next, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } };
+    await this.put(value);
+  }
+
+  /** Write `next` without the claim, which ends; with no `next`, the state as it was claimed. */
+  async release(next: UploadState = this.state): Promise<void> {
+    if (!this.held) return;
+    clearInterval(this.timer);
+    const { claim: _claim, ...rest } = next;
+    try {
+      await this.put(rest);
+    } finally {
+      this.held = false;
+    }
+  }
+
+  /** Stop renewing without writing (the state was removed). */
+  end(): void {
+    clearInterval(this.timer);
+    this.held = false;
+  }
+
+  /** Writes run one after another: a renewal never races a write of the same claim. */
+  private put(value: UploadState | (() => UploadState)): Promise<void> {
+    const run = this.queue.then(() => this.putNow(typeof value === 'function' ? value() : value));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async putNow(value: UploadState): Promise<void> {
+    try {
+      this.revision = await this.states.put(value.id, value, this.revision);
+      this.state = value;
+    } catch (err) {
+      if (err instanceof RevisionMismatch) {
+        this.end();
+        throw new Problem('upload-busy', 'this request lost its claim on the upload (it stalled for too long); resume from the offset HEAD reports');
+      }
+      throw err;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.held) return;
+    await this.put(() => ({ ...this.state, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } })).catch(() => {});
+  }
+}

@@ -1,0 +1,203 @@
+import type { Context } from 'koa';
+import type { WriteResult } from '../../domain/files.js';
+import { joinKey, parseRelativeName, parseUrlPath } from '../../domain/paths.js';
+import { phaseOf, UPLOAD_ID, type UploadState } from '../../domain/upload-state.js';
+import type { Uploads } from '../../domain/uploads.js';
+import { Problem } from '../../errors.js';
+import { callerOf, requireWriter } from '../auth.js';
+import { bodyStream, contentTypeOf } from '../body.js';
+import { requestConditions } from '../preconditions.js';
+import { parseLockToken } from '../lock-headers.js';
+import { fileUrl, hasFlag, intParam, stringParam } from '../rest/request.js';
+import { respondWrite } from '../rest/write.js';
+import { EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
+
+interface TusDeps {
+  uploads: Uploads;
+  maxUploadBytes: number;
+}
+
+/** The /uploads mount: tus over the domain's uploads, or 501 on a store that has none yet. */
+export function uploadsHandler(uploads: Uploads | undefined, maxUploadBytes: number) {
+  if (!uploads) {
+    return async (_ctx: Context): Promise<void> => {
+      throw new Problem('method-not-supported', 'resumable uploads are not available on this storage backend yet; use PUT');
+    };
+  }
+  return tusHandler({ uploads, maxUploadBytes });
+}
+
+const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
+
+/**
+ * Resumable uploads, tus 1.0 (docs/uploads.md): `POST /uploads/` makes an upload aimed at a
+ * file, `HEAD`/`PATCH`/`DELETE /uploads/<id>` as tus defines; kluis adds `GET` (the upload's
+ * state as JSON) and `POST /uploads/<id>` (retry a refused commit with new preconditions).
+ */
+function tusHandler(deps: TusDeps) {
+  const handle = tusRequest(deps);
+  return async (ctx: Context): Promise<void> => {
+    try {
+      await handle(ctx);
+    } catch (err) {
+      // tus answers a checksum that does not match with its own status.
+      if (err instanceof Problem && err.code === 'checksum-mismatch' && ctx.path !== '/uploads' && ctx.path !== '/uploads/') err.answerAs(460);
+      throw err;
+    }
+  };
+}
+
+function tusRequest(deps: TusDeps) {
+  return async (ctx: Context): Promise<void> => {
+    ctx.set({ 'Tus-Resumable': TUS_VERSION, 'Access-Control-Expose-Headers': EXPOSED.join(', ') });
+    const rest = ctx.path.slice('/uploads'.length).replace(/^\//, '');
+    if (ctx.method === 'OPTIONS') return discovery(ctx, deps);
+    const tus = ['HEAD', 'PATCH', 'DELETE'].includes(ctx.method) || (ctx.method === 'POST' && rest === '');
+    if (tus && ctx.get('Tus-Resumable') !== TUS_VERSION) {
+      ctx.set('Tus-Version', TUS_VERSION);
+      throw new Problem('precondition-failed', `Tus-Resumable ${JSON.stringify(ctx.get('Tus-Resumable'))} is not a version kluis speaks (${TUS_VERSION})`);
+    }
+    const caller = callerOf(ctx);
+    if (rest === '') {
+      if (ctx.method !== 'POST') return notAllowed(ctx);
+      requireWriter(caller);
+      return create(ctx, deps);
+    }
+    if (!UPLOAD_ID.test(rest)) throw new Problem('not-found', 'no such upload: it was never made, was terminated, or expired');
+    switch (ctx.method) {
+      case 'HEAD':
+      case 'GET': {
+        const state = await deps.uploads.status(caller, rest);
+        ctx.set(uploadHeaders(state));
+        if (state.metadata && Object.keys(state.metadata).length > 0) ctx.set('Upload-Metadata', formatMetadata(state.metadata));
+        if (ctx.method === 'HEAD') ctx.status = 200;
+        else ctx.body = describe(state);
+        return;
+      }
+      case 'PATCH':
+        requireWriter(caller);
+        return patch(ctx, deps, rest);
+      case 'DELETE':
+        requireWriter(caller);
+        await deps.uploads.terminate(caller, rest);
+        ctx.status = 204;
+        return;
+      case 'POST': {
+        requireWriter(caller);
+        const { state, committed } = await deps.uploads.commit(caller, rest, retryIntent(ctx));
+        return answerCommitted(ctx, state, committed);
+      }
+      default:
+        return notAllowed(ctx);
+    }
+  };
+}
+
+function discovery(ctx: Context, deps: TusDeps): void {
+  ctx.set({ 'Tus-Version': TUS_VERSION, 'Tus-Extension': TUS_EXTENSIONS, 'Tus-Max-Size': String(deps.maxUploadBytes), 'Tus-Checksum-Algorithm': 'sha256,sha1,md5', Allow: ALLOW });
+  ctx.status = 204;
+}
+
+function notAllowed(ctx: Context): never {
+  ctx.set('Allow', ALLOW);
+  throw new Problem('method-not-allowed', `${ctx.method} is not supported here; allowed: ${ALLOW}`);
+}
+
+/** POST /uploads/: a new upload; with a body (creation-with-upload), its first bytes. */
+async function create(ctx: Context, deps: TusDeps): Promise<void> {
+  const length = sizeHeader(ctx, 'Upload-Length');
+  const deferred = ctx.get('Upload-Defer-Length');
+  if (deferred !== '' && deferred !== '1') throw new Problem('bad-request', 'Upload-Defer-Length must be 1');
+  if ((length === undefined) === (deferred === '')) throw new Problem('bad-request', 'send Upload-Length, or Upload-Defer-Length: 1 when the length is not known yet');
+  const metadata = parseMetadata(ctx.get('Upload-Metadata'));
+  const path = targetOf(metadata);
+  const intent = { ...retryIntent(ctx), checkin: hasFlag(ctx, 'checkin') };
+  const contentType = metadata.filetype || metadata.type || metadata.contentType || null;
+  const state = await deps.uploads.create(callerOf(ctx), {
+    path,
+    length: length ?? null,
+    metadata,
+    contentType: contentType && contentTypeOf(contentType),
+    comment: metadata.comment ?? stringParam(ctx, 'comment'),
+    intent: { ...intent, conditions: intent.conditions ?? {} },
+  });
+  ctx.set('Location', `/uploads/${state.id}`);
+  ctx.set(uploadHeaders(state));
+  const withBody = ctx.get('Content-Type') !== '' && Number(ctx.get('Content-Length') || '1') > 0;
+  if (!withBody) {
+    ctx.status = 201;
+    return;
+  }
+  if (!ctx.is(OFFSET_OCTET_STREAM)) throw new Problem('unsupported-media-type', `the bytes of a creation with upload are sent as ${OFFSET_OCTET_STREAM}`);
+  const { state: after, committed } = await deps.uploads.append(callerOf(ctx), state.id, { offset: 0, checksum: parseChecksum(ctx) }, bodyStream(ctx));
+  ctx.set(uploadHeaders(after));
+  ctx.status = 201;
+  if (committed) versionHeaders(ctx, after, committed);
+}
+
+/** PATCH /uploads/<id>: bytes at Upload-Offset; 204 with the new offset. */
+async function patch(ctx: Context, deps: TusDeps, id: string): Promise<void> {
+  if (!ctx.is(OFFSET_OCTET_STREAM)) throw new Problem('unsupported-media-type', `a PATCH sends its bytes as ${OFFSET_OCTET_STREAM}`);
+  const offset = sizeHeader(ctx, 'Upload-Offset');
+  if (offset === undefined) throw new Problem('bad-request', 'a PATCH needs Upload-Offset');
+  const append = { offset, length: sizeHeader(ctx, 'Upload-Length'), checksum: parseChecksum(ctx) };
+  const { state, committed } = await deps.uploads.append(callerOf(ctx), id, append, bodyStream(ctx));
+  ctx.set(uploadHeaders(state));
+  if (committed) versionHeaders(ctx, state, committed);
+  ctx.status = 204;
+}
+
+/** The file an upload becomes: `path` in its metadata, else `filename` (or `name`) at the top level. */
+function targetOf(metadata: Record<string, string>): string {
+  if (metadata.path !== undefined) {
+    const target = parseUrlPath(metadata.path.replace(/^\/+/, ''));
+    if (target.directory || target.key === '') throw new Problem('bad-request', 'Upload-Metadata path names a folder; name a file');
+    return target.key;
+  }
+  const name = metadata.filename ?? metadata.name;
+  if (name === undefined) throw new Problem('bad-request', 'Upload-Metadata needs path (the file to make) or filename');
+  return joinKey('', parseRelativeName(name.split('/').pop() ?? name));
+}
+
+/** The preconditions a creation or a commit retry sends, as /files reads them. */
+function retryIntent(ctx: Context) {
+  const lock = parseLockToken(ctx.get('Lock-Token') || undefined, ctx.get('If') || undefined);
+  const base = intParam(ctx, 'base', 0);
+  const conditions = requestConditions(ctx, false);
+  const sent = Object.values(conditions).some((v) => v !== undefined);
+  return {
+    ...(lock !== undefined ? { token: lock } : {}),
+    ...(base !== undefined ? { base } : {}),
+    ...(sent ? { conditions } : {}),
+    ...(hasFlag(ctx, 'checkin') ? { checkin: true } : {}),
+  };
+}
+
+function versionHeaders(ctx: Context, state: UploadState, committed: WriteResult): void {
+  ctx.set({ 'File-Version': String(committed.version.version), ETag: `"${committed.version.sha256}"`, 'Content-Location': fileUrl(state.path, committed.version.version) });
+}
+
+/** The answer of a commit retry: the version, as a PUT answers it. */
+function answerCommitted(ctx: Context, state: UploadState, committed: WriteResult | undefined): void {
+  ctx.set(uploadHeaders(state));
+  if (committed) {
+    respondWrite(ctx, state.path, committed, state.intent.checkin);
+    return;
+  }
+  ctx.status = 200;
+  ctx.body = describe(state);
+}
+
+/** GET /uploads/<id>: what the upload is, where it stands, and why its commit was refused. */
+function describe(state: UploadState) {
+  return {
+    path: state.path,
+    phase: phaseOf(state),
+    offset: state.position.length,
+    length: state.length,
+    createdAt: state.createdAt,
+    expiresAt: state.expiresAt,
+    ...(state.version !== undefined ? { version: state.version, location: fileUrl(state.path, state.version) } : {}),
+    ...(state.refused ? { refused: state.refused } : {}),
+  };
+}
