@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { Problem } from '../errors.js';
-import type { UploadStore } from '../storage/contracts.js';
+import { RevisionMismatch, type UploadStore } from '../storage/contracts.js';
 import type { FileService, WriteResult } from './files.js';
 import { liveLock } from './locks.js';
 import type { Namespace } from './namespace.js';
@@ -94,7 +94,7 @@ export class Uploads {
 
   /** The state of upload `id`; 404 when there is none for this caller. */
   async status(caller: Caller, id: string): Promise<UploadState> {
-    const stored = await this.opts.store.states.get(id);
+    const stored = (await this.opts.store.states.get(id)) ?? (await this.opts.store.states.get(doneKey(id)));
     if (!stored || expired(stored.value, this.opts.clock()) || !mayUse(caller, stored.value)) throw noUpload();
     return stored.value;
   }
@@ -148,6 +148,8 @@ export class Uploads {
    * (kluis's extension: `POST` to the upload URL). A committed one answers its version again.
    */
   async commit(caller: Caller, id: string, retry?: Partial<UploadIntent>): Promise<{ state: UploadState; committed?: WriteResult }> {
+    const done = await this.opts.store.states.get(doneKey(id));
+    if (done && mayUse(caller, done.value) && !expired(done.value, this.opts.clock())) return { state: done.value };
     const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, id, (state) => {
       if (!mayUse(caller, state)) throw noUpload();
       if (phaseOf(state) === 'receiving') throw new Problem('upload-offset', 'the upload is not complete yet; send its remaining bytes first', { offset: state.position.length });
@@ -179,6 +181,7 @@ export class Uploads {
     let count = 0;
     for (const id of (await this.opts.store.states.list(''))?.files ?? []) {
       const stored = await this.opts.store.states.get(id);
+      if (stored?.value.version !== undefined && !stored.value.claim) await this.retire(stored.value);
       if (!stored || !expired(stored.value, now)) continue;
       await this.opts.store.bytes.remove(id);
       await this.opts.store.states.remove(id);
@@ -187,6 +190,10 @@ export class Uploads {
         count++;
         this.opts.events?.('expired');
       }
+    }
+    for (const id of (await this.opts.store.states.list('done'))?.files ?? []) {
+      const stored = await this.opts.store.states.get(doneKey(id));
+      if (stored && expired(stored.value, now)) await this.opts.store.states.remove(doneKey(id));
     }
     let orphans = 0;
     for await (const { id, modifiedAt } of this.opts.store.bytes.list()) {
@@ -223,9 +230,22 @@ export class Uploads {
     const { refused: _refused, ...rest } = state;
     await claim.release({ ...rest, version: committed.version.version, expiresAt: this.expiry(this.opts.clock()) });
     this.hashers.delete(state.id);
-    await this.opts.store.bytes.remove(state.id);
     this.opts.events?.('committed');
+    await this.retire(claim.state);
     return { state: claim.state, committed };
+  }
+
+  /**
+   * A committed upload leaves the open ones (which count against the quota): its state moves
+   * under `done/`, remembered until it expires for a client that lost the last answer, and its
+   * bytes go. A crash midway leaves a committed state among the open ones; the sweep finishes.
+   */
+  private async retire(state: UploadState): Promise<void> {
+    await this.opts.store.bytes.remove(state.id);
+    await this.opts.store.states.put(doneKey(state.id), state, null).catch((err: unknown) => {
+      if (!(err instanceof RevisionMismatch)) throw err;
+    });
+    await this.opts.store.states.remove(state.id);
   }
 
   /** The SHA-256 of the stored bytes, read back (this process did not see them all arrive). */
@@ -253,6 +273,11 @@ export class Uploads {
   private expiry(now: number): string {
     return new Date(now + this.opts.expirySeconds * 1000).toISOString();
   }
+}
+
+/** Where a committed upload's state is remembered. */
+function doneKey(id: string): string {
+  return `done/${id}`;
 }
 
 /** With users configured, an upload is its creator's alone (open mode: everyone is `anonymous`). */

@@ -53,10 +53,13 @@ export function bodyStream(ctx: Context): Readable {
   const req = openBody(ctx.req, ctx.res);
   if (bodyLost(req)) throw clientGone();
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // The client may go before a reader is attached (while the upload is claimed): the error stays
+  // on the destroyed stream for that reader, and is no uncaught one meanwhile.
+  out.on('error', () => {});
   req.once('close', () => {
     if (bodyLost(req)) out.destroy(clientGone());
   });
-  req.once('error', (err) => out.destroy(err));
+  req.on('error', (err) => out.destroy(err)); // every error: an aborted request may emit more than one
   req.pipe(out);
   return out;
 }

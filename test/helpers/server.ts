@@ -49,6 +49,9 @@ export interface ServerOptions {
   retention?: RetentionRule[];
   /** Node's headersTimeout (default 60 s, as in production). */
   headersTimeoutMs?: number;
+  /** Resumable uploads: open ones per user, and the expiry (defaults as in production). */
+  uploadsPerUser?: number;
+  uploadExpirySeconds?: number;
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -64,6 +67,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       lockDefaultSeconds: options.lockDefaultSeconds ?? 3600,
       lockMaxSeconds: options.lockMaxSeconds ?? 86400,
       retention: options.retention ?? [],
+      ...(options.uploadsPerUser ? { uploadsPerUser: options.uploadsPerUser } : {}),
+      ...(options.uploadExpirySeconds ? { uploadExpirySeconds: options.uploadExpirySeconds } : {}),
     },
     storage,
     logger: options.logger ?? pino({ level: 'silent' }),

@@ -2,13 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import { request } from '../../helpers/http.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
+import { create as createUpload, meta, patch, TUS } from './_tus.js';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const meta = (fields: Record<string, string>) =>
-  Object.entries(fields)
-    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
-    .join(',');
 
 let server: TestServer;
 test.before(async () => {
@@ -16,14 +12,10 @@ test.before(async () => {
 });
 test.after.always(() => server?.close());
 
-async function create(path: string, length: number, headers: Record<string, string> = {}, query = ''): Promise<string> {
-  const answer = await request(`${server.url}/uploads/${query}`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length), 'Upload-Metadata': meta({ path }), ...headers } });
+async function create(path: string, length: number): Promise<string> {
+  const answer = await createUpload(server.url, path, length);
   if (answer.status !== 201) throw new Error(`create: ${answer.status} ${answer.text}`);
-  return `${server.url}${answer.headers.get('location')}`;
-}
-
-function patch(url: string, offset: number, body: Buffer, headers: Record<string, string> = {}) {
-  return request(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', ...headers }, body });
+  return answer.url;
 }
 
 test('OPTIONS /uploads/ says which tus version and extensions kluis speaks', async (t) => {
