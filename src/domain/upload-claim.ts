@@ -11,8 +11,8 @@ const RENEW_MS = 10_000;
 /**
  * The right to append to or commit one upload: taken by compare-and-set on its state record,
  * so two requests (on any instances) never write one upload at once. Renewed while the request
- * runs; a claim whose process died lapses after {@link CLAIM_MS}. Every later write of the
- * state goes through {@link write}, which fails if the claim was lost meanwhile.
+ * runs; a claim whose process died lapses after {@link CLAIM_MS}. The state is written again
+ * only by {@link release}, which fails if the claim was lost meanwhile.
  */
 export class UploadClaim {
   private timer: NodeJS.Timeout | undefined;
@@ -49,12 +49,6 @@ export class UploadClaim {
         if (!(err instanceof RevisionMismatch)) throw err;
       }
     }
-  }
-
-  /** Write `next` (the claim kept); 409 `upload-busy` when the claim was lost. */
-  async write(next: UploadState): Promise<void> {
-    const value = { ...next, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } };
-    await this.put(value);
   }
 
   /** Write `next` without the claim, which ends; with no `next`, the state as it was claimed. */

@@ -136,8 +136,9 @@ export class Uploads {
         if (error !== undefined) throw error;
         return { state };
       }
-      await claim.write(state);
-      return await this.commitClaimed(caller, claim);
+      // The last bytes are acknowledged with the commit's outcome, never before it: a crash in
+      // between leaves the offset where it was, and the client sends the last bytes again.
+      return await this.commitClaimed(caller, claim, state);
     } finally {
       await claim.release().catch(() => {});
     }
@@ -156,8 +157,8 @@ export class Uploads {
     });
     try {
       if (phaseOf(claim.state) === 'committed') return { state: claim.state };
-      if (retry && Object.keys(retry).length > 0) await claim.write({ ...claim.state, intent: { ...claim.state.intent, ...retry } });
-      return await this.commitClaimed(caller, claim);
+      const intent = { ...claim.state.intent, ...retry };
+      return await this.commitClaimed(caller, claim, { ...claim.state, intent });
     } finally {
       await claim.release().catch(() => {});
     }
@@ -210,8 +211,13 @@ export class Uploads {
     return ((await this.opts.store.states.list(''))?.files ?? []).filter((id) => id.startsWith(prefix)).length;
   }
 
-  private async commitClaimed(caller: Caller, claim: UploadClaim): Promise<{ state: UploadState; committed?: WriteResult }> {
-    let state = claim.state;
+  /**
+   * Commit `complete` (the claimed upload with every byte stored, not yet written as such):
+   * the state is written with the outcome, a version or a refusal. Any other failure leaves the
+   * state as it was claimed.
+   */
+  private async commitClaimed(caller: Caller, claim: UploadClaim, complete: UploadState): Promise<{ state: UploadState; committed?: WriteResult }> {
+    let state = complete;
     const sha256 = state.sha256 ?? (await this.hashOf(state));
     state = { ...state, sha256 };
     const staged = await this.opts.store.bytes.stage(state.id, state.position);

@@ -56,5 +56,8 @@ test('the upload id never reaches the log: its route template stands in for the 
   await new Promise((resolve) => setTimeout(resolve, 100));
   const id = made.url.split('/').pop() as string;
   t.true(lines.some((l) => l.includes('"route":"/uploads/{id}"')));
-  t.false(lines.some((l) => l.includes(id)), 'no log line holds the id');
+  t.false(
+    lines.some((l) => l.includes(id)),
+    'no log line holds the id',
+  );
 });

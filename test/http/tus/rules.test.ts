@@ -81,7 +81,7 @@ test('?checkin: the holder uploads and releases in the commit; its check-out is 
   t.is((await request(`${server.url}/files/rules/checkin.txt`)).text, 'abcd');
 });
 
-test('with users, an upload is its creator\'s: another user gets 404 on every method; a read-only user cannot make one', async (t) => {
+test("with users, an upload is its creator's: another user gets 404 on every method; a read-only user cannot make one", async (t) => {
   const made = await create(users.url, 'rules/alice.txt', 3, AS.alice);
   t.is(made.status, 201);
   t.is((await head(made.url, AS.bob)).status, 404);
