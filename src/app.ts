@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
 import { createDomain } from './domain/services.js';
-import type { Uploads } from './domain/uploads.js';
+import { Uploads } from './domain/uploads.js';
 import type { Clock, KluisRecords } from './domain/types.js';
 import { adminRoutes } from './http/admin.js';
 import { authenticate } from './http/auth.js';
@@ -55,19 +55,23 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
-  const { files, reader, dav, uploads } = createDomain(storage, {
+  const { files, reader, dav } = createDomain(storage, {
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
-    uploads: {
-      expirySeconds: config.uploadExpirySeconds ?? 86400,
-      maxOpenPerUser: config.uploadsPerUser ?? 100,
-      maxBytes: config.maxUploadBytes,
-      events: (event) => metrics.upload(event),
-    },
+  });
+  const uploads = new Uploads({
+    store: storage.uploads,
+    files,
+    dav,
+    clock,
+    expirySeconds: config.uploadExpirySeconds ?? 86400,
+    maxOpenPerUser: config.uploadsPerUser ?? 100,
+    maxBytes: config.maxUploadBytes,
+    events: (event) => metrics.upload(event),
   });
 
-  if (uploads) deps.onUploads?.(uploads);
+  deps.onUploads?.(uploads);
   const router = new Router({ methods: METHODS });
   // Windows' mini-redirector asks the server root whether it speaks WebDAV before it maps /dav/.
   router.options('/', (ctx) => {
@@ -88,7 +92,7 @@ export function createApp(deps: AppDeps): Koa {
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats), uploads });
   const content = new SmallBlobCache(storage.blobs);
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
-  router.all(/^\/uploads(?:\/.*)?$/, authenticate(deps.users), uploadsHandler(uploads, config.maxUploadBytes));
+  router.all(/^\/uploads(?:\/.*)?$/, authenticate(deps.users), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();

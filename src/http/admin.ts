@@ -24,7 +24,7 @@ export interface AdminDeps {
   /** Told of each stats answer (the metrics' store gauges). */
   onStats?: ((stats: StorageStats) => void) | undefined;
   /** Resumable uploads, for `POST /admin/uploads` (a sweep of expired ones now). */
-  uploads?: Uploads | undefined;
+  uploads: Uploads;
 }
 
 /**
@@ -45,7 +45,6 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
   });
   router.all('/admin/uploads', guard, async (ctx: Context) => {
     allow(ctx, 'POST');
-    if (!deps.uploads) throw new Problem('method-not-supported', 'resumable uploads are not available on this storage backend yet');
     const report = await deps.uploads.sweep();
     deps.logger?.info({ uploads: report, caller: callerOf(ctx).name }, 'upload sweep finished');
     ctx.body = report;

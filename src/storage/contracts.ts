@@ -241,7 +241,7 @@ export interface Storage<K extends RecordKinds = RecordKinds> {
    */
   listings?: RecordStore<K['listings']>;
   /** Resumable uploads (src/domain/uploads.ts). */
-  uploads?: UploadStore<K['uploads']>;
+  uploads: UploadStore<K['uploads']>;
   /** Throws when the backend cannot be reached or written (readiness probe). */
   check(): Promise<void>;
   /** Release held resources (staging locks, timers). */

@@ -8,6 +8,7 @@ import { openFsStorage } from '../../src/storage/fs/index.js';
 import { Layout } from '../../src/storage/fs/layout.js';
 import { tempDir } from '../helpers/server.js';
 import { blobStoreContract, failingSource, listed, sha256, store } from './blob-store.js';
+import { uploadBytesContract } from './upload-bytes.js';
 import { recordStoreContract, scanned, type StorageFactory } from './record-store.js';
 
 const openFresh: StorageFactory = async () => {
@@ -18,6 +19,7 @@ const openFresh: StorageFactory = async () => {
 
 recordStoreContract('fs', openFresh, { preparesOnlyOnMatch: true });
 blobStoreContract('fs', openFresh);
+uploadBytesContract('fs', openFresh);
 
 /** A data root removed after the test (storages opened on it are closed first). */
 async function root(t: ExecutionContext): Promise<{ dir: string; open(): Promise<Storage> }> {

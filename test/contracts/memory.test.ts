@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { StorageUnavailable } from '../../src/storage/contracts.js';
 import { openMemoryStorage } from '../../src/storage/memory/index.js';
 import { blobStoreContract, collect, sha256, store } from './blob-store.js';
+import { uploadBytesContract } from './upload-bytes.js';
 import { recordStoreContract, type StorageFactory } from './record-store.js';
 
 /** Each test gets its own empty store; closing it is all the cleanup there is. */
@@ -11,6 +12,7 @@ const openFresh: StorageFactory = async () => ({ storage: openMemoryStorage(), c
 // The revision is checked before prepare runs (a per-key queue stands in for the fs record lock).
 recordStoreContract('memory', openFresh, { preparesOnlyOnMatch: true });
 blobStoreContract('memory', openFresh);
+uploadBytesContract('memory', openFresh);
 
 // What the other backends get from serializing: nothing a caller holds is the stored state.
 

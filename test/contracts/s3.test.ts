@@ -8,6 +8,7 @@ import { createClient } from '../../src/storage/s3/client.js';
 import { openS3Storage } from '../../src/storage/s3/index.js';
 import { s3Options, s3Server, type S3Server } from '../s3/ceph.js';
 import { blobStoreContract, collect, listed, sha256, store, TICK_MS } from './blob-store.js';
+import { uploadBytesContract } from './upload-bytes.js';
 import { recordStoreContract, scanned, type StorageFactory } from './record-store.js';
 
 /** One real S3 server (Ceph RGW, or KLUIS_TEST_S3_ENDPOINT) for this file; every test gets its own key prefix. */
@@ -25,6 +26,7 @@ const openFresh: StorageFactory = async () => {
 
 recordStoreContract('s3', openFresh, { preparesOnlyOnMatch: false });
 blobStoreContract('s3', openFresh);
+uploadBytesContract('s3', openFresh);
 
 /** A bucket prefix for one test, its storage (closed after the test) and a raw client on the bucket. */
 async function prefixed(t: ExecutionContext) {

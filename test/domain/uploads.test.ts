@@ -1,17 +1,17 @@
 import { Readable } from 'node:stream';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { createDomain } from '../../src/domain/services.js';
 import type { KluisRecords } from '../../src/domain/types.js';
 import { uploadTag } from '../../src/domain/upload-state.js';
-import type { Uploads } from '../../src/domain/uploads.js';
+import { Uploads } from '../../src/domain/uploads.js';
 import type { Storage } from '../../src/storage/contracts.js';
 import { alice, bob, memoryStore, refused, sha256, START } from './_support.js';
 
 const OPTIONS = { expirySeconds: 3600, maxOpenPerUser: 10, maxBytes: 1 << 20 };
 
 function domain(storage: Storage<KluisRecords>, clock = () => START) {
-  const made = createDomain(storage, { clock, lockTimeouts: { defaultSeconds: 3600, maxSeconds: 86400 }, uploads: OPTIONS });
-  return { ...made, uploads: made.uploads as Uploads };
+  const made = createDomain(storage, { clock, lockTimeouts: { defaultSeconds: 3600, maxSeconds: 86400 } });
+  return { ...made, uploads: new Uploads({ store: storage.uploads, files: made.files, dav: made.dav, clock, ...OPTIONS }) };
 }
 
 const NEW = (path: string, length: number) => ({ path, length, metadata: {}, contentType: null, intent: { conditions: {}, checkin: false } });
@@ -69,7 +69,7 @@ test('the sweep reclaims bytes whose state is gone after an hour; another user c
   const state = await uploads.create(alice, NEW('orphan.txt', 6));
   await refused(t, uploads.status(bob, state.id), 'not-found');
   await refused(t, uploads.append(bob, state.id, { offset: 0 }, bytes('abc')), 'not-found');
-  await storage.uploads?.states.remove(state.id);
+  await storage.uploads.states.remove(state.id);
   now = Date.now() + 2 * 3_600_000;
   t.deepEqual(await uploads.sweep(), { expired: 0, orphans: 1 });
 });

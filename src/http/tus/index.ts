@@ -12,19 +12,9 @@ import { fileUrl, hasFlag, intParam, stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
 import { EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
 
-interface TusDeps {
+export interface TusDeps {
   uploads: Uploads;
   maxUploadBytes: number;
-}
-
-/** The /uploads mount: tus over the domain's uploads, or 501 on a store that has none yet. */
-export function uploadsHandler(uploads: Uploads | undefined, maxUploadBytes: number) {
-  if (!uploads) {
-    return async (_ctx: Context): Promise<void> => {
-      throw new Problem('method-not-supported', 'resumable uploads are not available on this storage backend yet; use PUT');
-    };
-  }
-  return tusHandler({ uploads, maxUploadBytes });
 }
 
 const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
@@ -34,7 +24,7 @@ const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
  * file, `HEAD`/`PATCH`/`DELETE /uploads/<id>` as tus defines; kluis adds `GET` (the upload's
  * state as JSON) and `POST /uploads/<id>` (retry a refused commit with new preconditions).
  */
-function tusHandler(deps: TusDeps) {
+export function uploadsHandler(deps: TusDeps) {
   const handle = tusRequest(deps);
   return async (ctx: Context): Promise<void> => {
     try {

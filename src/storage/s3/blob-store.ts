@@ -68,6 +68,8 @@ export class S3BlobStore implements BlobStore {
     private readonly stagingPrefix = `${options.prefix}staging/`,
     /** Garbage collection's removal windows; one never started keeps every commit on the touch. */
     private readonly windows = new RemovalWindows(client, options, (options.removalWaitSeconds ?? 60) * 1000, 5000),
+    /** Staged objects under it are resumable uploads' (src/storage/s3/upload-bytes.ts): copied, never deleted here. */
+    private readonly uploadsPrefix = `${options.prefix}upload-bytes/`,
   ) {
     const touching = { key: (sha256: string) => this.blobKey(sha256), touch: (sha256: string) => this.touch(sha256), size: (sha256: string) => this.size(sha256) };
     this.bodies = new HeldBodies(client, options, touching, windows, this.janitor);
@@ -196,6 +198,7 @@ export class S3BlobStore implements BlobStore {
       this.bodies.discard(staged);
       return;
     }
+    if (staged.id.startsWith(this.uploadsPrefix)) return;
     const Bucket = this.options.bucket;
     const Key = staged.id;
     await this.janitor.run(Key, async () => {

@@ -7,6 +7,7 @@ import type { S3Options } from './options.js';
 import { S3RecordStore } from './record-store.js';
 import { RemovalWindows } from './removal-window.js';
 import { Sessions } from './sessions.js';
+import { S3UploadBytes } from './upload-bytes.js';
 
 /** Multipart uploads under staging/ older than this were abandoned by a dead process. */
 const ABANDONED_MS = 24 * 3600_000;
@@ -32,13 +33,15 @@ export async function openS3Storage<K extends RecordKinds = RecordKinds>(options
   const waitMs = (options.removalWaitSeconds ?? 60) * 1000;
   const windows = new RemovalWindows(client, options, waitMs, Math.min(5000, waitMs / 8));
   windows.start();
-  const blobs = new S3BlobStore(client, options, sessions.stagingPrefix, windows);
+  const uploadBytes = new S3UploadBytes(client, options);
+  const blobs = new S3BlobStore(client, options, sessions.stagingPrefix, windows, uploadBytes.prefix);
   return {
     blobs,
     records: new S3RecordStore<K['records']>(client, options.bucket, options.prefix),
     history: new S3RecordStore<K['history']>(client, options.bucket, options.prefix, 'history'),
     collections: new S3RecordStore<K['collections']>(client, options.bucket, options.prefix, 'collections'),
     listings: new S3RecordStore<K['listings']>(client, options.bucket, options.prefix, 'listings'),
+    uploads: { states: new S3RecordStore<K['uploads']>(client, options.bucket, options.prefix, 'uploads'), bytes: uploadBytes },
     async check() {
       try {
         await client.send(new HeadBucketCommand({ Bucket: options.bucket }));

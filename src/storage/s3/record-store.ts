@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RevisionMismatch, type Listing, type RecordStore, type Revision, type StoredRecord } from '../contracts.js';
 import { splitKey } from '../keys.js';
 import { isNotFound, listPages, statusOf, unavailable } from './client.js';
@@ -70,6 +70,14 @@ export class S3RecordStore<T> implements RecordStore<T> {
     }
     if (files.length === 0 && directories.length === 0) return dir === '' ? { files, directories } : undefined;
     return { files: files.sort(), directories: directories.sort(), revisions };
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.recordKey(key) }));
+    } catch (err) {
+      if (!isNotFound(err)) throw unavailable(err, `DeleteObject ${key}`);
+    }
   }
 
   async *scan(): AsyncIterable<string> {

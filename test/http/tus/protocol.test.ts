@@ -8,7 +8,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let server: TestServer;
 test.before(async () => {
-  server = await startServer({ backend: 'fs' });
+  server = await startServer();
 });
 test.after.always(() => server?.close());
 

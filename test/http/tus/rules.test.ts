@@ -7,8 +7,8 @@ import { create, head, patch, TUS } from './_tus.js';
 let server: TestServer;
 let users: TestServer;
 test.before(async () => {
-  server = await startServer({ backend: 'fs' });
-  users = await startServer({ backend: 'fs', users: await makeUsers() });
+  server = await startServer();
+  users = await startServer({ users: await makeUsers() });
 });
 test.after.always(async () => {
   await server?.close();
