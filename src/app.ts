@@ -91,7 +91,7 @@ export function createApp(deps: AppDeps): Koa {
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats), uploads });
   const content = new SmallBlobCache(storage.blobs);
-  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads }));
   router.all(/^\/uploads(?:\/.*)?$/, authenticate(deps.users), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 

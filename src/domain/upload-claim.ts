@@ -4,9 +4,13 @@ import { RevisionMismatch, type RecordStore, type Revision } from '../storage/co
 import type { Clock } from './types.js';
 import { expired, noUpload, type UploadState } from './upload-state.js';
 
-/** How long a claim holds without renewal, and how often a running request renews it. */
-export const CLAIM_MS = 30_000;
-const RENEW_MS = 10_000;
+/**
+ * How long a claim holds without renewal, and how often a running request renews it: after a
+ * crash, the upload is busy for at most this long (clients retry a 409 for longer: tus-js-client's
+ * default delays add up to 9 s; its first HEAD is not refused). A renewal is one state write.
+ */
+export const CLAIM_MS = 10_000;
+const RENEW_MS = 2_500;
 
 /**
  * The right to append to or commit one upload: taken by compare-and-set on its state record,

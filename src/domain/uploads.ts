@@ -3,12 +3,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { Problem } from '../errors.js';
-import { RevisionMismatch, type UploadStore } from '../storage/contracts.js';
+import type { UploadStore } from '../storage/contracts.js';
 import type { FileService, WriteResult } from './files.js';
 import { liveLock } from './locks.js';
 import type { Namespace } from './namespace.js';
 import type { Caller, Clock, FileRecord } from './types.js';
 import { UploadClaim } from './upload-claim.js';
+import { doneKey, retire, type SweepReport, sweepUploads } from './upload-sweep.js';
 import { type ChecksumAlgorithm, UploadMeter } from './upload-meter.js';
 import { expired, intentOf, newUploadId, noUpload, ownerPrefix, phaseOf, type UploadIntent, type UploadState, uploadTag } from './upload-state.js';
 
@@ -46,6 +47,8 @@ export interface Append {
   /** Upload-Length sent with the append, for an upload created with its length deferred. */
   length?: number | undefined;
   checksum?: { algorithm: ChecksumAlgorithm; base64: string } | undefined;
+  /** The client says these are the last bytes (the IETF draft's `Upload-Complete: ?1`): the length, if deferred, is where they end. */
+  last?: boolean | undefined;
 }
 
 /**
@@ -129,6 +132,7 @@ export class Uploads {
         throw new Problem('checksum-mismatch', `the bytes do not match Upload-Checksum (${append.checksum.algorithm}); they were not kept`, { offset: state.position.length });
       }
       state = { ...state, position, expiresAt: this.expiry(this.opts.clock()) };
+      if (append.last && error === undefined) state = await endsHere(claim, state);
       if (running && position.length === append.offset + meter.bytes) this.hashers.set(id, { length: position.length, hash: running });
       else this.hashers.delete(id);
       if (error !== undefined || phaseOf(state) !== 'complete') {
@@ -176,33 +180,9 @@ export class Uploads {
     this.opts.events?.('terminated');
   }
 
-  /** Reclaim expired uploads, and bytes whose state is gone (a crash between the two writes of a creation or a removal). */
-  async sweep(): Promise<{ expired: number; orphans: number }> {
-    const now = this.opts.clock();
-    let count = 0;
-    for (const id of (await this.opts.store.states.list(''))?.files ?? []) {
-      const stored = await this.opts.store.states.get(id);
-      if (stored?.value.version !== undefined && !stored.value.claim) await this.retire(stored.value);
-      if (!stored || !expired(stored.value, now)) continue;
-      await this.opts.store.bytes.remove(id);
-      await this.opts.store.states.remove(id);
-      this.hashers.delete(id);
-      if (stored.value.version === undefined) {
-        count++;
-        this.opts.events?.('expired');
-      }
-    }
-    for (const id of (await this.opts.store.states.list('done'))?.files ?? []) {
-      const stored = await this.opts.store.states.get(doneKey(id));
-      if (stored && expired(stored.value, now)) await this.opts.store.states.remove(doneKey(id));
-    }
-    let orphans = 0;
-    for await (const { id, modifiedAt } of this.opts.store.bytes.list()) {
-      if (modifiedAt > now - 3_600_000 || (await this.opts.store.states.get(id))) continue;
-      await this.opts.store.bytes.remove(id);
-      orphans++;
-    }
-    return { expired: count, orphans };
+  /** Reclaim expired uploads, and bytes whose state is gone (src/domain/upload-sweep.ts). */
+  async sweep(): Promise<SweepReport> {
+    return sweepUploads(this.opts.store, this.opts.clock(), () => this.opts.events?.('expired'));
   }
 
   /** Open (not yet committed) uploads of `owner`, counted from the ids alone. */
@@ -237,21 +217,8 @@ export class Uploads {
     await claim.release({ ...rest, version: committed.version.version, expiresAt: this.expiry(this.opts.clock()) });
     this.hashers.delete(state.id);
     this.opts.events?.('committed');
-    await this.retire(claim.state);
+    await retire(this.opts.store, claim.state);
     return { state: claim.state, committed };
-  }
-
-  /**
-   * A committed upload leaves the open ones (which count against the quota): its state moves
-   * under `done/`, remembered until it expires for a client that lost the last answer, and its
-   * bytes go. A crash midway leaves a committed state among the open ones; the sweep finishes.
-   */
-  private async retire(state: UploadState): Promise<void> {
-    await this.opts.store.bytes.remove(state.id);
-    await this.opts.store.states.put(doneKey(state.id), state, null).catch((err: unknown) => {
-      if (!(err instanceof RevisionMismatch)) throw err;
-    });
-    await this.opts.store.states.remove(state.id);
   }
 
   /** The SHA-256 of the stored bytes, read back (this process did not see them all arrive). */
@@ -281,14 +248,17 @@ export class Uploads {
   }
 }
 
-/** Where a committed upload's state is remembered. */
-function doneKey(id: string): string {
-  return `done/${id}`;
-}
-
 /** With users configured, an upload is its creator's alone (open mode: everyone is `anonymous`). */
 function mayUse(caller: Caller, state: UploadState): boolean {
   return state.owner === caller.name;
+}
+
+/** The state ending at its position (the client's last bytes); 400 when a length given before says bytes are missing. */
+async function endsHere(claim: UploadClaim, state: UploadState): Promise<UploadState> {
+  if (state.length === null) return { ...state, length: state.position.length };
+  if (state.length === state.position.length) return state;
+  await claim.release(state);
+  throw new Problem('bad-request', `these were said to be the last bytes, but ${state.length - state.position.length} of Upload-Length ${state.length} are missing`, { offset: state.position.length });
 }
 
 /** The state with a deferred length now given (once; never below what arrived, never over the limit). */

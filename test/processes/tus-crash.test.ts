@@ -23,7 +23,7 @@ async function resume(base: string, id: string, body: Buffer): Promise<boolean> 
     const end = Math.min(body.length, offset + MIB + Math.floor(Math.random() * 3 * MIB));
     const answer = await patch(url, offset, body.subarray(offset, end)).catch(() => undefined);
     if (!answer) return false;
-    // A PATCH in flight when the server died may still hold its claim after the restart (30 s at most).
+    // A PATCH in flight when the server died may still hold its claim after the restart (10 s at most).
     if (answer.status === 409 && answer.json?.code === 'upload-busy') await sleep(500);
     else if (answer.status !== 204) throw new Error(`PATCH ${answer.status} ${answer.text}`);
   }

@@ -6,9 +6,11 @@ import { checkinPost, checkout, uncheckout } from './checkout.js';
 import { pin } from './pin.js';
 import { read, type ReadDeps } from './read.js';
 import { hasFlag } from './request.js';
-import { postMultipart, put, remove, restore, type WriteDeps } from './write.js';
+import { fileKey, postMultipart, put, remove, restore, type WriteDeps } from './write.js';
+import { draftCreate, interopVersion } from '../tus/ietf.js';
+import type { Uploads } from '../../domain/uploads.js';
 
-export type FilesDeps = ReadDeps & WriteDeps;
+export type FilesDeps = ReadDeps & WriteDeps & { uploads: Uploads };
 
 /** The methods /files answers, as its `Allow` header lists them (also for CONNECT, answered before routing). */
 export const FILES_ALLOW = 'GET, HEAD, PUT, POST, DELETE, CHECKOUT, UNLOCK, OPTIONS';
@@ -43,13 +45,16 @@ export function filesHandler(deps: FilesDeps) {
         return checkout(ctx, target, deps);
       case 'UNLOCK':
         return uncheckout(ctx, target, deps);
-      case 'POST':
+      case 'POST': {
+        const draft = interopVersion(ctx);
+        if (draft) return draftCreate(ctx, fileKey(target, 'a resumable upload'), deps.uploads, draft);
         if (hasFlag(ctx, 'checkout')) return checkout(ctx, target, deps);
         if (hasFlag(ctx, 'checkin')) return checkinPost(ctx, target, deps);
         if (hasFlag(ctx, 'uncheckout')) return uncheckout(ctx, target, deps);
         if (hasFlag(ctx, 'restore')) return restore(ctx, target, deps);
         if (hasFlag(ctx, 'pin') || hasFlag(ctx, 'unpin')) return pin(ctx, target, deps);
         return postMultipart(ctx, target, deps);
+      }
       default:
         ctx.set('Allow', ALLOW);
         throw new Problem('method-not-allowed', `${method} is not supported on /files; allowed: ${ALLOW} (WebDAV LOCK belongs to a WebDAV mount)`);

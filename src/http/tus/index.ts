@@ -1,15 +1,15 @@
 import type { Context } from 'koa';
 import type { WriteResult } from '../../domain/files.js';
 import { joinKey, parseRelativeName, parseUrlPath } from '../../domain/paths.js';
-import { phaseOf, UPLOAD_ID, type UploadState } from '../../domain/upload-state.js';
+import { noUpload, phaseOf, UPLOAD_ID, type UploadState } from '../../domain/upload-state.js';
 import type { Uploads } from '../../domain/uploads.js';
 import { Problem } from '../../errors.js';
 import { callerOf, requireWriter } from '../auth.js';
 import { bodyStream, contentTypeOf } from '../body.js';
-import { requestConditions } from '../preconditions.js';
-import { parseLockToken } from '../lock-headers.js';
-import { fileUrl, hasFlag, intParam, stringParam } from '../rest/request.js';
+import { fileUrl, stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
+import { draftResource, interopVersion } from './ietf.js';
+import { createIntent, retryIntent } from './intent.js';
 import { EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
 
 export interface TusDeps {
@@ -39,8 +39,14 @@ export function uploadsHandler(deps: TusDeps) {
 
 function tusRequest(deps: TusDeps) {
   return async (ctx: Context): Promise<void> => {
-    ctx.set({ 'Tus-Resumable': TUS_VERSION, 'Access-Control-Expose-Headers': EXPOSED.join(', ') });
     const rest = ctx.path.slice('/uploads'.length).replace(/^\//, '');
+    const draft = interopVersion(ctx);
+    if (draft && rest !== '') {
+      if (!['HEAD', 'GET'].includes(ctx.method)) requireWriter(callerOf(ctx));
+      if (!UPLOAD_ID.test(rest)) throw noUpload();
+      return draftResource(ctx, rest, deps.uploads, draft);
+    }
+    ctx.set({ 'Tus-Resumable': TUS_VERSION, 'Access-Control-Expose-Headers': EXPOSED.join(', ') });
     if (ctx.method === 'OPTIONS') return discovery(ctx, deps);
     const tus = ['HEAD', 'PATCH', 'DELETE'].includes(ctx.method) || (ctx.method === 'POST' && rest === '');
     if (tus && ctx.get('Tus-Resumable') !== TUS_VERSION) {
@@ -53,7 +59,7 @@ function tusRequest(deps: TusDeps) {
       requireWriter(caller);
       return create(ctx, deps);
     }
-    if (!UPLOAD_ID.test(rest)) throw new Problem('not-found', 'no such upload: it was never made, was terminated, or expired');
+    if (!UPLOAD_ID.test(rest)) throw noUpload();
     switch (ctx.method) {
       case 'HEAD':
       case 'GET': {
@@ -101,7 +107,6 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   if ((length === undefined) === (deferred === '')) throw new Problem('bad-request', 'send Upload-Length, or Upload-Defer-Length: 1 when the length is not known yet');
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const path = targetOf(metadata);
-  const intent = { ...retryIntent(ctx), checkin: hasFlag(ctx, 'checkin') };
   const contentType = metadata.filetype || metadata.type || metadata.contentType || null;
   const state = await deps.uploads.create(callerOf(ctx), {
     path,
@@ -109,7 +114,7 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
     metadata,
     contentType: contentType && contentTypeOf(contentType),
     comment: metadata.comment ?? stringParam(ctx, 'comment'),
-    intent: { ...intent, conditions: intent.conditions ?? {} },
+    intent: createIntent(ctx),
   });
   ctx.set('Location', `/uploads/${state.id}`);
   ctx.set(uploadHeaders(state));
@@ -147,20 +152,6 @@ function targetOf(metadata: Record<string, string>): string {
   const name = metadata.filename ?? metadata.name;
   if (name === undefined) throw new Problem('bad-request', 'Upload-Metadata needs path (the file to make) or filename');
   return joinKey('', parseRelativeName(name.split('/').pop() ?? name));
-}
-
-/** The preconditions a creation or a commit retry sends, as /files reads them. */
-function retryIntent(ctx: Context) {
-  const lock = parseLockToken(ctx.get('Lock-Token') || undefined, ctx.get('If') || undefined);
-  const base = intParam(ctx, 'base', 0);
-  const conditions = requestConditions(ctx, false);
-  const sent = Object.values(conditions).some((v) => v !== undefined);
-  return {
-    ...(lock !== undefined ? { token: lock } : {}),
-    ...(base !== undefined ? { base } : {}),
-    ...(sent ? { conditions } : {}),
-    ...(hasFlag(ctx, 'checkin') ? { checkin: true } : {}),
-  };
 }
 
 function versionHeaders(ctx: Context, state: UploadState, committed: WriteResult): void {
