@@ -92,7 +92,9 @@ export function createApp(deps: AppDeps): Koa {
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats), uploads });
   const content = new SmallBlobCache(storage.blobs);
   router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads }));
-  router.all(/^\/uploads(?:\/.*)?$/, authenticate(deps.users), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
+  // tus discovery (OPTIONS) needs no credentials: a browser's preflight carries none.
+  const signIn = authenticate(deps.users);
+  router.all(/^\/uploads(?:\/.*)?$/, (ctx, next) => (ctx.method === 'OPTIONS' ? next() : signIn(ctx, next)), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
   router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();

@@ -129,7 +129,7 @@ export class Uploads {
       const { error, ...position } = out;
       if (append.checksum && error === undefined && meter.checksumBase64() !== append.checksum.base64) {
         await claim.release(state);
-        throw new Problem('checksum-mismatch', `the bytes do not match Upload-Checksum (${append.checksum.algorithm}); they were not kept`, { offset: state.position.length });
+        throw new Problem('upload-checksum', `the bytes do not match Upload-Checksum (${append.checksum.algorithm}); they were not kept`, { offset: state.position.length });
       }
       state = { ...state, position, expiresAt: this.expiry(this.opts.clock()) };
       if (append.last && error === undefined) state = await endsHere(claim, state);
@@ -161,8 +161,8 @@ export class Uploads {
     });
     try {
       if (phaseOf(claim.state) === 'committed') return { state: claim.state };
-      const intent = { ...claim.state.intent, ...retry };
-      return await this.commitClaimed(caller, claim, { ...claim.state, intent });
+      // A refused retry changes nothing: its preconditions apply to this attempt only.
+      return await this.commitClaimed(caller, claim, claim.state, { ...claim.state.intent, ...retry });
     } finally {
       await claim.release().catch(() => {});
     }
@@ -192,11 +192,11 @@ export class Uploads {
   }
 
   /**
-   * Commit `complete` (the claimed upload with every byte stored, not yet written as such):
-   * the state is written with the outcome, a version or a refusal. Any other failure leaves the
-   * state as it was claimed.
+   * Commit `complete` (the claimed upload with every byte stored, not yet written as such)
+   * under the preconditions `asked`: the state is written with the outcome, a version or a
+   * refusal. Any other failure leaves the state as it was claimed.
    */
-  private async commitClaimed(caller: Caller, claim: UploadClaim, complete: UploadState): Promise<{ state: UploadState; committed?: WriteResult }> {
+  private async commitClaimed(caller: Caller, claim: UploadClaim, complete: UploadState, asked = complete.intent): Promise<{ state: UploadState; committed?: WriteResult }> {
     let state = complete;
     const sha256 = state.sha256 ?? (await this.hashOf(state));
     state = { ...state, sha256 };
@@ -204,8 +204,8 @@ export class Uploads {
     const content = { staged, sha256, size: state.position.length, contentType: state.contentType, comment: state.comment, upload: uploadTag(state.id) };
     let committed: WriteResult;
     try {
-      const intent = await this.opts.dav.beforeFilesWrite(state.path, caller, intentOf(state.intent));
-      committed = await this.opts.files.upload(caller, state.path, intent, content, state.intent.checkin);
+      const intent = await this.opts.dav.beforeFilesWrite(state.path, caller, intentOf(asked));
+      committed = await this.opts.files.upload(caller, state.path, intent, content, asked.checkin);
     } catch (err) {
       if (err instanceof Problem) {
         await claim.release({ ...state, refused: err.toJSON() });
@@ -214,7 +214,7 @@ export class Uploads {
       throw err;
     }
     const { refused: _refused, ...rest } = state;
-    await claim.release({ ...rest, version: committed.version.version, expiresAt: this.expiry(this.opts.clock()) });
+    await claim.release({ ...rest, intent: asked, version: committed.version.version, expiresAt: this.expiry(this.opts.clock()) });
     this.hashers.delete(state.id);
     this.opts.events?.('committed');
     await retire(this.opts.store, claim.state);

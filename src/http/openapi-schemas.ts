@@ -36,7 +36,7 @@ export interface Operation {
   responses: Record<string, Response | Ref>;
   security?: Record<string, string[]>[];
 }
-export type Method = 'get' | 'head' | 'put' | 'post' | 'delete' | 'options';
+export type Method = 'get' | 'head' | 'put' | 'post' | 'delete' | 'options' | 'patch';
 export type PathItem = { summary?: string; description?: string; parameters?: (Parameter | Ref)[] } & { [M in Method]?: Operation } & {
   /** WebDAV methods OpenAPI has no key for (CHECKOUT, UNLOCK, LOCK), keyed by method name. */
   'x-kluis-methods'?: Record<string, Operation>;
@@ -245,7 +245,7 @@ export const params = (...names: string[]): Ref[] => names.map((name) => ref('pa
 export const unauthorized = problem(401, 'Auth is on and the credentials are missing or wrong');
 export const unavailable = problem(503, 'The storage backend cannot be reached (nothing was stored), or the server is shutting down');
 export const draining = problem(503, 'The server is shutting down', ['shutting-down']);
-export const conflict = problem(409, 'Checked out by someone else, the file moved past the base version, or the token names no live lock');
+export const conflict = problem(409, 'Checked out by someone else, the file moved past the base version, or the token names no live lock', ['locked', 'modified', 'not-checked-out', 'conflict']);
 export const precondition = problem(412, '`If-Match`, `If-None-Match` or `If-Unmodified-Since` evaluated false');
 export const tooLarge = problem(413, 'The body is over the configured limit; nothing was stored');
 export const full = problem(507, 'Storage is full (ENOSPC, quota); nothing was stored, reads go on', ['insufficient-storage']);

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'koa';
 import { adminPaths, adminSchemas } from './openapi-admin.js';
+import { uploadPaths, uploadSchemas } from './openapi-uploads.js';
 import {
   conflict,
   draining,
@@ -129,7 +130,12 @@ const checkoutOp: Operation = {
     '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
     '401': unauthorized,
     '403': problem(403, readOnly, ['forbidden']),
-    '409': problem(409, 'Checked out by someone else, the token names no live lock (a refresh of an expired lock), or `?base` is not the current version'),
+    '409': problem(409, 'Checked out by someone else, the token names no live lock (a refresh of an expired lock), or `?base` is not the current version', [
+      'locked',
+      'modified',
+      'not-checked-out',
+      'conflict',
+    ]),
     '412': precondition,
     '503': unavailable,
     default: unexpected,
@@ -177,10 +183,10 @@ const fileItem: PathItem = {
   },
   post: {
     operationId: 'postFile',
-    summary: 'Multipart upload of one file, or `?restore=N`, `?pin=N`, `?unpin=N`, `?checkout`, `?checkin`, `?uncheckout[&force]`',
+    summary: 'Multipart upload of one file, or `?restore=N`, `?pin=N`, `?unpin=N`, `?checkout`, `?checkin`, `?uncheckout[&force]`, or a resumable upload (IETF draft)',
     tags: ['files', 'locks'],
     description:
-      'The first flag present decides: `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
+      'With `Upload-Draft-Interop-Version` (`5` or `6`) the request creates a resumable upload of this file (docs/uploads.md): 202 with its Location, or, with `Upload-Complete: ?1` and the whole body, the version. Otherwise the first flag present decides: `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
     parameters: [...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'Comment', 'Timeout', 'ContentDigest', 'ContentMD5'), ...writeParams],
     requestBody: { required: false, content: { ...multipartBody('One file part.'), '*/*': {} } },
     responses: {
@@ -191,10 +197,15 @@ const fileItem: PathItem = {
         content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult'), ref('schemas', 'Lock')] } } },
       },
       '201': { description: 'A new file (upload, or `?restore` of a deleted file).', headers: written, content: json('Version') },
+      '202': {
+        description:
+          'With `Upload-Draft-Interop-Version` and `Upload-Complete: ?0`: a resumable upload of this file was created (docs/uploads.md); `Location` is its URL, `Upload-Offset` the bytes it took.',
+        headers: { Location: header('Location', true) },
+      },
       '204': { description: '`?uncheckout`: the lock is released.' },
       '400': problem(400, 'Invalid path, a malformed query, not one multipart file part, restoring a delete marker, or a digest mismatch (`?checkin`)'),
       '401': unauthorized,
-      '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden']),
+      '403': problem(403, `${readOnly}, \`?force\` by a non-admin, or a resumable upload past \`KLUIS_UPLOADS_PER_USER\``, ['forbidden', 'upload-quota']),
       '404': problem(404, '`?restore=N`, `?pin=N`, `?unpin=N`: no version N'),
       '409': conflict,
       '410': problem(410, '`?restore=N` or `?pin=N` of a version retention pruned'),
@@ -289,6 +300,7 @@ export const document = {
     { name: 'files', description: 'Versions, listings, uploads.' },
     { name: 'locks', description: 'Check-out locks (WebDAV-style).' },
     { name: 'service', description: 'Health, metrics and this document; no credentials needed.' },
+    { name: 'uploads', description: 'Resumable uploads: tus 1.0 and the IETF draft, under the same rules as a PUT.' },
     { name: 'admin', description: 'Operations: storage stats, garbage collection, retention; admins only when users are configured.' },
   ],
   security: [{ basicAuth: [] }, { bearerAuth: [] }, {}],
@@ -303,9 +315,10 @@ export const document = {
     }),
     '/metrics': service('metrics', 'Prometheus metrics, `kluis_problems_total{code,status}` included', { '200': { description: 'Prometheus text exposition.', content: { 'text/plain': {} } } }),
     ...adminPaths,
+    ...uploadPaths,
     '/openapi.json': service('openapi', 'This document', { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } }, '503': draining }),
   } satisfies Record<string, PathItem>,
-  components: { schemas: { ...schemas, ...adminSchemas }, parameters, headers, securitySchemes },
+  components: { schemas: { ...schemas, ...adminSchemas, ...uploadSchemas }, parameters, headers, securitySchemes },
 };
 
 const body = JSON.stringify(document);

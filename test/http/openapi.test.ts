@@ -17,6 +17,7 @@ import { StorageUnavailable, type Storage } from '../../src/storage/contracts.js
 import { openFsStorage } from '../../src/storage/fs/index.js';
 import { request, type Answer } from '../helpers/http.js';
 import { ROOT, startServer, tempDir } from '../helpers/server.js';
+import { exerciseUploads, exerciseUploadsDown } from './openapi-uploads.js';
 import { AS, makeUsers, multipart, raw, rawSocket, type Part } from './rest/_support.js';
 
 type Json = any; // the document as fetched: walked generically
@@ -99,6 +100,7 @@ function declaredPairs(doc: Json): Set<string> {
 /** The template a concrete URL answers under (the query selects nothing: operations are keyed by path and method). */
 function templateOf(url: string): string {
   const p = url.split('?')[0] as string;
+  if (p.startsWith('/uploads/') && p !== '/uploads/') return '/uploads/{id}';
   if (p === '/files' || p === '/files/') return '/files/';
   if (p.startsWith('/files/')) return p.endsWith('/') ? '/files/{dir}/' : '/files/{path}';
   return p;
@@ -147,7 +149,7 @@ class Recorder {
 async function startBroken(): Promise<{ url: string; drain: Drain; close: () => Promise<void> }> {
   const outage = () => Promise.reject(new StorageUnavailable('the test store is down'));
   const part = new Proxy({}, { get: (_target, key) => (key === 'then' ? undefined : outage) });
-  const storage = { blobs: part, records: part, history: part, collections: part, check: outage, close: async () => {} } as unknown as Storage<KluisRecords>;
+  const storage = { blobs: part, records: part, history: part, collections: part, uploads: { states: part, bytes: part }, check: outage, close: async () => {} } as unknown as Storage<KluisRecords>;
   const drain = new Drain();
   const app = createApp({ config: { maxUploadBytes: 1024, lockDefaultSeconds: 60, lockMaxSeconds: 600 }, storage, logger: pino({ level: 'silent' }), drain });
   const server = createServer(app, 60);
@@ -303,6 +305,9 @@ test('every declared (method, path, status) is answered, and every answer is dec
   for (const who of [root, alice, {}]) await go('POST', '/admin/gc?dry-run', who);
   await go('POST', '/admin/gc?grace=5', root);
 
+  // Resumable uploads (test/http/openapi-uploads.ts).
+  await exerciseUploads(go);
+
   // Deletes.
   await go('DELETE', '/files/none.txt');
   await go('DELETE', '/files/new.txt', { ...alice, 'If-Match': '"0"' });
@@ -341,6 +346,7 @@ test('every declared (method, path, status) is answered, and every answer is dec
       }
     }
     for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) await r.send(broken.url, 'GET', url);
+    await exerciseUploadsDown((method, url, headers = {}, body) => r.send(broken.url, method, url, headers, body));
   }
   // A full disk: uploads are 507, nothing stored.
   await r.send(full.url, 'PUT', '/files/doc.txt', {}, 'x');

@@ -14,9 +14,12 @@ const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('h
 const portOf = (url: string) => Number(new URL(url).port);
 
 /** tus-js-client (Node) uploading `body` to `path` through `endpoint`; resolves with the upload URL. */
-function upload(endpoint: string, path: string, body: Buffer, options: Partial<tus.UploadOptions> = {}): Promise<string> {
+/** tus-js-client 4.3's `protocol` option, which its type declarations leave out. */
+type Options = Partial<tus.UploadOptions> & { protocol?: 'tus-v1' | 'ietf-draft-03' | 'ietf-draft-05' };
+
+function upload(endpoint: string, path: string, body: Buffer, options: Options = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const client = new tus.Upload(body, {
+    const client = new tus.Upload(body, <tus.UploadOptions>{
       endpoint,
       metadata: { path, filetype: 'application/octet-stream' },
       chunkSize: 4 * MIB,

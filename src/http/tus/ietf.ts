@@ -57,7 +57,7 @@ function draftHeaders(ctx: Context, version: InteropVersion, state: UploadState)
  * `POST /files/<path>` with `Upload-Draft-Interop-Version`: a resumable upload of that file,
  * checked now against the caller's rights, locks and preconditions (as a PUT is). With
  * `Upload-Complete: ?1` the body is the whole file and the answer is the version's; with `?0`
- * the answer is 201 with the upload's Location and the bytes it took.
+ * the answer is 202 (the upload waits for the rest) with its Location and the bytes it took.
  */
 export async function draftCreate(ctx: Context, key: string, uploads: Uploads, version: InteropVersion): Promise<void> {
   const last = uploadComplete(ctx);
@@ -76,11 +76,12 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
   const withBody = last || Number(ctx.get('Content-Length') || '0') > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!withBody) {
     draftHeaders(ctx, version, state);
-    ctx.status = 201;
+    ctx.body = null; // first: an empty body, not Koa's status text (null set after the status makes it 204)
+    ctx.status = 202;
     return;
   }
   const out = await uploads.append(callerOf(ctx), state.id, { offset: 0, last }, bodyStream(ctx));
-  answer(ctx, version, out.state, out.committed, 201);
+  answer(ctx, version, out.state, out.committed, 202);
 }
 
 /** HEAD, PATCH or DELETE of `/uploads/<id>` in the draft's terms. */
@@ -115,6 +116,9 @@ export async function draftResource(ctx: Context, id: string, uploads: Uploads, 
 /** The answer of a request that sent bytes: the version's, once they made one. */
 function answer(ctx: Context, version: InteropVersion, state: UploadState, committed: WriteResult | undefined, status: number): void {
   if (committed) respondWrite(ctx, state.path, committed, state.intent.checkin);
-  else ctx.status = status;
+  else {
+    ctx.body = null;
+    ctx.status = status;
+  }
   draftHeaders(ctx, version, state);
 }

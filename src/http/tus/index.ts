@@ -25,19 +25,6 @@ const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
  * state as JSON) and `POST /uploads/<id>` (retry a refused commit with new preconditions).
  */
 export function uploadsHandler(deps: TusDeps) {
-  const handle = tusRequest(deps);
-  return async (ctx: Context): Promise<void> => {
-    try {
-      await handle(ctx);
-    } catch (err) {
-      // tus answers a checksum that does not match with its own status.
-      if (err instanceof Problem && err.code === 'checksum-mismatch' && ctx.path !== '/uploads' && ctx.path !== '/uploads/') err.answerAs(460);
-      throw err;
-    }
-  };
-}
-
-function tusRequest(deps: TusDeps) {
   return async (ctx: Context): Promise<void> => {
     const rest = ctx.path.slice('/uploads'.length).replace(/^\//, '');
     const draft = interopVersion(ctx);
@@ -105,6 +92,8 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   const deferred = ctx.get('Upload-Defer-Length');
   if (deferred !== '' && deferred !== '1') throw new Problem('bad-request', 'Upload-Defer-Length must be 1');
   if ((length === undefined) === (deferred === '')) throw new Problem('bad-request', 'send Upload-Length, or Upload-Defer-Length: 1 when the length is not known yet');
+  const withBody = ctx.get('Content-Type') !== '' && Number(ctx.get('Content-Length') || '1') > 0;
+  if (withBody && !ctx.is(OFFSET_OCTET_STREAM)) throw new Problem('unsupported-media-type', `the bytes of a creation with upload are sent as ${OFFSET_OCTET_STREAM}`);
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const path = targetOf(metadata);
   const contentType = metadata.filetype || metadata.type || metadata.contentType || null;
@@ -118,14 +107,14 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   });
   ctx.set('Location', `/uploads/${state.id}`);
   ctx.set(uploadHeaders(state));
-  const withBody = ctx.get('Content-Type') !== '' && Number(ctx.get('Content-Length') || '1') > 0;
   if (!withBody) {
+    ctx.body = null; // first: an empty body, not Koa's status text (null set after the status makes it 204)
     ctx.status = 201;
     return;
   }
-  if (!ctx.is(OFFSET_OCTET_STREAM)) throw new Problem('unsupported-media-type', `the bytes of a creation with upload are sent as ${OFFSET_OCTET_STREAM}`);
   const { state: after, committed } = await deps.uploads.append(callerOf(ctx), state.id, { offset: 0, checksum: parseChecksum(ctx) }, bodyStream(ctx));
   ctx.set(uploadHeaders(after));
+  ctx.body = null;
   ctx.status = 201;
   if (committed) versionHeaders(ctx, after, committed);
 }

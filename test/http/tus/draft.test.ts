@@ -11,9 +11,9 @@ test.after.always(() => server?.close());
 const V6 = { 'Upload-Draft-Interop-Version': '6' };
 const V5 = { 'Upload-Draft-Interop-Version': '5' };
 
-test('draft-05: created at the file\'s URL with its first bytes, resumed by HEAD and a PATCH, ending in a version', async (t) => {
+test("draft-05: created at the file's URL with its first bytes, resumed by HEAD and a PATCH, ending in a version", async (t) => {
   const made = await request(`${server.url}/files/draft/a.txt`, { method: 'POST', headers: { ...V6, 'Upload-Complete': '?0', 'Upload-Length': '11', 'Content-Type': 'text/plain' }, body: 'hello ' });
-  t.is(made.status, 201);
+  t.is(made.status, 202);
   t.is(made.headers.get('upload-offset'), '6');
   t.is(made.headers.get('upload-complete'), '?0');
   t.is(made.headers.get('upload-draft-interop-version'), '6');
@@ -37,7 +37,7 @@ test('draft-05: created at the file\'s URL with its first bytes, resumed by HEAD
 
 test('draft-03: the length comes from Upload-Complete: ?1 when none was given; a wrong offset is 409', async (t) => {
   const made = await request(`${server.url}/files/draft/b.bin`, { method: 'POST', headers: { ...V5, 'Upload-Complete': '?0' } });
-  t.is(made.status, 201);
+  t.is(made.status, 202);
   const url = `${server.url}${made.headers.get('location')}`;
   t.is((await request(url, { method: 'PATCH', headers: { ...V5, 'Upload-Offset': '0', 'Upload-Complete': '?0' }, body: 'abc' })).status, 204);
   const wrong = await request(url, { method: 'PATCH', headers: { ...V5, 'Upload-Offset': '1', 'Upload-Complete': '?1' }, body: 'def' });
