@@ -18,7 +18,7 @@ export const PROBLEMS = {
   'upload-offset': { status: 409, title: 'Upload offset mismatch' },
   'upload-busy': { status: 409, title: 'Upload in use by another request' },
   'upload-quota': { status: 403, title: 'Too many open uploads' },
-  'upload-checksum': { status: 460, title: 'Checksum mismatch' },
+  'upload-checksum': { status: 460, title: 'Upload-Checksum mismatch' },
   'version-pruned': { status: 410, title: 'Version pruned by retention' },
   'request-timeout': { status: 408, title: 'Request timeout' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },

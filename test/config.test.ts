@@ -23,6 +23,9 @@ test('defaults', (t) => {
     retention: [],
     retentionIntervalSeconds: 3600,
     statsIntervalSeconds: 300,
+    uploadExpirySeconds: 86400,
+    uploadsPerUser: 100,
+    uploadSweepSeconds: 600,
   });
 });
 
@@ -44,6 +47,9 @@ test('every variable is read', (t) => {
     KLUIS_RETENTION_INTERVAL_SECONDS: '600',
     KLUIS_STATS_INTERVAL_SECONDS: '0',
     KLUIS_WORKERS: '3',
+    KLUIS_UPLOAD_EXPIRY_SECONDS: '7200',
+    KLUIS_UPLOADS_PER_USER: '5',
+    KLUIS_UPLOAD_SWEEP_SECONDS: '60',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -66,6 +72,9 @@ test('every variable is read', (t) => {
     ],
     retentionIntervalSeconds: 600,
     statsIntervalSeconds: 0,
+    uploadExpirySeconds: 7200,
+    uploadsPerUser: 5,
+    uploadSweepSeconds: 60,
   });
 });
 
