@@ -9,8 +9,8 @@ import { Readable } from 'node:stream';
 export const GIB = 2 ** 30;
 export const CHUNK = 1 << 20;
 
-/** `bytes` (whole chunks) of distinct content for `seed`, generated as it is read. */
-export function source(seed: number, bytes = GIB): Readable {
+/** `bytes` (whole chunks) of distinct content for `seed`, generated as it is read; from chunk `first` on (a slice of a longer body). */
+export function source(seed: number, bytes = GIB, first = 0): Readable {
   const chunk = Buffer.alloc(CHUNK, seed);
   let sent = 0;
   return new Readable({
@@ -18,7 +18,7 @@ export function source(seed: number, bytes = GIB): Readable {
     read() {
       if (sent >= bytes) return void this.push(null);
       const c = Buffer.from(chunk);
-      c.writeUInt32BE(sent / CHUNK, 0);
+      c.writeUInt32BE(first + sent / CHUNK, 0);
       c.writeUInt32BE(seed, 4);
       sent += CHUNK;
       this.push(c);
@@ -49,11 +49,16 @@ export async function memory(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<num
 
 /** PUT `body` of `length` bytes to `url`; resolves with the answer's status and text. */
 export function putStream(url: string, body: Readable, length: number): Promise<{ status: number; text: string }> {
+  return send(url, 'PUT', body, { 'Content-Length': String(length) });
+}
+
+/** `method` with `body` to `url`; resolves with the answer's status, text and headers. */
+export function send(url: string, method: string, body: Readable, headers: Record<string, string>): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': String(length) } }, (res) => {
+    const req = http.request(url, { method, headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', reject);

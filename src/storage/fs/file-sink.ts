@@ -7,30 +7,33 @@ const SYNC_EVERY = 64 << 20;
 const HIGH_WATER = 2 << 20;
 
 /**
- * A new file (`wx`) written from a stream and durable when the stream finishes: 'finish' comes
+ * A new file (`wx`) written from a stream, or with `at` an existing file continued from byte
+ * `at` (what lies past it is cut first), durable when the stream finishes: 'finish' comes
  * only after an fsync. While data flows, every SYNC_EVERY bytes an fdatasync runs alongside the
  * writes, so the disk writes back during the upload instead of all at the end (the kernel would
  * otherwise hold a whole large upload in the page cache until the final fsync).
  */
 export class DurableFileSink extends Writable {
   private handle: FileHandle | undefined;
-  private written = 0;
+  /** Bytes written so far. */
+  written = 0;
   private syncedAt = 0;
   private syncing: Promise<void> | undefined;
   private syncError: Error | undefined;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly at?: number,
+  ) {
     super({ highWaterMark: HIGH_WATER });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.file, 'wx').then(
-      (handle) => {
-        this.handle = handle;
-        callback();
-      },
-      (err: Error) => callback(err),
-    );
+    (async () => {
+      const handle = await open(this.file, this.at === undefined ? 'wx' : 'r+');
+      this.handle = handle;
+      if (this.at !== undefined) await handle.truncate(this.at);
+    })().then(() => callback(), callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
@@ -68,7 +71,7 @@ export class DurableFileSink extends Writable {
     const handle = this.handle as FileHandle;
     let pending = buffers;
     while (pending.length > 0) {
-      const { bytesWritten } = await handle.writev(pending);
+      const { bytesWritten } = await handle.writev(pending, this.at === undefined ? undefined : this.at + this.written);
       this.written += bytesWritten;
       pending = rest(pending, bytesWritten);
     }

@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import { link, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { StagedBlob, UploadBytes, UploadPosition } from '../contracts.js';
 import { isNotFound, mkdirDurable, syncDir } from './durable.js';
+import { DurableFileSink } from './file-sink.js';
 import type { TempArea } from './temp-area.js';
 
-/** Writes are gathered up to this size: fewer syscalls per byte. */
+/** Read-back chunk size. */
 const BATCH = 1 << 20;
 const ID = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -32,39 +34,18 @@ export class FsUploadBytes implements UploadBytes {
   }
 
   async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
-    const offset = from.length;
-    const handle = await open(this.file(id), 'r+');
-    let length = offset;
+    const sink = new DurableFileSink(this.file(id), from.length);
+    // A source that fails ends the sink instead of destroying it: what arrived is written and
+    // made durable (the sink's fsync before 'finish'), then counted.
     let error: unknown;
-    try {
-      await handle.truncate(offset); // what a crash left past the acknowledged length
-      let batch: Buffer[] = [];
-      let batched = 0;
-      const flush = async () => {
-        if (batched === 0) return;
-        const buffers = batch;
-        const bytes = batched;
-        batch = [];
-        batched = 0;
-        await handle.writev(buffers, length);
-        length += bytes;
-      };
-      try {
-        for await (const chunk of source) {
-          const piece = chunk as Buffer;
-          batch.push(piece);
-          batched += piece.length;
-          if (batched >= BATCH) await flush();
-        }
-      } catch (err) {
-        error = err;
-      }
-      await flush();
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return error === undefined ? { length } : { length, error };
+    source.once('error', (err) => {
+      error = err;
+      source.unpipe(sink);
+      sink.end();
+    });
+    source.pipe(sink);
+    await finished(sink);
+    return error === undefined ? { length: from.length + sink.written } : { length: from.length + sink.written, error };
   }
 
   async read(id: string, { length }: UploadPosition): Promise<Readable> {
