@@ -208,7 +208,8 @@ export class Uploads {
       committed = await this.opts.files.upload(caller, state.path, intent, content, asked.checkin);
     } catch (err) {
       if (err instanceof Problem) {
-        await claim.release({ ...state, refused: err.toJSON() });
+        // The completing request's refusal is kept for whoever comes back; a retry's changes nothing.
+        if (asked === complete.intent) await claim.release({ ...state, refused: err.toJSON() });
         this.opts.events?.('refused');
       }
       throw err;

@@ -4,7 +4,7 @@ import { createDomain } from '../../src/domain/services.js';
 import type { KluisRecords } from '../../src/domain/types.js';
 import { uploadTag } from '../../src/domain/upload-state.js';
 import { Uploads } from '../../src/domain/uploads.js';
-import type { Storage } from '../../src/storage/contracts.js';
+import { type Storage, StorageUnavailable } from '../../src/storage/contracts.js';
 import { alice, bob, memoryStore, refused, sha256, START } from './_support.js';
 
 const OPTIONS = { expirySeconds: 3600, maxOpenPerUser: 10, maxBytes: 1 << 20 };
@@ -72,4 +72,25 @@ test('the sweep reclaims bytes whose state is gone after an hour; another user c
   await storage.uploads.states.remove(state.id);
   now = Date.now() + 2 * 3_600_000;
   t.deepEqual(await uploads.sweep(), { expired: 0, orphans: 1 });
+});
+
+test('the last bytes are acknowledged with the commit: a store failure in the commit leaves the offset where it was, and sending them again makes one version', async (t) => {
+  const { storage } = memoryStore(t);
+  let failing = true;
+  const put = storage.records.put.bind(storage.records);
+  storage.records.put = async (key, value, expected, prepare) => {
+    if (key === 'fail.txt' && failing) {
+      failing = false;
+      throw new StorageUnavailable('the store went away');
+    }
+    return put(key, value, expected, prepare);
+  };
+  const { uploads } = domain(storage);
+  const state = await uploads.create(alice, NEW('fail.txt', 6));
+  await uploads.append(alice, state.id, { offset: 0 }, bytes('abc'));
+  await t.throwsAsync(uploads.append(alice, state.id, { offset: 3 }, bytes('def')), { instanceOf: StorageUnavailable });
+  t.is((await uploads.status(alice, state.id)).position.length, 3, 'not acknowledged');
+  const { committed } = await uploads.append(alice, state.id, { offset: 3 }, bytes('def'));
+  t.is(committed?.version.version, 1);
+  t.is((await versionsOf(storage, 'fail.txt')).length, 1);
 });

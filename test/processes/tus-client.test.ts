@@ -6,7 +6,7 @@ import type { Backend } from '../helpers/backend.js';
 import { request } from '../helpers/http.js';
 import { type ChildServer, startChild, tempDir } from '../helpers/server.js';
 import { cutProxy } from '../http/tus/_proxy.js';
-import { s3Env, s3Server } from '../s3/ceph.js';
+import { s3Env, s3Server, startCeph } from '../s3/ceph.js';
 
 const SOAK = process.env.KLUIS_SOAK === '1';
 const MIB = 2 ** 20;
@@ -35,7 +35,8 @@ function upload(endpoint: string, path: string, body: Buffer, options: Options =
 /** The environment of a kluis process on `backend` (S3: a prefix of its own in the test bucket). */
 async function backendEnv(t: ExecutionContext, backend: Backend): Promise<Record<string, string>> {
   if (backend === 'fs') return {};
-  const s3 = await s3Server();
+  // 1 GiB (the soak size) takes about 2 GiB of the gateway's memstore (the parts, then the blob): a gateway of its own.
+  const s3 = SOAK ? await startCeph({ memstoreBytes: 4 * 2 ** 30 }) : await s3Server();
   t.teardown(() => s3.stop());
   return { ...s3Env(s3, 'kluis-tus'), KLUIS_S3_PREFIX: `tus-${randomUUID()}/` };
 }

@@ -18,8 +18,9 @@ import { copySource } from './copy.js';
 import type { S3Options } from './options.js';
 
 /**
- * Where the bytes of an upload stand on S3: the ETags of its full parts (`partSize` each) in
- * a multipart upload, and a tail shorter than a part in its own object. Stored in the upload's
+ * Where the bytes of an upload stand on S3: the ETags of its parts (each at least `partSize`,
+ * S3's minimum for all but the last) in a multipart upload, and a tail shorter than a part in
+ * its own object. Stored in the upload's
  * state record, so the parts and tail named here are exactly the acknowledged ones.
  */
 interface S3Position {
@@ -33,9 +34,9 @@ interface S3Position {
 
 /**
  * The bytes of resumable uploads under `upload-bytes/<id>/`, shared by every instance (so an
- * upload made on one resumes on another; never on one instance's disk): full parts go into a
+ * upload made on one resumes on another; never on one instance's disk): parts go into a
  * multipart upload as they fill, and what is left over at the end of an append (less than a
- * part) into a tail object, read back by the next append. Memory: one part per append.
+ * part) into a tail object, read back by the next append. Memory: two parts per append.
  * At completion the tail becomes the last part and the multipart upload completes into
  * `data`, which the blob store copies to its blob key; objects under this area are never
  * deleted by the blob store, only by {@link remove}. The staging janitor never touches them.
@@ -68,12 +69,16 @@ export class S3UploadBytes implements UploadBytes {
     let buffer = at.tail > 0 ? await this.get(this.key(id, `tail-${from.length}`)) : Buffer.alloc(0);
     let pending: Buffer[] = [buffer];
     let held = buffer.length;
+    let appended = 0;
     let error: unknown;
     try {
       for await (const chunk of source) {
         pending.push(chunk as Buffer);
         held += (chunk as Buffer).length;
-        while (held >= size) {
+        appended += (chunk as Buffer).length;
+        // At most two parts' worth is held: what is left at the end is then a part of its
+        // own (5 MiB or more: an 8 MiB PATCH is one part, no tail) or a tail under a part.
+        if (held >= 2 * size) {
           buffer = Buffer.concat(pending);
           at.uploadId ??= await this.startMultipart(id);
           parts.push(await this.uploadPart(id, at.uploadId, parts.length + 1, buffer.subarray(0, size)));
@@ -85,8 +90,13 @@ export class S3UploadBytes implements UploadBytes {
       if (isStoreError(err)) throw err;
       error = err;
     }
-    const rest = Buffer.concat(pending);
-    const length = parts.length * size + rest.length;
+    let rest = Buffer.concat(pending);
+    if (rest.length >= size) {
+      at.uploadId ??= await this.startMultipart(id);
+      parts.push(await this.uploadPart(id, at.uploadId, parts.length + 1, rest));
+      rest = Buffer.alloc(0);
+    }
+    const length = from.length + appended;
     if (length === from.length) return { ...from, ...(error !== undefined ? { error } : {}) };
     if (rest.length > 0) await this.put(this.key(id, `tail-${length}`), rest);
     const next: S3Position = { uploadId: at.uploadId, parts, tail: rest.length, ...(at.tail > 0 ? { stale: from.length } : {}) };

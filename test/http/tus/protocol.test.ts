@@ -80,6 +80,27 @@ test('a checksum that does not match is 460 and its bytes are not kept', async (
   t.is(unknown.status, 400);
 });
 
+test("metadata: HEAD gives it back; `name` (as Uppy sends it) puts the file at the top level; `comment` is the version's", async (t) => {
+  const made = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '2', 'Upload-Metadata': meta({ name: 'dir/uppy.txt', comment: 'from Uppy' }) } });
+  t.is(made.status, 201);
+  const url = `${server.url}${made.headers.get('location')}`;
+  const head = await request(url, { method: 'HEAD', headers: TUS });
+  t.is(head.headers.get('upload-metadata'), meta({ name: 'dir/uppy.txt', comment: 'from Uppy' }));
+  t.is((await patch(url, 0, Buffer.from('hi'))).status, 204);
+  const history = await request(`${server.url}/files/uppy.txt?versions`);
+  t.is(history.json.versions[0].comment, 'from Uppy');
+});
+
+test('a deferred length is given once, never below what arrived', async (t) => {
+  const made = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Defer-Length': '1', 'Upload-Metadata': meta({ path: 'tus/later.txt' }) } });
+  const url = `${server.url}${made.headers.get('location')}`;
+  t.is((await patch(url, 0, Buffer.from('abcd'))).status, 204);
+  t.is((await patch(url, 4, Buffer.from('e'), { 'Upload-Length': '3' })).status, 400);
+  t.is((await patch(url, 4, Buffer.from('e'), { 'Upload-Length': '9' })).status, 204);
+  t.is((await patch(url, 5, Buffer.from('f'), { 'Upload-Length': '8' })).status, 400, 'it cannot change');
+  t.is((await request(url, { method: 'HEAD', headers: TUS })).headers.get('upload-length'), '9');
+});
+
 test('a request without Tus-Resumable 1.0.0 is 412 with Tus-Version', async (t) => {
   const answer = await request(`${server.url}/uploads/`, { method: 'POST', headers: { 'Upload-Length': '1', 'Upload-Metadata': meta({ path: 'x' }) } });
   t.is(answer.status, 412);

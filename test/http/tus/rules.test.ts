@@ -41,6 +41,9 @@ test('a lock taken while the bytes travel makes the completion 409 locked; the b
   t.is(state.json.refused.code, 'locked');
   const again = await request(made.url, { method: 'POST' });
   t.is(again.status, 409, 'a retry without the token is refused again');
+  const wrong = await request(made.url, { method: 'POST', headers: { 'Lock-Token': `<${token}>`, 'If-Match': '"0"' } });
+  t.is(wrong.status, 412);
+  t.is((await request(made.url)).json.refused.code, 'locked', 'a refused retry changes nothing: not even the recorded preconditions');
   const retry = await request(made.url, { method: 'POST', headers: { 'Lock-Token': `<${token}>` } });
   t.is(retry.status, 201);
   t.is(retry.json.version, 1);
