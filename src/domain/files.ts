@@ -89,6 +89,10 @@ export class FileService {
       const result = await this.update(
         key,
         (record, now) => {
+          // A resumable upload's commit retried after its version was written: that version,
+          // whatever happened since (its own preconditions held when it was written).
+          const made = content.upload && record?.versions.find((v) => v.upload === content.upload);
+          if (made) return { result: { version: made, created: false, released: checkin } };
           const lock = checkWrite(key, record, caller, intent, now, checkin);
           return this.addVersion(key, record, caller, lock, now, content, checkin);
         },
@@ -259,9 +263,6 @@ export class FileService {
 
   private addVersion(key: string, record: FileRecord | undefined, caller: Caller, lock: Lock | null, now: number, content: Omit<StagedContent, 'staged'>, checkin: boolean): Decision<WriteResult> {
     const current = currentVersion(record);
-    const made = content.upload && record?.versions.find((v) => v.upload === content.upload);
-    // A resumable upload's commit retried after its version was written: that version, once.
-    if (made) return { result: { version: made, created: false, released: checkin } };
     if (current && current.sha256 === content.sha256) {
       // Same bytes as the current version: idempotent, no new version.
       const result = { version: current, created: false, released: checkin };

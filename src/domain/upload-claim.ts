@@ -16,12 +16,15 @@ const RENEW_MS = 2_500;
  * The right to append to or commit one upload: taken by compare-and-set on its state record,
  * so two requests (on any instances) never write one upload at once. Renewed while the request
  * runs; a claim whose process died lapses after {@link CLAIM_MS}. The state is written again
- * only by {@link release}, which fails if the claim was lost meanwhile.
+ * only through the claim ({@link keep}, {@link release}), which fails if it was lost meanwhile.
+ * Instances compare `until` by their own clocks: they must agree within a few seconds.
  */
 export class UploadClaim {
   private timer: NodeJS.Timeout | undefined;
   private held = true;
   private queue: Promise<void> = Promise.resolve();
+  /** Called once if a renewal finds the claim taken (this request stalled past the lease). */
+  onLost: (() => void) | undefined;
 
   private constructor(
     private readonly states: RecordStore<UploadState>,
@@ -38,10 +41,10 @@ export class UploadClaim {
       const now = clock();
       if (!stored || expired(stored.value, now)) throw noUpload();
       const state = stored.value;
+      check(state); // first: who may not use the upload learns nothing of it
       if (state.claim && Date.parse(state.claim.until) > now) {
         throw new Problem('upload-busy', 'another request is appending to or committing this upload; try again shortly', { offset: state.position.length });
       }
-      check(state);
       const claimId = randomUUID();
       const next = { ...state, claim: { id: claimId, until: new Date(now + CLAIM_MS).toISOString() } };
       try {
@@ -53,6 +56,11 @@ export class UploadClaim {
         if (!(err instanceof RevisionMismatch)) throw err;
       }
     }
+  }
+
+  /** Write `next`, the claim kept. */
+  async keep(next: UploadState): Promise<void> {
+    await this.put(() => ({ ...next, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } }));
   }
 
   /** Write `next` without the claim, which ends; with no `next`, the state as it was claimed. */
@@ -87,6 +95,7 @@ export class UploadClaim {
     } catch (err) {
       if (err instanceof RevisionMismatch) {
         this.end();
+        this.onLost?.();
         throw new Problem('upload-busy', 'this request lost its claim on the upload (it stalled for too long); resume from the offset HEAD reports');
       }
       throw err;

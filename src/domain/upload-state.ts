@@ -14,6 +14,7 @@ export interface UploadIntent {
 
 /** One resumable upload, as its state record keeps it (keyed by its id). */
 export interface UploadState {
+  /** Its storage key ({@link storageKey}), never the id its URL holds. */
   id: string;
   /** The caller who created it: with users configured, only they may continue it. */
   owner: string;
@@ -60,6 +61,14 @@ export function uploadTag(id: string): string {
  */
 export function newUploadId(owner: string): string {
   return ownerPrefix(owner) + randomBytes(24).toString('base64url');
+}
+
+/**
+ * Where the upload `id` is stored: its owner tag, then a digest of the whole id. The id (the
+ * capability) is never a storage key, so no listing, storage error or log line holds it.
+ */
+export function storageKey(id: string): string {
+  return id.slice(0, 8) + createHash('sha256').update(id).digest('base64url').slice(0, 32);
 }
 
 export function ownerPrefix(owner: string): string {

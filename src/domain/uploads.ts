@@ -11,7 +11,7 @@ import type { Caller, Clock, FileRecord } from './types.js';
 import { UploadClaim } from './upload-claim.js';
 import { doneKey, retire, type SweepReport, sweepUploads } from './upload-sweep.js';
 import { type ChecksumAlgorithm, UploadMeter } from './upload-meter.js';
-import { expired, intentOf, newUploadId, noUpload, ownerPrefix, phaseOf, type UploadIntent, type UploadState, uploadTag } from './upload-state.js';
+import { expired, intentOf, newUploadId, noUpload, ownerPrefix, phaseOf, storageKey, type UploadIntent, type UploadState, uploadTag } from './upload-state.js';
 
 export interface UploadsOptions {
   store: UploadStore<UploadState>;
@@ -63,7 +63,7 @@ export class Uploads {
 
   constructor(private readonly opts: UploadsOptions) {}
 
-  async create(caller: Caller, request: NewUpload): Promise<UploadState> {
+  async create(caller: Caller, request: NewUpload): Promise<{ id: string; state: UploadState }> {
     const { path } = request;
     if (request.length !== null && request.length > this.opts.maxBytes) {
       throw new Problem('too-large', `Upload-Length ${request.length} is over the limit of ${this.opts.maxBytes} bytes`);
@@ -75,10 +75,11 @@ export class Uploads {
       throw new Problem('upload-quota', `${caller.name} has ${open} uploads open, the most allowed; finish or terminate one first`);
     }
     const id = newUploadId(caller.name);
-    const position = await this.opts.store.bytes.create(id);
+    const key = storageKey(id);
+    const position = await this.opts.store.bytes.create(key);
     const now = this.opts.clock();
     const state: UploadState = {
-      id,
+      id: key,
       owner: caller.name,
       path,
       length: request.length,
@@ -90,26 +91,44 @@ export class Uploads {
       createdAt: new Date(now).toISOString(),
       expiresAt: this.expiry(now),
     };
-    await this.opts.store.states.put(id, state, null);
+    await this.opts.store.states.put(key, state, null);
     this.opts.events?.('created');
-    return state;
+    // An empty upload is complete as it is made (tus-js-client sends nothing after creating it).
+    return { id, state: state.length === 0 ? (await this.commit(caller, id)).state : state };
   }
 
-  /** The state of upload `id`; 404 when there is none for this caller. */
+  /**
+   * The state of upload `id`; 404 when there is none for this caller. An upload whose every byte
+   * was acknowledged but whose commit was cut short (a crash, the store away) is committed first:
+   * the client that comes back to ask sees the upload done, or refused.
+   */
   async status(caller: Caller, id: string): Promise<UploadState> {
-    const stored = (await this.opts.store.states.get(id)) ?? (await this.opts.store.states.get(doneKey(id)));
-    if (!stored || expired(stored.value, this.opts.clock()) || !mayUse(caller, stored.value)) throw noUpload();
-    return stored.value;
+    const key = storageKey(id);
+    const stored = (await this.opts.store.states.get(key)) ?? (await this.opts.store.states.get(doneKey(key)));
+    const now = this.opts.clock();
+    if (!stored || expired(stored.value, now) || !mayUse(caller, stored.value)) throw noUpload();
+    const state = stored.value;
+    const held = state.claim && Date.parse(state.claim.until) > now;
+    if (phaseOf(state) !== 'complete' || state.refused || held) return state;
+    return this.commit(caller, id).then(
+      (out) => out.state,
+      async (err: unknown) => {
+        if (!(err instanceof Problem) || err.status >= 500) throw err;
+        return (await this.opts.store.states.get(key))?.value ?? state;
+      },
+    );
   }
 
   /**
    * Append `source` at `append.offset` (409 `upload-offset` unless it is where the bytes end).
-   * Whatever arrived is kept and acknowledged, also when the client goes away midway; an
-   * announced checksum that does not match drops this append's bytes. The append that
-   * completes the upload commits it: its answer is the commit's.
+   * Whatever arrived is kept and acknowledged, also when the client goes away midway, unless
+   * the request announced a checksum (then only bytes that match it, all of them). The append
+   * that completes the upload acknowledges its last bytes and commits it: its answer is the
+   * commit's; a crash in between is finished by the next request that reads the upload.
    */
   async append(caller: Caller, id: string, append: Append, source: Readable): Promise<{ state: UploadState; committed?: WriteResult }> {
-    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, id, (state) => {
+    const key = storageKey(id);
+    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, key, (state) => {
       if (!mayUse(caller, state)) throw noUpload();
       if (phaseOf(state) !== 'receiving') throw new Problem('upload-offset', 'every byte of this upload has arrived; nothing more can be appended', { offset: state.position.length });
       if (append.offset !== state.position.length) {
@@ -120,28 +139,37 @@ export class Uploads {
       let state = withLength(claim.state, append.length, this.opts.maxBytes);
       await this.refreshLock(caller, state);
       const { length } = state;
-      const cached = this.hashers.get(id);
+      const cached = this.hashers.get(key);
       const running = cached?.length === append.offset ? cached.hash.copy() : append.offset === 0 ? createHash('sha256') : undefined;
       const meter = new UploadMeter((length ?? this.opts.maxBytes) - append.offset, running, append.checksum?.algorithm);
+      // A request that lost its claim (it stalled past the lease) stops writing at once.
+      claim.onLost = () => meter.destroy(new Problem('upload-busy', 'this request lost its claim on the upload; resume from the offset HEAD reports'));
       const piped = pipeline(source, meter).catch(() => {}); // an error reaches the append through the meter
-      const out = await this.opts.store.bytes.append(id, state.position, meter);
+      const out = await this.opts.store.bytes.append(key, state.position, meter).catch((err: unknown) => {
+        meter.destroy(); // the store failed: the body stops flowing into a meter nobody reads
+        throw err;
+      });
       await piped;
       const { error, ...position } = out;
-      if (append.checksum && error === undefined && meter.checksumBase64() !== append.checksum.base64) {
+      if (append.checksum && (error !== undefined || meter.checksumBase64() !== append.checksum.base64)) {
         await claim.release(state);
+        if (error !== undefined) throw error; // a checksum covers the whole body: a part of it is not kept
         throw new Problem('upload-checksum', `the bytes do not match Upload-Checksum (${append.checksum.algorithm}); they were not kept`, { offset: state.position.length });
       }
       state = { ...state, position, expiresAt: this.expiry(this.opts.clock()) };
       if (append.last && error === undefined) state = await endsHere(claim, state);
-      if (running && position.length === append.offset + meter.bytes) this.hashers.set(id, { length: position.length, hash: running });
-      else this.hashers.delete(id);
+      const whole = running !== undefined && position.length === append.offset + meter.bytes;
       if (error !== undefined || phaseOf(state) !== 'complete') {
         await claim.release(state);
+        if (whole) this.hashers.set(key, { length: position.length, hash: running });
+        else this.hashers.delete(key);
         if (error !== undefined) throw error;
         return { state };
       }
-      // The last bytes are acknowledged with the commit's outcome, never before it: a crash in
-      // between leaves the offset where it was, and the client sends the last bytes again.
+      // Every byte is here: acknowledged with the hash before the commit, which may then fail
+      // (the store away, a crash) and be finished later without the client sending a byte again.
+      state = { ...state, sha256: whole ? running.digest('hex') : await this.hashOf(state) };
+      await claim.keep(state);
       return await this.commitClaimed(caller, claim, state);
     } finally {
       await claim.release().catch(() => {});
@@ -149,13 +177,15 @@ export class Uploads {
   }
 
   /**
-   * Commit a complete upload whose commit was refused, with new preconditions when given
-   * (kluis's extension: `POST` to the upload URL). A committed one answers its version again.
+   * Commit a complete upload: one whose commit was refused, with new preconditions when given
+   * (kluis's extension: `POST` to the upload URL), or was cut short. A committed one answers its
+   * state again, never a second version.
    */
   async commit(caller: Caller, id: string, retry?: Partial<UploadIntent>): Promise<{ state: UploadState; committed?: WriteResult }> {
-    const done = await this.opts.store.states.get(doneKey(id));
+    const key = storageKey(id);
+    const done = await this.opts.store.states.get(doneKey(key));
     if (done && mayUse(caller, done.value) && !expired(done.value, this.opts.clock())) return { state: done.value };
-    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, id, (state) => {
+    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, key, (state) => {
       if (!mayUse(caller, state)) throw noUpload();
       if (phaseOf(state) === 'receiving') throw new Problem('upload-offset', 'the upload is not complete yet; send its remaining bytes first', { offset: state.position.length });
     });
@@ -170,13 +200,14 @@ export class Uploads {
 
   /** tus termination: the bytes go, the state goes; a committed upload's version stays. */
   async terminate(caller: Caller, id: string): Promise<void> {
-    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, id, (state) => {
+    const key = storageKey(id);
+    const claim = await UploadClaim.take(this.opts.store.states, this.opts.clock, key, (state) => {
       if (!mayUse(caller, state)) throw noUpload();
     });
     claim.end();
-    await this.opts.store.bytes.remove(id);
-    await this.opts.store.states.remove(id);
-    this.hashers.delete(id);
+    await this.opts.store.bytes.remove(key);
+    await this.opts.store.states.remove(key);
+    this.hashers.delete(key);
     this.opts.events?.('terminated');
   }
 
@@ -200,6 +231,7 @@ export class Uploads {
     let state = complete;
     const sha256 = state.sha256 ?? (await this.hashOf(state));
     state = { ...state, sha256 };
+    this.hashers.delete(state.id);
     const staged = await this.opts.store.bytes.stage(state.id, state.position);
     const content = { staged, sha256, size: state.position.length, contentType: state.contentType, comment: state.comment, upload: uploadTag(state.id) };
     let committed: WriteResult;
@@ -216,7 +248,6 @@ export class Uploads {
     }
     const { refused: _refused, ...rest } = state;
     await claim.release({ ...rest, intent: asked, version: committed.version.version, expiresAt: this.expiry(this.opts.clock()) });
-    this.hashers.delete(state.id);
     this.opts.events?.('committed');
     await retire(this.opts.store, claim.state);
     return { state: claim.state, committed };

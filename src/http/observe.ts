@@ -19,6 +19,11 @@ export function routeOf(path: string): string {
   return 'other';
 }
 
+/** A path (or URL) as logged: an upload's URL is its capability, so its route template stands in. */
+export function loggedPath(path: string): string {
+  return routeOf(path.split('?')[0] as string) === '/uploads/{id}' ? '/uploads/{id}' : path;
+}
+
 /**
  * Outermost middleware: gives every request an id (X-Request-Id, echoed), and when the
  * response is finished or the connection drops, writes one log line and the request metrics
@@ -53,7 +58,7 @@ export function observe(logger: Logger, metrics: Metrics) {
         {
           reqId: id,
           method: ctx.method,
-          path: route === '/uploads/{id}' ? route : ctx.path,
+          path: loggedPath(ctx.path),
           route,
           status,
           bytesIn,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { clientGone, Problem, type ProblemCode } from '../errors.js';
 import { StorageUnavailable } from '../storage/contracts.js';
 import type { Metrics } from './metrics.js';
+import { loggedPath } from './observe.js';
 import { LINGER_MS, lingerOnClose } from './linger.js';
 
 /** Map a status that did not come from a Problem (Koa, a parser) to a catalogue code. */
@@ -67,8 +68,8 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
       if (problem.status === 409 || problem.status === 412 || problem.status === 423) logConflict(logger, ctx, problem);
       // A refusal while draining is the shutdown working as meant: its request line says enough.
       // A 502 for a COPY/MOVE Destination on another host is the client's doing: a warning, no stack.
-      if (CLIENT_CAUSED.has(problem.code)) logger.warn({ reqId: ctx.state.requestId, code: problem.code, method: ctx.method, path: ctx.path, detail: problem.message }, 'refused');
-      else if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
+      if (CLIENT_CAUSED.has(problem.code)) logger.warn({ reqId: ctx.state.requestId, code: problem.code, method: ctx.method, path: loggedPath(ctx.path), detail: problem.message }, 'refused');
+      else if (problem.status >= 500 && problem.code !== 'shutting-down') logger.error({ err, method: ctx.method, url: loggedPath(ctx.url) }, 'request failed');
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = problem.status;
       ctx.set({ ...DEFAULT_HEADERS[problem.code], ...problem.headers });
@@ -92,7 +93,7 @@ function logConflict(logger: Logger, ctx: Context, problem: Problem): void {
       reqId: ctx.state.requestId,
       code: problem.code,
       method: ctx.method,
-      path: ctx.path,
+      path: loggedPath(ctx.path),
       user: (ctx.state.caller as { name?: string } | undefined)?.name,
       currentVersion,
       currentSha256,

@@ -24,14 +24,14 @@ async function versionsOf(storage: Storage<KluisRecords>, path: string) {
 test('a commit retried after its version was written (a crash before the state said so) makes no second version', async (t) => {
   const { storage } = memoryStore(t);
   const { uploads, files } = domain(storage);
-  const state = await uploads.create(alice, NEW('a.txt', 6));
-  await uploads.append(alice, state.id, { offset: 0 }, bytes('abc'));
+  const made = await uploads.create(alice, { ...NEW('a.txt', 6), intent: { base: 0, conditions: {}, checkin: false } });
+  await uploads.append(alice, made.id, { offset: 0 }, bytes('abc'));
   // What a process killed inside the commit leaves: the version, tagged, and the state at offset 3.
   const staged = await storage.blobs.stage(Readable.from([Buffer.from('abcdef')]));
-  await files.upload(alice, 'a.txt', { conditions: {} }, { staged, sha256: sha256('abcdef'), size: 6, contentType: null, upload: uploadTag(state.id) });
+  await files.upload(alice, 'a.txt', { conditions: {} }, { staged, sha256: sha256('abcdef'), size: 6, contentType: null, upload: uploadTag(made.state.id) });
   await files.upload(bob, 'a.txt', { conditions: {} }, { staged: await storage.blobs.stage(bytes('later')), sha256: sha256('later'), size: 5, contentType: null });
-  const { committed } = await uploads.append(alice, state.id, { offset: 3 }, bytes('def'));
-  t.is(committed?.version.version, 1, 'the version the first commit made');
+  const { committed } = await uploads.append(alice, made.id, { offset: 3 }, bytes('def'));
+  t.is(committed?.version.version, 1, 'the version the first commit made, though ?base=0 no longer holds');
   t.deepEqual(
     (await versionsOf(storage, 'a.txt')).map((v) => v.author),
     ['alice', 'bob'],
@@ -41,24 +41,24 @@ test('a commit retried after its version was written (a crash before the state s
 test('two appends to one upload at once: one is refused with upload-busy and nothing of it is kept', async (t) => {
   const { storage } = memoryStore(t);
   const { uploads } = domain(storage);
-  const state = await uploads.create(alice, NEW('busy.txt', 10));
+  const { id } = await uploads.create(alice, NEW('busy.txt', 10));
   const slow = new Readable({ read() {} });
   slow.push('abcde');
-  const first = uploads.append(alice, state.id, { offset: 0 }, slow);
+  const first = uploads.append(alice, id, { offset: 0 }, slow);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  await refused(t, uploads.append(alice, state.id, { offset: 0 }, bytes('vwxyz')), 'upload-busy');
+  await refused(t, uploads.append(alice, id, { offset: 0 }, bytes('vwxyz')), 'upload-busy');
   slow.push(null);
   await first;
-  t.is((await uploads.status(alice, state.id)).position.length, 5);
+  t.is((await uploads.status(alice, id)).position.length, 5);
 });
 
 test('a process that did not see the bytes arrive hashes them again at completion', async (t) => {
   const { storage } = memoryStore(t);
   const one = domain(storage).uploads;
-  const state = await one.create(alice, NEW('rehash.txt', 6));
-  await one.append(alice, state.id, { offset: 0 }, bytes('abc'));
+  const { id } = await one.create(alice, NEW('rehash.txt', 6));
+  await one.append(alice, id, { offset: 0 }, bytes('abc'));
   const other = domain(storage);
-  const { committed } = await other.uploads.append(alice, state.id, { offset: 3 }, bytes('def'));
+  const { committed } = await other.uploads.append(alice, id, { offset: 3 }, bytes('def'));
   t.is(committed?.version.sha256, sha256('abcdef'));
 });
 
@@ -66,15 +66,15 @@ test('the sweep reclaims bytes whose state is gone after an hour; another user c
   const { storage } = memoryStore(t);
   let now = START;
   const { uploads } = domain(storage, () => now);
-  const state = await uploads.create(alice, NEW('orphan.txt', 6));
-  await refused(t, uploads.status(bob, state.id), 'not-found');
-  await refused(t, uploads.append(bob, state.id, { offset: 0 }, bytes('abc')), 'not-found');
+  const { id, state } = await uploads.create(alice, NEW('orphan.txt', 6));
+  await refused(t, uploads.status(bob, id), 'not-found');
+  await refused(t, uploads.append(bob, id, { offset: 0 }, bytes('abc')), 'not-found');
   await storage.uploads.states.remove(state.id);
   now = Date.now() + 2 * 3_600_000;
   t.deepEqual(await uploads.sweep(), { expired: 0, orphans: 1 });
 });
 
-test('the last bytes are acknowledged with the commit: a store failure in the commit leaves the offset where it was, and sending them again makes one version', async (t) => {
+test('a commit cut short by the store (the last bytes acknowledged) is finished by the next read of the upload, as one version', async (t) => {
   const { storage } = memoryStore(t);
   let failing = true;
   const put = storage.records.put.bind(storage.records);
@@ -86,11 +86,44 @@ test('the last bytes are acknowledged with the commit: a store failure in the co
     return put(key, value, expected, prepare);
   };
   const { uploads } = domain(storage);
-  const state = await uploads.create(alice, NEW('fail.txt', 6));
-  await uploads.append(alice, state.id, { offset: 0 }, bytes('abc'));
-  await t.throwsAsync(uploads.append(alice, state.id, { offset: 3 }, bytes('def')), { instanceOf: StorageUnavailable });
-  t.is((await uploads.status(alice, state.id)).position.length, 3, 'not acknowledged');
-  const { committed } = await uploads.append(alice, state.id, { offset: 3 }, bytes('def'));
-  t.is(committed?.version.version, 1);
+  const { id } = await uploads.create(alice, NEW('fail.txt', 6));
+  await uploads.append(alice, id, { offset: 0 }, bytes('abc'));
+  await t.throwsAsync(uploads.append(alice, id, { offset: 3 }, bytes('def')), { instanceOf: StorageUnavailable });
+  t.is(await storage.records.get('fail.txt'), undefined, 'no version yet');
+  await refused(t, uploads.append(alice, id, { offset: 3 }, bytes('def')), 'upload-offset');
+  const state = await uploads.status(alice, id);
+  t.like(state, { version: 1, position: { length: 6 } });
   t.is((await versionsOf(storage, 'fail.txt')).length, 1);
+});
+
+test('an empty upload is committed as it is made', async (t) => {
+  const { storage } = memoryStore(t);
+  const { uploads } = domain(storage);
+  const made = await uploads.create(alice, NEW('empty.txt', 0));
+  t.is(made.state.version, 1);
+  t.is((await versionsOf(storage, 'empty.txt'))[0]?.size, 0);
+});
+
+test('the upload id is no storage key: states and bytes are stored under a digest of it', async (t) => {
+  const { storage } = memoryStore(t);
+  const { uploads } = domain(storage);
+  const { id } = await uploads.create(alice, NEW('key.txt', 3));
+  const keys = (await storage.uploads.states.list(''))?.files ?? [];
+  t.is(keys.length, 1);
+  t.not(keys[0], id);
+  t.false(keys.some((k) => k.includes(id.slice(8))));
+});
+
+test('an append with a checksum that is cut short keeps none of its bytes', async (t) => {
+  const { storage } = memoryStore(t);
+  const { uploads } = domain(storage);
+  const { id } = await uploads.create(alice, NEW('sum.txt', 10));
+  const cut = Readable.from(
+    (async function* () {
+      yield Buffer.from('abc');
+      throw new Error('client went away');
+    })(),
+  );
+  await t.throwsAsync(uploads.append(alice, id, { offset: 0, checksum: { algorithm: 'sha1', base64: 'AAAA' } }, cut), { message: 'client went away' });
+  t.is((await uploads.status(alice, id)).position.length, 0);
 });

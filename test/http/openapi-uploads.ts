@@ -60,6 +60,7 @@ export async function exerciseUploads(go: Go): Promise<void> {
   const late = await make('up/late.txt', 2);
   const token = (await go('CHECKOUT', '/files/up/late.txt', alice)).headers.get('lock-token') ?? '';
   await patch(late, 0, 'ok');
+  await go('HEAD', late, { ...alice, ...TUS });
   await go('POST', late, { ...alice, 'If-Match': '"0"', 'Lock-Token': token });
   await go('POST', late, reader);
   await go('POST', late, {});

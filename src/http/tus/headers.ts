@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../domain/upload-meter.js';
-import type { UploadState } from '../../domain/upload-state.js';
+import { phaseOf, type UploadState } from '../../domain/upload-state.js';
 import { Problem } from '../../errors.js';
 
 /** The tus protocol version kluis speaks, and its extensions. */
@@ -80,4 +80,15 @@ export function uploadHeaders(state: UploadState): Record<string, string> {
     'Upload-Expires': new Date(state.expiresAt).toUTCString(),
     'Cache-Control': 'no-store',
   };
+}
+
+/**
+ * HEAD of an upload whose commit was refused: 423, not its offset. A tus client that sees the
+ * whole length acknowledged takes the upload as done (tus-js-client does, after retrying the
+ * 409); a 423 is retried and then reported. `GET` of the URL says why.
+ */
+export function refusedHead(state: UploadState): void {
+  if (state.refused && phaseOf(state) === 'complete') {
+    throw new Problem('upload-refused', `every byte arrived but the commit was refused (${String(state.refused.code)}): GET this URL for why, POST it to retry`, { refused: state.refused });
+  }
 }

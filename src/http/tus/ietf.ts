@@ -7,7 +7,7 @@ import { callerOf } from '../auth.js';
 import { bodyStream, contentTypeOf } from '../body.js';
 import { stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
-import { EXPOSED, parseMetadata, sizeHeader } from './headers.js';
+import { EXPOSED, parseMetadata, refusedHead, sizeHeader } from './headers.js';
 import { createIntent } from './intent.js';
 
 /**
@@ -64,7 +64,7 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const type = contentTypeOf(ctx.get('Content-Type') || undefined);
   const contentType = type && type !== PARTIAL_UPLOAD ? type : contentTypeOf(metadata.filetype || metadata.type || undefined);
-  const state = await uploads.create(callerOf(ctx), {
+  const { id, state } = await uploads.create(callerOf(ctx), {
     path: key,
     length: sizeHeader(ctx, 'Upload-Length') ?? null,
     metadata,
@@ -72,7 +72,7 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
     comment: stringParam(ctx, 'comment'),
     intent: createIntent(ctx),
   });
-  ctx.set('Location', `/uploads/${state.id}`);
+  ctx.set('Location', `/uploads/${id}`);
   const withBody = last || Number(ctx.get('Content-Length') || '0') > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!withBody) {
     draftHeaders(ctx, version, state);
@@ -80,7 +80,7 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
     ctx.status = 202;
     return;
   }
-  const out = await uploads.append(callerOf(ctx), state.id, { offset: 0, last }, bodyStream(ctx));
+  const out = await uploads.append(callerOf(ctx), id, { offset: 0, last }, bodyStream(ctx));
   answer(ctx, version, out.state, out.committed, 202);
 }
 
@@ -89,7 +89,9 @@ export async function draftResource(ctx: Context, id: string, uploads: Uploads, 
   const caller = callerOf(ctx);
   switch (ctx.method) {
     case 'HEAD': {
-      draftHeaders(ctx, version, await uploads.status(caller, id));
+      const state = await uploads.status(caller, id);
+      refusedHead(state);
+      draftHeaders(ctx, version, state);
       ctx.status = 204;
       return;
     }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { WriteResult } from '../../domain/files.js';
-import { joinKey, parseRelativeName, parseUrlPath } from '../../domain/paths.js';
+import { joinKey, parseRelativeName } from '../../domain/paths.js';
 import { noUpload, phaseOf, UPLOAD_ID, type UploadState } from '../../domain/upload-state.js';
 import type { Uploads } from '../../domain/uploads.js';
 import { Problem } from '../../errors.js';
@@ -10,7 +10,7 @@ import { fileUrl, stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
 import { draftResource, interopVersion } from './ietf.js';
 import { createIntent, retryIntent } from './intent.js';
-import { EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
+import { refusedHead, EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
 
 export interface TusDeps {
   uploads: Uploads;
@@ -51,6 +51,7 @@ export function uploadsHandler(deps: TusDeps) {
       case 'HEAD':
       case 'GET': {
         const state = await deps.uploads.status(caller, rest);
+        if (ctx.method === 'HEAD') refusedHead(state);
         ctx.set(uploadHeaders(state));
         if (state.metadata && Object.keys(state.metadata).length > 0) ctx.set('Upload-Metadata', formatMetadata(state.metadata));
         if (ctx.method === 'HEAD') ctx.status = 200;
@@ -97,7 +98,7 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const path = targetOf(metadata);
   const contentType = metadata.filetype || metadata.type || metadata.contentType || null;
-  const state = await deps.uploads.create(callerOf(ctx), {
+  const { id, state } = await deps.uploads.create(callerOf(ctx), {
     path,
     length: length ?? null,
     metadata,
@@ -105,14 +106,15 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
     comment: metadata.comment ?? stringParam(ctx, 'comment'),
     intent: createIntent(ctx),
   });
-  ctx.set('Location', `/uploads/${state.id}`);
+  ctx.set('Location', `/uploads/${id}`);
   ctx.set(uploadHeaders(state));
+  if (state.version !== undefined) ctx.set('File-Version', String(state.version)); // an empty upload, committed as made
   if (!withBody) {
     ctx.body = null; // first: an empty body, not Koa's status text (null set after the status makes it 204)
     ctx.status = 201;
     return;
   }
-  const { state: after, committed } = await deps.uploads.append(callerOf(ctx), state.id, { offset: 0, checksum: parseChecksum(ctx) }, bodyStream(ctx));
+  const { state: after, committed } = await deps.uploads.append(callerOf(ctx), id, { offset: 0, checksum: parseChecksum(ctx) }, bodyStream(ctx));
   ctx.set(uploadHeaders(after));
   ctx.body = null;
   ctx.status = 201;
@@ -134,9 +136,9 @@ async function patch(ctx: Context, deps: TusDeps, id: string): Promise<void> {
 /** The file an upload becomes: `path` in its metadata, else `filename` (or `name`) at the top level. */
 function targetOf(metadata: Record<string, string>): string {
   if (metadata.path !== undefined) {
-    const target = parseUrlPath(metadata.path.replace(/^\/+/, ''));
-    if (target.directory || target.key === '') throw new Problem('bad-request', 'Upload-Metadata path names a folder; name a file');
-    return target.key;
+    // Metadata is not a URL: no percent-decoding, the path as written (a trailing / is refused).
+    if (metadata.path.endsWith('/')) throw new Problem('bad-request', 'Upload-Metadata path names a folder; name a file');
+    return joinKey('', parseRelativeName(metadata.path.replace(/^\/+/, '')));
   }
   const name = metadata.filename ?? metadata.name;
   if (name === undefined) throw new Problem('bad-request', 'Upload-Metadata needs path (the file to make) or filename');

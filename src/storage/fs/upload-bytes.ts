@@ -27,22 +27,32 @@ export class FsUploadBytes implements UploadBytes {
   async create(id: string): Promise<UploadPosition> {
     await mkdirDurable(this.dir);
     const handle = await open(this.file(id), 'wx');
-    await handle.sync();
-    await handle.close();
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await syncDir(this.dir);
     return { length: 0 };
   }
 
   async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
-    const sink = new DurableFileSink(this.file(id), from.length);
     // A source that fails ends the sink instead of destroying it: what arrived is written and
-    // made durable (the sink's fsync before 'finish'), then counted.
+    // made durable (the sink's fsync before 'finish'), then counted. Listened to at once: the
+    // source may fail while the file is looked at.
     let error: unknown;
+    let sink: DurableFileSink | undefined;
     source.once('error', (err) => {
       error = err;
+      if (!sink) return;
       source.unpipe(sink);
       sink.end();
     });
+    const file = this.file(id);
+    // Once staged, the file may be a published blob too (a hard link): it is never written again.
+    if ((await stat(file)).nlink > 1) throw new Error(`the bytes of upload ${id} are staged for a commit; they take no more`);
+    if (error !== undefined || source.destroyed) return { length: from.length, error: error ?? new Error('the body ended before it was read') };
+    sink = new DurableFileSink(file, from.length);
     source.pipe(sink);
     await finished(sink);
     return error === undefined ? { length: from.length + sink.written } : { length: from.length + sink.written, error };
@@ -59,9 +69,12 @@ export class FsUploadBytes implements UploadBytes {
     if ((await stat(file)).size !== length) {
       // Bytes past the acknowledged length (a crash during an append) must not be published.
       const handle = await open(file, 'r+');
-      await handle.truncate(length);
-      await handle.sync();
-      await handle.close();
+      try {
+        await handle.truncate(length);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     const staged = this.temp.file();
     await link(file, staged);

@@ -36,13 +36,16 @@ interface S3Position {
  * The bytes of resumable uploads under `upload-bytes/<id>/`, shared by every instance (so an
  * upload made on one resumes on another; never on one instance's disk): parts go into a
  * multipart upload as they fill, and what is left over at the end of an append (less than a
- * part) into a tail object, read back by the next append. Memory: two parts per append.
+ * part) into a tail object, read back by the next append. Memory: at most four parts per
+ * append (two held, and their copy while a part is cut), three appends at once per process.
  * At completion the tail becomes the last part and the multipart upload completes into
  * `data`, which the blob store copies to its blob key; objects under this area are never
  * deleted by the blob store, only by {@link remove}. The staging janitor never touches them.
  */
 export class S3UploadBytes implements UploadBytes {
   private readonly root: string;
+  /** Appends running at once in this process; more wait their turn (each holds up to four parts while it cuts one). */
+  private readonly turns = new Turns(APPENDS_AT_ONCE);
 
   constructor(
     private readonly client: S3Client,
@@ -62,6 +65,15 @@ export class S3UploadBytes implements UploadBytes {
   }
 
   async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
+    await this.turns.take();
+    try {
+      return await this.appendNow(id, from, source);
+    } finally {
+      this.turns.give();
+    }
+  }
+
+  private async appendNow(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
     const size = this.options.partSize;
     const at = { ...(from.at as S3Position) };
     const parts = [...at.parts];
@@ -200,6 +212,31 @@ export class S3UploadBytes implements UploadBytes {
   private key(id: string, name: string): string {
     if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) throw new Error(`not an upload id: ${id}`);
     return `${this.root}${id}/${name}`;
+  }
+}
+
+/** Appends at once per process: with 5 MiB parts, at most about 60 MiB held by appends together. */
+const APPENDS_AT_ONCE = 3;
+
+/** A counting semaphore: `take` waits while `n` holders run. */
+class Turns {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly n: number) {}
+
+  async take(): Promise<void> {
+    if (this.running < this.n) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
   }
 }
 

@@ -47,10 +47,12 @@ test('the upload id never reaches the log: its route template stands in for the 
   const server = await startServer({ logger });
   t.teardown(() => server.close());
   const made = await create(server.url, 'log/secret.txt', 3);
+  t.is((await patch(made.url, 1, 'abc')).status, 409, 'a conflict, logged');
   await patch(made.url, 0, 'abc');
   await new Promise((resolve) => setTimeout(resolve, 100));
   const id = made.url.split('/').pop() as string;
   t.true(lines.some((l) => l.includes('"route":"/uploads/{id}"')));
+  t.true(lines.some((l) => l.includes('"msg":"conflict"') && l.includes('"path":"/uploads/{id}"')));
   t.false(
     lines.some((l) => l.includes(id)),
     'no log line holds the id',

@@ -101,6 +101,24 @@ test('a deferred length is given once, never below what arrived', async (t) => {
   t.is((await request(url, { method: 'HEAD', headers: TUS })).headers.get('upload-length'), '9');
 });
 
+test('an empty upload is a version as soon as it is made', async (t) => {
+  const made = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '0', 'Upload-Metadata': meta({ path: 'tus/empty.txt' }) } });
+  t.is(made.status, 201);
+  t.is(made.headers.get('file-version'), '1');
+  t.is((await request(`${server.url}/files/tus/empty.txt`)).text, '');
+});
+
+test('a metadata path is taken as written: no percent-decoding, no folder', async (t) => {
+  const made = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '1', 'Upload-Metadata': meta({ path: 'tus/100%.txt' }) } });
+  t.is(made.status, 201);
+  t.is((await patch(`${server.url}${made.headers.get('location')}`, 0, Buffer.from('x'))).status, 204);
+  t.is((await request(`${server.url}/files/tus/100%25.txt`)).text, 'x');
+  const folder = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '1', 'Upload-Metadata': meta({ path: 'tus/dir/' }) } });
+  t.is(folder.status, 400);
+  const outside = await request(`${server.url}/uploads/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '1', 'Upload-Metadata': meta({ path: '../x.txt' }) } });
+  t.is(outside.status, 400);
+});
+
 test('a request without Tus-Resumable 1.0.0 is 412 with Tus-Version', async (t) => {
   const answer = await request(`${server.url}/uploads/`, { method: 'POST', headers: { 'Upload-Length': '1', 'Upload-Metadata': meta({ path: 'x' }) } });
   t.is(answer.status, 412);

@@ -39,6 +39,9 @@ test('a lock taken while the bytes travel makes the completion 409 locked; the b
   const state = await request(made.url);
   t.like(state.json, { phase: 'complete', offset: 10 });
   t.is(state.json.refused.code, 'locked');
+  const heldBack = await request(made.url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+  t.is(heldBack.status, 423, 'HEAD does not say "all bytes acknowledged" (a tus client would take that for done)');
+  t.is((await request(made.url, { method: 'HEAD', headers: { 'Upload-Draft-Interop-Version': '6' } })).status, 423);
   const again = await request(made.url, { method: 'POST' });
   t.is(again.status, 409, 'a retry without the token is refused again');
   const wrong = await request(made.url, { method: 'POST', headers: { 'Lock-Token': `<${token}>`, 'If-Match': '"0"' } });
