@@ -11,8 +11,8 @@ import { splitKey } from '../keys.js';
  *   records/d~docs/t~<hash>~<id>  a writer's lock candidate (renamed onto l~ to take the lock)
  *   history/d~docs/d~a.txt/f~0  history page 0 (versions 1..16) of `docs/a.txt`, same scheme
  *   collections/d~docs/f~sub  the WebDAV collection `docs/sub` (same scheme as records)
- *   uploads/f~<id>            the state of a resumable upload (src/domain/uploads.ts)
- *   upload-bytes/<id>         its bytes so far (upload-bytes.ts)
+ *   uploads/f~<key>           the state of a resumable upload (src/domain/uploads.ts; key: owner tag + digest of the id)
+ *   upload-bytes/<key>        its bytes so far (upload-bytes.ts)
  *   tmp/<boot>-<ns>~<pid>~<start>~<id>/ staging of a running process (reclaimed once it is known dead: temp-area.ts)
  *
  * Record names carry a prefix per kind so a file, a directory and a lock with the same name

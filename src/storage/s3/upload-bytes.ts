@@ -33,7 +33,7 @@ interface S3Position {
 }
 
 /**
- * The bytes of resumable uploads under `upload-bytes/<id>/`, shared by every instance (so an
+ * The bytes of resumable uploads under `upload-bytes/<key>/`, shared by every instance (so an
  * upload made on one resumes on another; never on one instance's disk): parts go into a
  * multipart upload as they fill, and what is left over at the end of an append (less than a
  * part) into a tail object, read back by the next append. Memory: at most four parts per
