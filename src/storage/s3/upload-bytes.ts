@@ -151,8 +151,12 @@ export class S3UploadBytes implements UploadBytes {
       if (id) seen.set(id, Math.max(seen.get(id) ?? 0, when?.getTime() ?? 0));
     };
     for await (const page of listPages(this.client, this.options.bucket, this.root)) for (const item of page.Contents ?? []) note(item.Key, item.LastModified);
-    const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: this.root }));
-    for (const u of open.Uploads ?? []) note(u.Key, u.Initiated);
+    for (let marker: { KeyMarker?: string; UploadIdMarker?: string } = {}; ; ) {
+      const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: this.root, ...marker }));
+      for (const u of open.Uploads ?? []) note(u.Key, u.Initiated);
+      if (!open.IsTruncated) break;
+      marker = { ...(open.NextKeyMarker ? { KeyMarker: open.NextKeyMarker } : {}), ...(open.NextUploadIdMarker ? { UploadIdMarker: open.NextUploadIdMarker } : {}) };
+    }
     for (const [id, modifiedAt] of seen) yield { id, modifiedAt };
   }
 
