@@ -154,7 +154,7 @@ export class S3UploadBytes implements UploadBytes {
     for (let marker: { KeyMarker?: string; UploadIdMarker?: string } = {}; ; ) {
       const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: this.root, ...marker }));
       for (const u of open.Uploads ?? []) note(u.Key, u.Initiated);
-      if (!open.IsTruncated) break;
+      if (!open.IsTruncated || !(open.NextKeyMarker || open.NextUploadIdMarker)) break;
       marker = { ...(open.NextKeyMarker ? { KeyMarker: open.NextKeyMarker } : {}), ...(open.NextUploadIdMarker ? { UploadIdMarker: open.NextUploadIdMarker } : {}) };
     }
     for (const [id, modifiedAt] of seen) yield { id, modifiedAt };
