@@ -19,7 +19,7 @@ export const PROBLEMS = {
   'upload-busy': { status: 409, title: 'Upload in use by another request' },
   'upload-quota': { status: 403, title: 'Too many open uploads' },
   'upload-checksum': { status: 460, title: 'Upload-Checksum mismatch' },
-  'upload-refused': { status: 423, title: 'Upload held: its commit was refused' },
+  'upload-held': { status: 423, title: 'Upload complete, not committed' },
   'version-pruned': { status: 410, title: 'Version pruned by retention' },
   'request-timeout': { status: 408, title: 'Request timeout' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },

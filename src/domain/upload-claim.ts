@@ -22,6 +22,8 @@ const RENEW_MS = 2_500;
 export class UploadClaim {
   private timer: NodeJS.Timeout | undefined;
   private held = true;
+  /** A renewal or write found the claim taken: nothing more is written through it. */
+  private lost = false;
   private queue: Promise<void> = Promise.resolve();
   /** Called once if a renewal finds the claim taken (this request stalled past the lease). */
   onLost: (() => void) | undefined;
@@ -58,13 +60,18 @@ export class UploadClaim {
     }
   }
 
-  /** Write `next`, the claim kept. */
+  /** Write `next`, the claim kept; 409 `upload-busy` when the claim was lost. */
   async keep(next: UploadState): Promise<void> {
+    if (this.lost) throw lostClaim();
     await this.put(() => ({ ...next, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } }));
   }
 
-  /** Write `next` without the claim, which ends; with no `next`, the state as it was claimed. */
+  /**
+   * Write `next` without the claim, which ends; with no `next`, the state as it was claimed.
+   * 409 `upload-busy` when the claim was lost (a renewal found it taken): nothing is written.
+   */
   async release(next: UploadState = this.state): Promise<void> {
+    if (this.lost) throw lostClaim();
     if (!this.held) return;
     clearInterval(this.timer);
     const { claim: _claim, ...rest } = next;
@@ -95,8 +102,9 @@ export class UploadClaim {
     } catch (err) {
       if (err instanceof RevisionMismatch) {
         this.end();
+        this.lost = true;
         this.onLost?.();
-        throw new Problem('upload-busy', 'this request lost its claim on the upload (it stalled for too long); resume from the offset HEAD reports');
+        throw lostClaim();
       }
       throw err;
     }
@@ -106,4 +114,8 @@ export class UploadClaim {
     if (!this.held) return;
     await this.put(() => ({ ...this.state, claim: { id: this.claimId, until: new Date(this.clock() + CLAIM_MS).toISOString() } })).catch(() => {});
   }
+}
+
+function lostClaim(): Problem {
+  return new Problem('upload-busy', 'this request lost its claim on the upload (it stalled for too long); resume from the offset HEAD reports');
 }

@@ -40,7 +40,8 @@ export async function sweepUploads(store: UploadStore<UploadState>, now: number,
     const stored = await store.states.get(id);
     if (!stored) continue;
     if (stored.value.version !== undefined) {
-      if (!stored.value.claim) await retire(store, stored.value);
+      const claim = stored.value.claim;
+      if (!claim || Date.parse(claim.until) <= now) await retire(store, stored.value);
       continue;
     }
     if (!expired(stored.value, now)) continue;

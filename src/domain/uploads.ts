@@ -63,7 +63,7 @@ export class Uploads {
 
   constructor(private readonly opts: UploadsOptions) {}
 
-  async create(caller: Caller, request: NewUpload): Promise<{ id: string; state: UploadState }> {
+  async create(caller: Caller, request: NewUpload): Promise<{ id: string; state: UploadState; committed?: WriteResult }> {
     const { path } = request;
     if (request.length !== null && request.length > this.opts.maxBytes) {
       throw new Problem('too-large', `Upload-Length ${request.length} is over the limit of ${this.opts.maxBytes} bytes`);
@@ -93,8 +93,15 @@ export class Uploads {
     };
     await this.opts.store.states.put(key, state, null);
     this.opts.events?.('created');
-    // An empty upload is complete as it is made (tus-js-client sends nothing after creating it).
-    return { id, state: state.length === 0 ? (await this.commit(caller, id)).state : state };
+    if (state.length !== 0) return { id, state };
+    // An empty upload is complete as it is made (tus-js-client sends nothing after creating it);
+    // refused, it is not left open: the creation itself answers the refusal.
+    try {
+      return { id, ...(await this.commit(caller, id)) };
+    } catch (err) {
+      if (err instanceof Problem && err.status < 500) await this.terminate(caller, id).catch(() => {});
+      throw err;
+    }
   }
 
   /**
@@ -113,7 +120,7 @@ export class Uploads {
     return this.commit(caller, id).then(
       (out) => out.state,
       async (err: unknown) => {
-        if (!(err instanceof Problem) || err.status >= 500) throw err;
+        if (!(err instanceof Problem) || err.status >= 500 || err.code === 'not-found') throw err;
         return (await this.opts.store.states.get(key))?.value ?? state;
       },
     );
@@ -142,10 +149,14 @@ export class Uploads {
       const cached = this.hashers.get(key);
       const running = cached?.length === append.offset ? cached.hash.copy() : append.offset === 0 ? createHash('sha256') : undefined;
       const meter = new UploadMeter((length ?? this.opts.maxBytes) - append.offset, running, append.checksum?.algorithm);
-      // A request that lost its claim (it stalled past the lease) stops writing at once.
-      claim.onLost = () => meter.destroy(new Problem('upload-busy', 'this request lost its claim on the upload; resume from the offset HEAD reports'));
+      // A request that lost its claim (it stalled past the lease) stops writing as soon as it learns.
+      const lost = new AbortController();
+      claim.onLost = () => {
+        lost.abort();
+        meter.destroy(new Problem('upload-busy', 'this request lost its claim on the upload; resume from the offset HEAD reports'));
+      };
       const piped = pipeline(source, meter).catch(() => {}); // an error reaches the append through the meter
-      const out = await this.opts.store.bytes.append(key, state.position, meter).catch((err: unknown) => {
+      const out = await this.opts.store.bytes.append(key, state.position, meter, lost.signal).catch((err: unknown) => {
         meter.destroy(); // the store failed: the body stops flowing into a meter nobody reads
         throw err;
       });
@@ -166,9 +177,10 @@ export class Uploads {
         if (error !== undefined) throw error;
         return { state };
       }
-      // Every byte is here: acknowledged with the hash before the commit, which may then fail
-      // (the store away, a crash) and be finished later without the client sending a byte again.
-      state = { ...state, sha256: whole ? running.digest('hex') : await this.hashOf(state) };
+      // Every byte is here: acknowledged before the commit (and before anything reads them back
+      // to hash them), which may then fail (the store away, a crash) and be finished later
+      // without the client sending a byte again.
+      if (whole) state = { ...state, sha256: running.digest('hex') };
       await claim.keep(state);
       return await this.commitClaimed(caller, claim, state);
     } finally {
@@ -191,8 +203,9 @@ export class Uploads {
     });
     try {
       if (phaseOf(claim.state) === 'committed') return { state: claim.state };
-      // A refused retry changes nothing: its preconditions apply to this attempt only.
-      return await this.commitClaimed(caller, claim, claim.state, { ...claim.state.intent, ...retry });
+      // A refused retry with new preconditions changes nothing: they apply to this attempt only.
+      const asked = retry && Object.keys(retry).length > 0 ? { ...claim.state.intent, ...retry } : claim.state.intent;
+      return await this.commitClaimed(caller, claim, claim.state, asked);
     } finally {
       await claim.release().catch(() => {});
     }

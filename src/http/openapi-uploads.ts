@@ -133,7 +133,11 @@ export const uploadPaths: Record<string, PathItem> = {
         '204': { description: 'The draft.', headers: { ...offsetHeaders, 'Upload-Complete': { ...uploadHeaders.UploadComplete, required: true } } },
         '400': problem(400, 'An interop version kluis does not speak', ['bad-request']),
         '412': tusVersion,
-        '423': problem(423, 'Every byte arrived but the commit was refused: not the offset (a client would take the whole length for done); GET says why, POST retries', ['upload-refused']),
+        '423': problem(
+          423,
+          'Every byte arrived but the upload is no version yet (its commit refused, or under way): not the offset, which a client would take for done; GET says where it stands, POST retries a refused one',
+          ['upload-held'],
+        ),
       }),
     },
     get: {

@@ -199,9 +199,10 @@ export interface UploadBytes {
    * Append `source` at `from`, the position last acknowledged: bytes stored past it (a crash
    * during an append) are dropped. Resolves once what was appended is durable, with the new
    * position; a source that fails midway keeps what arrived before it failed, and resolves
-   * with that position and the source's error.
+   * with that position and the source's error. Once `abandon` is aborted (the caller lost its
+   * right to write) nothing more is written, buffered bytes included, and it rejects.
    */
-  append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }>;
+  append(id: string, from: UploadPosition, source: Readable, abandon?: AbortSignal): Promise<UploadPosition & { error?: unknown }>;
   /** The bytes up to `at` (to hash them again). */
   read(id: string, at: UploadPosition): Promise<Readable>;
   /** The bytes up to `at` as a staged blob of this backend's {@link BlobStore} (commit or discard); the upload keeps its own. */

@@ -71,6 +71,16 @@ export function uploadBytesContract(title: string, open: StorageFactory): void {
     t.is((await collect(await s.uploads.bytes.read(ID, end))).toString(), 'first second third');
   });
 
+  it('an abandoned append writes nothing more and rejects', async (t, s) => {
+    const start = await appendAll(s, ID, await s.uploads.bytes.create(ID), [Buffer.from('kept ')]);
+    const abandon = new AbortController();
+    abandon.abort();
+    await t.throwsAsync(s.uploads.bytes.append(ID, start, source(Buffer.from('dropped')), abandon.signal));
+    t.is((await collect(await s.uploads.bytes.read(ID, start))).toString(), 'kept ');
+    const end = await appendAll(s, ID, start, [Buffer.from('then')]);
+    t.is((await collect(await s.uploads.bytes.read(ID, end))).toString(), 'kept then');
+  });
+
   it('an empty upload stages as the empty blob', async (t, s) => {
     const at = await s.uploads.bytes.create(ID);
     await s.blobs.commit(await s.uploads.bytes.stage(ID, at), sha256(Buffer.alloc(0)));

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import test from 'ava';
 import { createDomain } from '../../src/domain/services.js';
 import type { KluisRecords } from '../../src/domain/types.js';
-import { uploadTag } from '../../src/domain/upload-state.js';
+import { UploadClaim } from '../../src/domain/upload-claim.js';
+import { type UploadState, uploadTag } from '../../src/domain/upload-state.js';
 import { Uploads } from '../../src/domain/uploads.js';
 import { type Storage, StorageUnavailable } from '../../src/storage/contracts.js';
 import { alice, bob, memoryStore, refused, sha256, START } from './_support.js';
@@ -126,4 +127,53 @@ test('an append with a checksum that is cut short keeps none of its bytes', asyn
   );
   await t.throwsAsync(uploads.append(alice, id, { offset: 0, checksum: { algorithm: 'sha1', base64: 'AAAA' } }, cut), { message: 'client went away' });
   t.is((await uploads.status(alice, id)).position.length, 0);
+});
+
+test('a commit finished by a read and refused there records its refusal (HEAD then holds the upload back)', async (t) => {
+  const { storage } = memoryStore(t);
+  let failing = true;
+  const put = storage.records.put.bind(storage.records);
+  storage.records.put = async (key, value, expected, prepare) => {
+    if (key === 'late.txt' && failing) {
+      failing = false;
+      throw new StorageUnavailable('the store went away');
+    }
+    return put(key, value, expected, prepare);
+  };
+  const { uploads, files } = domain(storage);
+  const { id } = await uploads.create(alice, NEW('late.txt', 3));
+  await t.throwsAsync(uploads.append(alice, id, { offset: 0 }, bytes('abc')), { instanceOf: StorageUnavailable });
+  await files.checkout(bob, 'late.txt', { conditions: {} }, 60);
+  const state = await uploads.status(alice, id);
+  t.is(state.refused?.code, 'locked');
+  t.is(state.version, undefined);
+});
+
+test('a claim found taken makes every later write through it fail, and writes nothing', async (t) => {
+  const { storage } = memoryStore(t);
+  const { uploads } = domain(storage);
+  const { state } = await uploads.create(alice, NEW('claimed.txt', 3));
+  const claim = await UploadClaim.take(
+    storage.uploads.states,
+    () => START,
+    state.id,
+    () => {},
+  );
+  const current = await storage.uploads.states.get(state.id);
+  await storage.uploads.states.put(state.id, { ...(current?.value as UploadState), comment: 'another request' }, current?.revision ?? null);
+  await refused(t, claim.keep({ ...claim.state, comment: 'mine' }), 'upload-busy');
+  await refused(t, claim.release(), 'upload-busy');
+  t.is((await storage.uploads.states.get(state.id))?.value.comment, 'another request');
+});
+
+test('the sweep retires a committed upload whose claim lapsed (its request died before moving it)', async (t) => {
+  const { storage } = memoryStore(t);
+  const { uploads } = domain(storage, () => START);
+  const { state } = await uploads.create(alice, NEW('lapsed.txt', 3));
+  const stuck: UploadState = { ...state, version: 1, claim: { id: 'gone', until: new Date(START - 1000).toISOString() } };
+  const current = await storage.uploads.states.get(state.id);
+  await storage.uploads.states.put(state.id, stuck, current?.revision ?? null);
+  await uploads.sweep();
+  t.deepEqual((await storage.uploads.states.list(''))?.files, []);
+  t.deepEqual((await storage.uploads.states.list('done'))?.files, [state.id]);
 });

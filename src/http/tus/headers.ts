@@ -83,12 +83,13 @@ export function uploadHeaders(state: UploadState): Record<string, string> {
 }
 
 /**
- * HEAD of an upload whose commit was refused: 423, not its offset. A tus client that sees the
- * whole length acknowledged takes the upload as done (tus-js-client does, after retrying the
- * 409); a 423 is retried and then reported. `GET` of the URL says why.
+ * HEAD of an upload whose every byte arrived but that is no version yet (its commit refused, or
+ * running, or cut short and being finished): 423, not its offset. A tus client that sees the
+ * whole length acknowledged takes the upload as done (tus-js-client does); a 423 is retried,
+ * then reported. `GET` of the URL says where it stands.
  */
-export function refusedHead(state: UploadState): void {
-  if (state.refused && phaseOf(state) === 'complete') {
-    throw new Problem('upload-refused', `every byte arrived but the commit was refused (${String(state.refused.code)}): GET this URL for why, POST it to retry`, { refused: state.refused });
-  }
+export function heldHead(state: UploadState): void {
+  if (phaseOf(state) !== 'complete') return;
+  const why = state.refused ? `the commit was refused (${String(state.refused.code)}): GET this URL for why, POST it to retry` : 'the commit is under way; ask again shortly';
+  throw new Problem('upload-held', `every byte arrived but the upload is no version yet: ${why}`, state.refused ? { refused: state.refused } : {});
 }

@@ -7,7 +7,7 @@ import { callerOf } from '../auth.js';
 import { bodyStream, contentTypeOf } from '../body.js';
 import { stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
-import { EXPOSED, parseMetadata, refusedHead, sizeHeader } from './headers.js';
+import { EXPOSED, parseMetadata, heldHead, sizeHeader } from './headers.js';
 import { createIntent } from './intent.js';
 
 /**
@@ -64,7 +64,11 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const type = contentTypeOf(ctx.get('Content-Type') || undefined);
   const contentType = type && type !== PARTIAL_UPLOAD ? type : contentTypeOf(metadata.filetype || metadata.type || undefined);
-  const { id, state } = await uploads.create(callerOf(ctx), {
+  const {
+    id,
+    state,
+    committed: made,
+  } = await uploads.create(callerOf(ctx), {
     path: key,
     length: sizeHeader(ctx, 'Upload-Length') ?? null,
     metadata,
@@ -73,6 +77,10 @@ export async function draftCreate(ctx: Context, key: string, uploads: Uploads, v
     intent: createIntent(ctx),
   });
   ctx.set('Location', `/uploads/${id}`);
+  if (made || state.version !== undefined) {
+    answer(ctx, version, state, made, 201); // an empty upload, committed as made
+    return;
+  }
   const withBody = last || Number(ctx.get('Content-Length') || '0') > 0 || ctx.get('Transfer-Encoding') !== '';
   if (!withBody) {
     draftHeaders(ctx, version, state);
@@ -90,7 +98,7 @@ export async function draftResource(ctx: Context, id: string, uploads: Uploads, 
   switch (ctx.method) {
     case 'HEAD': {
       const state = await uploads.status(caller, id);
-      refusedHead(state);
+      heldHead(state);
       draftHeaders(ctx, version, state);
       ctx.status = 204;
       return;

@@ -10,7 +10,7 @@ import { fileUrl, stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
 import { draftResource, interopVersion } from './ietf.js';
 import { createIntent, retryIntent } from './intent.js';
-import { refusedHead, EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
+import { heldHead, EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
 
 export interface TusDeps {
   uploads: Uploads;
@@ -51,7 +51,7 @@ export function uploadsHandler(deps: TusDeps) {
       case 'HEAD':
       case 'GET': {
         const state = await deps.uploads.status(caller, rest);
-        if (ctx.method === 'HEAD') refusedHead(state);
+        if (ctx.method === 'HEAD') heldHead(state);
         ctx.set(uploadHeaders(state));
         if (state.metadata && Object.keys(state.metadata).length > 0) ctx.set('Upload-Metadata', formatMetadata(state.metadata));
         if (ctx.method === 'HEAD') ctx.status = 200;
@@ -98,7 +98,11 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   const metadata = parseMetadata(ctx.get('Upload-Metadata'));
   const path = targetOf(metadata);
   const contentType = metadata.filetype || metadata.type || metadata.contentType || null;
-  const { id, state } = await deps.uploads.create(callerOf(ctx), {
+  const {
+    id,
+    state,
+    committed: made,
+  } = await deps.uploads.create(callerOf(ctx), {
     path,
     length: length ?? null,
     metadata,
@@ -108,8 +112,8 @@ async function create(ctx: Context, deps: TusDeps): Promise<void> {
   });
   ctx.set('Location', `/uploads/${id}`);
   ctx.set(uploadHeaders(state));
-  if (state.version !== undefined) ctx.set('File-Version', String(state.version)); // an empty upload, committed as made
-  if (!withBody) {
+  if (made) versionHeaders(ctx, state, made); // an empty upload, committed as made
+  if (!withBody || made) {
     ctx.body = null; // first: an empty body, not Koa's status text (null set after the status makes it 204)
     ctx.status = 201;
     return;

@@ -36,7 +36,7 @@ export class FsUploadBytes implements UploadBytes {
     return { length: 0 };
   }
 
-  async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
+  async append(id: string, from: UploadPosition, source: Readable, abandon?: AbortSignal): Promise<UploadPosition & { error?: unknown }> {
     // A source that fails ends the sink instead of destroying it: what arrived is written and
     // made durable (the sink's fsync before 'finish'), then counted. Listened to at once: the
     // source may fail while the file is looked at.
@@ -44,13 +44,24 @@ export class FsUploadBytes implements UploadBytes {
     let sink: DurableFileSink | undefined;
     source.once('error', (err) => {
       error = err;
-      if (!sink) return;
+      if (!sink || sink.destroyed) return;
       source.unpipe(sink);
       sink.end();
     });
+    // Abandoned: what is buffered is dropped, not written (a write already under way may land).
+    abandon?.addEventListener(
+      'abort',
+      () => {
+        if (!sink) return;
+        source.unpipe(sink);
+        sink.destroy(new Error('the append was abandoned'));
+      },
+      { once: true },
+    );
     const file = this.file(id);
     // Once staged, the file may be a published blob too (a hard link): it is never written again.
     if ((await stat(file)).nlink > 1) throw new Error(`the bytes of upload ${id} are staged for a commit; they take no more`);
+    if (abandon?.aborted) throw new Error('the append was abandoned');
     if (error !== undefined || source.destroyed) return { length: from.length, error: error ?? new Error('the body ended before it was read') };
     sink = new DurableFileSink(file, from.length);
     source.pipe(sink);

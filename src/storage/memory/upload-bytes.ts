@@ -13,7 +13,8 @@ export class MemoryUploadBytes implements UploadBytes {
     return { length: 0 };
   }
 
-  async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
+  async append(id: string, from: UploadPosition, source: Readable, abandon?: AbortSignal): Promise<UploadPosition & { error?: unknown }> {
+    if (abandon?.aborted) throw new Error('the append was abandoned');
     const offset = from.length;
     const upload = this.get(id);
     const kept = Buffer.concat(upload.chunks).subarray(0, offset);
@@ -21,10 +22,12 @@ export class MemoryUploadBytes implements UploadBytes {
     let length = offset;
     try {
       for await (const chunk of source) {
+        if (abandon?.aborted) throw new Error('the append was abandoned');
         upload.chunks.push(Buffer.from(chunk as Buffer)); // a source may reuse its buffers
         length += (chunk as Buffer).length;
       }
     } catch (error) {
+      if (abandon?.aborted) throw error;
       return { length, error };
     } finally {
       upload.modifiedAt = Date.now();

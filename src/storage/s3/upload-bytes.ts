@@ -64,17 +64,21 @@ export class S3UploadBytes implements UploadBytes {
     return { length: 0, at };
   }
 
-  async append(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
+  async append(id: string, from: UploadPosition, source: Readable, abandon?: AbortSignal): Promise<UploadPosition & { error?: unknown }> {
     await this.turns.take();
     try {
-      return await this.appendNow(id, from, source);
+      return await this.appendNow(id, from, source, abandon);
     } finally {
       this.turns.give();
     }
   }
 
-  private async appendNow(id: string, from: UploadPosition, source: Readable): Promise<UploadPosition & { error?: unknown }> {
+  private async appendNow(id: string, from: UploadPosition, source: Readable, abandon?: AbortSignal): Promise<UploadPosition & { error?: unknown }> {
+    const check = () => {
+      if (abandon?.aborted) throw new Error('the append was abandoned'); // nothing more is written: no part, no tail
+    };
     const size = this.options.partSize;
+    check();
     const at = { ...(from.at as S3Position) };
     const parts = [...at.parts];
     if (at.stale !== undefined) await this.delete(this.key(id, `tail-${at.stale}`)).catch(() => {});
@@ -91,6 +95,7 @@ export class S3UploadBytes implements UploadBytes {
         // At most two parts' worth is held: what is left at the end is then a part of its
         // own (5 MiB or more: an 8 MiB PATCH is one part, no tail) or a tail under a part.
         if (held >= 2 * size) {
+          check();
           buffer = Buffer.concat(pending);
           at.uploadId ??= await this.startMultipart(id);
           parts.push(await this.uploadPart(id, at.uploadId, parts.length + 1, buffer.subarray(0, size)));
@@ -102,6 +107,7 @@ export class S3UploadBytes implements UploadBytes {
       if (isStoreError(err)) throw err;
       error = err;
     }
+    check();
     let rest = Buffer.concat(pending);
     if (rest.length >= size) {
       at.uploadId ??= await this.startMultipart(id);

@@ -59,6 +59,13 @@ test('one request with Upload-Complete: ?1 is a whole upload; a file checked out
   t.is(refused.json.code, 'locked');
 });
 
+test('an empty file in one request is a version at once', async (t) => {
+  const made = await request(`${server.url}/files/draft/empty.txt`, { method: 'POST', headers: { ...V6, 'Upload-Complete': '?1', 'Upload-Length': '0' } });
+  t.is(made.status, 201);
+  t.is(made.headers.get('file-version'), '1');
+  t.is((await request(`${server.url}/files/draft/empty.txt`)).status, 200);
+});
+
 test('an interop version kluis does not speak is 400; DELETE cancels an upload', async (t) => {
   const unknown = await request(`${server.url}/files/draft/d.txt`, { method: 'POST', headers: { 'Upload-Draft-Interop-Version': '3', 'Upload-Complete': '?0' } });
   t.is(unknown.status, 400);
