@@ -18,6 +18,19 @@ function domain(storage: Storage<KluisRecords>, clock = () => START) {
 const NEW = (path: string, length: number) => ({ path, length, metadata: {}, contentType: null, intent: { conditions: {}, checkin: false } });
 const bytes = (text: string) => Readable.from([Buffer.from(text)]);
 
+/** The next record write of `path` fails as a store that went away does. */
+function failOnce(storage: Storage<KluisRecords>, path: string): void {
+  let failing = true;
+  const put = storage.records.put.bind(storage.records);
+  storage.records.put = async (key, value, expected, prepare) => {
+    if (key === path && failing) {
+      failing = false;
+      throw new StorageUnavailable('the store went away');
+    }
+    return put(key, value, expected, prepare);
+  };
+}
+
 async function versionsOf(storage: Storage<KluisRecords>, path: string) {
   return (await storage.records.get(path))?.value.versions ?? [];
 }
@@ -77,15 +90,7 @@ test('the sweep reclaims bytes whose state is gone after an hour; another user c
 
 test('a commit cut short by the store (the last bytes acknowledged) is finished by the next read of the upload, as one version', async (t) => {
   const { storage } = memoryStore(t);
-  let failing = true;
-  const put = storage.records.put.bind(storage.records);
-  storage.records.put = async (key, value, expected, prepare) => {
-    if (key === 'fail.txt' && failing) {
-      failing = false;
-      throw new StorageUnavailable('the store went away');
-    }
-    return put(key, value, expected, prepare);
-  };
+  failOnce(storage, 'fail.txt');
   const { uploads } = domain(storage);
   const { id } = await uploads.create(alice, NEW('fail.txt', 6));
   await uploads.append(alice, id, { offset: 0 }, bytes('abc'));
@@ -131,15 +136,7 @@ test('an append with a checksum that is cut short keeps none of its bytes', asyn
 
 test('a commit finished by a read and refused there records its refusal (HEAD then holds the upload back)', async (t) => {
   const { storage } = memoryStore(t);
-  let failing = true;
-  const put = storage.records.put.bind(storage.records);
-  storage.records.put = async (key, value, expected, prepare) => {
-    if (key === 'late.txt' && failing) {
-      failing = false;
-      throw new StorageUnavailable('the store went away');
-    }
-    return put(key, value, expected, prepare);
-  };
+  failOnce(storage, 'late.txt');
   const { uploads, files } = domain(storage);
   const { id } = await uploads.create(alice, NEW('late.txt', 3));
   await t.throwsAsync(uploads.append(alice, id, { offset: 0 }, bytes('abc')), { instanceOf: StorageUnavailable });
