@@ -23,19 +23,17 @@ const count = { type: 'integer', minimum: 0 };
 const text = (description: string): Header => ({ description, schema: { type: 'string' } });
 const param = (name: string, description: string): Parameter => ({ name, in: 'header', description, schema: { type: 'string' } });
 
-export const uploadHeaders = {
+const UPLOAD_HEADERS = {
   UploadOffset: text('Bytes of the upload stored and acknowledged.'),
-  UploadLength: text('Its total length, when known.'),
   UploadExpires: text('tus: when it is reclaimed unless more bytes arrive (HTTP-date).'),
   UploadComplete: text('Draft: `?1` once every byte arrived, else `?0`.'),
-  TusResumable: text('`1.0.0`.'),
 } satisfies Record<string, Header>;
 
 const tusParams = [
   param('Tus-Resumable', 'tus: `1.0.0` (412 with `Tus-Version` otherwise).'),
   param('Upload-Draft-Interop-Version', 'The IETF draft instead of tus: `5` (draft-03) or `6` (draft-05).'),
 ];
-const offsetHeaders = { 'Upload-Offset': { ...uploadHeaders.UploadOffset, required: true } };
+const offsetHeaders = { 'Upload-Offset': { ...UPLOAD_HEADERS.UploadOffset, required: true } };
 const id: Parameter = {
   name: 'id',
   in: 'path',
@@ -94,7 +92,7 @@ const created: Operation = {
   responses: {
     '201': {
       description: 'Created; `Location` is the upload URL.',
-      headers: { Location: { ...text('`/uploads/<id>`.'), required: true }, ...offsetHeaders, 'Upload-Expires': uploadHeaders.UploadExpires },
+      headers: { Location: { ...text('`/uploads/<id>`.'), required: true }, ...offsetHeaders, 'Upload-Expires': UPLOAD_HEADERS.UploadExpires },
     },
     '400': problem(400, 'Malformed tus headers or metadata, no path, an invalid path', ['bad-request', 'invalid-path']),
     '401': unauthorized,
@@ -130,7 +128,7 @@ export const uploadPaths: Record<string, PathItem> = {
       parameters: tusParams,
       responses: resourceResponses({
         '200': { description: 'tus.', headers: offsetHeaders },
-        '204': { description: 'The draft.', headers: { ...offsetHeaders, 'Upload-Complete': { ...uploadHeaders.UploadComplete, required: true } } },
+        '204': { description: 'The draft.', headers: { ...offsetHeaders, 'Upload-Complete': { ...UPLOAD_HEADERS.UploadComplete, required: true } } },
         '400': problem(400, 'An interop version kluis does not speak', ['bad-request']),
         '412': tusVersion,
         '423': problem(
