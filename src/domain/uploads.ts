@@ -204,8 +204,8 @@ export class Uploads {
     try {
       if (phaseOf(claim.state) === 'committed') return { state: claim.state };
       // A refused retry with new preconditions changes nothing: they apply to this attempt only.
-      const asked = retry && Object.keys(retry).length > 0 ? { ...claim.state.intent, ...retry } : claim.state.intent;
-      return await this.commitClaimed(caller, claim, claim.state, asked);
+      const renewed = retry && Object.keys(retry).length > 0 ? { ...claim.state.intent, ...retry } : undefined;
+      return await this.commitClaimed(caller, claim, claim.state, renewed);
     } finally {
       await claim.release().catch(() => {});
     }
@@ -236,11 +236,13 @@ export class Uploads {
   }
 
   /**
-   * Commit `complete` (the claimed upload with every byte stored, not yet written as such)
-   * under the preconditions `asked`: the state is written with the outcome, a version or a
-   * refusal. Any other failure leaves the state as it was claimed.
+   * Commit `complete` (the claimed upload with every byte stored) under its recorded
+   * preconditions, or under `renewed` ones (a retry's): the state is written with the outcome,
+   * a version or, for the recorded preconditions only, a refusal. Any other failure leaves the
+   * state as it was claimed.
    */
-  private async commitClaimed(caller: Caller, claim: UploadClaim, complete: UploadState, asked = complete.intent): Promise<{ state: UploadState; committed?: WriteResult }> {
+  private async commitClaimed(caller: Caller, claim: UploadClaim, complete: UploadState, renewed?: UploadIntent): Promise<{ state: UploadState; committed?: WriteResult }> {
+    const asked = renewed ?? complete.intent;
     let state = complete;
     const sha256 = state.sha256 ?? (await this.hashOf(state));
     state = { ...state, sha256 };
@@ -253,8 +255,8 @@ export class Uploads {
       committed = await this.opts.files.upload(caller, state.path, intent, content, asked.checkin);
     } catch (err) {
       if (err instanceof Problem) {
-        // The completing request's refusal is kept for whoever comes back; a retry's changes nothing.
-        if (asked === complete.intent) await claim.release({ ...state, refused: err.toJSON() });
+        // A refusal under the recorded preconditions is kept for whoever comes back; a retry's changes nothing.
+        if (!renewed) await claim.release({ ...state, refused: err.toJSON() });
         this.opts.events?.('refused');
       }
       throw err;

@@ -27,12 +27,10 @@ const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
 export function uploadsHandler(deps: TusDeps) {
   return async (ctx: Context): Promise<void> => {
     const rest = ctx.path.slice('/uploads'.length).replace(/^\//, '');
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) requireWriter(callerOf(ctx));
+    if (rest !== '' && !UPLOAD_ID.test(rest)) throw noUpload();
     const draft = interopVersion(ctx);
-    if (draft && rest !== '') {
-      if (!['HEAD', 'GET'].includes(ctx.method)) requireWriter(callerOf(ctx));
-      if (!UPLOAD_ID.test(rest)) throw noUpload();
-      return draftResource(ctx, rest, deps.uploads, draft);
-    }
+    if (draft && rest !== '') return draftResource(ctx, rest, deps.uploads, draft);
     ctx.set({ 'Tus-Resumable': TUS_VERSION, 'Access-Control-Expose-Headers': EXPOSED.join(', ') });
     if (ctx.method === 'OPTIONS') return discovery(ctx, deps);
     const tus = ['HEAD', 'PATCH', 'DELETE'].includes(ctx.method) || (ctx.method === 'POST' && rest === '');
@@ -41,33 +39,25 @@ export function uploadsHandler(deps: TusDeps) {
       throw new Problem('precondition-failed', `Tus-Resumable ${JSON.stringify(ctx.get('Tus-Resumable'))} is not a version kluis speaks (${TUS_VERSION})`);
     }
     const caller = callerOf(ctx);
-    if (rest === '') {
-      if (ctx.method !== 'POST') return notAllowed(ctx);
-      requireWriter(caller);
-      return create(ctx, deps);
-    }
-    if (!UPLOAD_ID.test(rest)) throw noUpload();
+    if (rest === '') return ctx.method === 'POST' ? create(ctx, deps) : notAllowed(ctx);
     switch (ctx.method) {
       case 'HEAD':
       case 'GET': {
         const state = await deps.uploads.status(caller, rest);
         if (ctx.method === 'HEAD') heldHead(state);
         ctx.set(uploadHeaders(state));
-        if (state.metadata && Object.keys(state.metadata).length > 0) ctx.set('Upload-Metadata', formatMetadata(state.metadata));
+        if (Object.keys(state.metadata).length > 0) ctx.set('Upload-Metadata', formatMetadata(state.metadata));
         if (ctx.method === 'HEAD') ctx.status = 200;
         else ctx.body = describe(state);
         return;
       }
       case 'PATCH':
-        requireWriter(caller);
         return patch(ctx, deps, rest);
       case 'DELETE':
-        requireWriter(caller);
         await deps.uploads.terminate(caller, rest);
         ctx.status = 204;
         return;
       case 'POST': {
-        requireWriter(caller);
         const { state, committed } = await deps.uploads.commit(caller, rest, retryIntent(ctx));
         return answerCommitted(ctx, state, committed);
       }
@@ -146,7 +136,7 @@ function targetOf(metadata: Record<string, string>): string {
   }
   const name = metadata.filename ?? metadata.name;
   if (name === undefined) throw new Problem('bad-request', 'Upload-Metadata needs path (the file to make) or filename');
-  return joinKey('', parseRelativeName(name.split('/').pop() ?? name));
+  return joinKey('', parseRelativeName(name.slice(name.lastIndexOf('/') + 1)));
 }
 
 function versionHeaders(ctx: Context, state: UploadState, committed: WriteResult): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { StagedBlob, UploadBytes, UploadPosition } from '../contracts.js';
-import { isNotFound, mkdirDurable, syncDir } from './durable.js';
+import { isNotFound, mkdirDurable, syncDir, writeTemp } from './durable.js';
 import { DurableFileSink } from './file-sink.js';
 import type { TempArea } from './temp-area.js';
 
@@ -26,12 +26,7 @@ export class FsUploadBytes implements UploadBytes {
 
   async create(id: string): Promise<UploadPosition> {
     await mkdirDurable(this.dir);
-    const handle = await open(this.file(id), 'wx');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeTemp(this.file(id), '');
     await syncDir(this.dir);
     return { length: 0 };
   }

@@ -229,7 +229,7 @@ export class S3UploadBytes implements UploadBytes {
 const APPENDS_AT_ONCE = 3;
 
 /** A counting semaphore: `take` waits while `n` holders run. */
-class Turns {
+export class Turns {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
