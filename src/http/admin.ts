@@ -13,7 +13,7 @@ import { requireAdmin, callerOf } from './auth.js';
 import { hasFlag, intParam } from './rest/request.js';
 
 export interface AdminDeps {
-  storage: Pick<Storage<KluisRecords>, 'records' | 'history' | 'blobs'>;
+  storage: Pick<Storage<KluisRecords>, 'records' | 'history' | 'blobs' | 'uploads'>;
   /** Absent: the service is open and anyone may call these, as anyone may delete any file. */
   users?: UserDirectory | undefined;
   /** T0 of a collection (default Date.now); must agree with the store's clock. */

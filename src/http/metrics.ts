@@ -84,7 +84,7 @@ export class Metrics {
   });
   private readonly store = new Gauge({
     name: 'kluis_store',
-    help: 'What the store holds, as of the last storage scan: files, deleted_files, versions, pruned_versions, blobs, bytes_stored, bytes_uploaded',
+    help: 'What the store holds, as of the last storage scan: files, deleted_files, versions, pruned_versions, blobs, bytes_stored, bytes_uploaded, open_uploads, open_upload_bytes',
     labelNames: ['what'],
     aggregator: 'max',
     registers: this.registers,
@@ -145,6 +145,8 @@ export class Metrics {
       blobs: stats.blobs,
       bytes_stored: stats.bytesStored,
       bytes_uploaded: stats.bytesUploaded,
+      open_uploads: stats.openUploads,
+      open_upload_bytes: stats.openUploadBytes,
     };
     for (const [what, value] of Object.entries(values)) this.store.set({ what }, value);
   }

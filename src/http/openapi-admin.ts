@@ -7,7 +7,7 @@ export const adminSchemas = {
   Stats: {
     type: 'object',
     description: 'What the store holds (a scan of every record and blob; a close estimate on a busy store).',
-    required: ['files', 'deletedFiles', 'versions', 'prunedVersions', 'liveLocks', 'blobs', 'bytesStored', 'bytesUploaded', 'dedupRatio'],
+    required: ['files', 'deletedFiles', 'versions', 'prunedVersions', 'liveLocks', 'blobs', 'bytesStored', 'bytesUploaded', 'dedupRatio', 'openUploads', 'openUploadBytes'],
     properties: {
       files: count,
       deletedFiles: count,
@@ -18,6 +18,8 @@ export const adminSchemas = {
       bytesStored: count,
       bytesUploaded: count,
       dedupRatio: { type: 'number', description: 'bytesUploaded / bytesStored; 1 for an empty store.' },
+      openUploads: { type: 'integer', description: 'Resumable uploads not yet committed (expired ones until the sweep reclaims them).' },
+      openUploadBytes: { type: 'integer', description: 'Bytes acknowledged to those uploads.' },
     },
   },
   GcReport: {

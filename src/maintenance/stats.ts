@@ -1,6 +1,7 @@
 import { liveLock } from '../domain/locks.js';
 import type { FileRecord, HistoryPage } from '../domain/types.js';
-import type { BlobStore, RecordStore } from '../storage/contracts.js';
+import type { UploadState } from '../domain/upload-state.js';
+import type { BlobStore, RecordStore, UploadStore } from '../storage/contracts.js';
 import { forEachFile } from './walk.js';
 
 /**
@@ -26,10 +27,29 @@ export interface StorageStats {
   bytesUploaded: number;
   /** bytesUploaded / bytesStored to three decimals; 1 when nothing is stored. */
   dedupRatio: number;
+  /** Resumable uploads not yet committed (expired ones count until the sweep reclaims them). */
+  openUploads: number;
+  /** Bytes acknowledged to those uploads, held outside the blobs. */
+  openUploadBytes: number;
 }
 
-export async function storageStats(store: { records: RecordStore<FileRecord>; history: RecordStore<HistoryPage>; blobs: BlobStore }, now = Date.now()): Promise<StorageStats> {
-  const stats: StorageStats = { files: 0, deletedFiles: 0, versions: 0, prunedVersions: 0, liveLocks: 0, blobs: 0, bytesStored: 0, bytesUploaded: 0, dedupRatio: 1 };
+export async function storageStats(
+  store: { records: RecordStore<FileRecord>; history: RecordStore<HistoryPage>; blobs: BlobStore; uploads: UploadStore<UploadState> },
+  now = Date.now(),
+): Promise<StorageStats> {
+  const stats: StorageStats = {
+    files: 0,
+    deletedFiles: 0,
+    versions: 0,
+    prunedVersions: 0,
+    liveLocks: 0,
+    blobs: 0,
+    bytesStored: 0,
+    bytesUploaded: 0,
+    dedupRatio: 1,
+    openUploads: 0,
+    openUploadBytes: 0,
+  };
   await forEachFile(store, (record, versions) => {
     if (liveLock(record, now)) stats.liveLocks++;
     const head = record.versions.at(-1);
@@ -44,6 +64,13 @@ export async function storageStats(store: { records: RecordStore<FileRecord>; hi
   for await (const blob of store.blobs.list()) {
     stats.blobs++;
     stats.bytesStored += blob.size;
+  }
+  // Committed uploads' states live under `done/`, a folder the listing names apart.
+  for (const id of (await store.uploads.states.list(''))?.files ?? []) {
+    const state = (await store.uploads.states.get(id))?.value;
+    if (!state || state.version !== undefined) continue;
+    stats.openUploads++;
+    stats.openUploadBytes += state.position.length;
   }
   if (stats.bytesStored > 0) stats.dedupRatio = Math.round((stats.bytesUploaded / stats.bytesStored) * 1000) / 1000;
   return stats;

@@ -41,14 +41,28 @@ test('POST /admin/retention then /admin/gc frees the pruned bytes, keeps the fil
   t.is((await put(s.url, 'docs/b.txt', 'lost a race', AS.alice)).status, 201);
   t.is((await put(s.url, 'docs/b.txt', 'second', AS.alice)).status, 200, 'the same bytes as a.txt: one blob');
   await checkout(s.url, 'docs/b.txt', AS.alice);
+  // A resumable upload left open with 4 of its 10 bytes.
+  const created = await request(`${s.url}/uploads/`, {
+    method: 'POST',
+    headers: { ...AS.alice, 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': `path ${Buffer.from('docs/c.txt').toString('base64')}` },
+  });
+  t.is(created.status, 201);
+  const patched = await request(new URL(created.headers.get('location') ?? '', s.url).href, {
+    method: 'PATCH',
+    headers: { ...AS.alice, 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+    body: 'abcd',
+  });
+  t.is(patched.status, 204);
   const pass = await request(`${s.url}/admin/retention`, { method: 'POST', headers: AS.root });
   t.like(pass.json, { files: 2, versions: 2, bytes: 16 });
   const before = await stats(s.url, AS.root);
   t.is(before.headers.get('content-type'), 'application/json; charset=utf-8');
-  t.deepEqual(before.json, { files: 2, deletedFiles: 0, versions: 4, prunedVersions: 2, liveLocks: 1, blobs: 3, bytesStored: 22, bytesUploaded: 28, dedupRatio: 1.273 });
+  t.deepEqual(before.json, { files: 2, deletedFiles: 0, versions: 4, prunedVersions: 2, liveLocks: 1, blobs: 3, bytesStored: 22, bytesUploaded: 28, dedupRatio: 1.273, openUploads: 1, openUploadBytes: 4 });
   const metrics = (await request(`${s.url}/metrics`)).text;
   t.regex(metrics, /^kluis_locks_live 1$/m);
   t.regex(metrics, /^kluis_store\{what="pruned_versions"\} 2$/m);
+  t.regex(metrics, /^kluis_store\{what="open_uploads"\} 1$/m);
+  t.regex(metrics, /^kluis_store\{what="open_upload_bytes"\} 4$/m);
   // Everything was just committed: the default grace (an hour) keeps it.
   t.like((await gc(s.url, '', AS.root)).json, { blobs: 3, candidates: 0, deleted: 0, graceSeconds: 3600 });
   s.advance(2 * 3600_000);
