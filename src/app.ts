@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { Sessions } from './auth/sessions.js';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
 import { createDomain } from './domain/services.js';
@@ -18,6 +20,9 @@ import { Metrics } from './http/metrics.js';
 import { observe } from './http/observe.js';
 import { openapi } from './http/openapi.js';
 import { problemMiddleware } from './http/problem.js';
+import { cors } from './http/cors.js';
+import { sessionRoutes } from './http/session.js';
+import { uiRoutes } from './http/ui.js';
 import { DAV_METHODS, davHandler } from './http/dav/index.js';
 import { filesHandler } from './http/rest/files.js';
 import { uploadsHandler } from './http/tus/index.js';
@@ -27,7 +32,7 @@ import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser'>>;
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser' | 'sessionSecret' | 'corsOrigins'>>;
   storage: Storage<KluisRecords>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */
@@ -72,6 +77,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   deps.onUploads?.(uploads);
+  const sessions = deps.users ? new Sessions(config.sessionSecret ?? randomBytes(32).toString('base64url'), clock) : undefined;
   const router = new Router({ methods: METHODS });
   // Windows' mini-redirector asks the server root whether it speaks WebDAV before it maps /dav/.
   router.options('/', (ctx) => {
@@ -87,19 +93,28 @@ export function createApp(deps: AppDeps): Koa {
     ),
   );
   router.get('/metrics', metrics.handler());
+  sessionRoutes(router, { users: deps.users, sessions });
+  uiRoutes(router);
   router.get('/openapi.json', openapi);
   const retention = () => applyRetention(storage.records, files, config.retention ?? []);
   adminRoutes(router, { storage, users: deps.users, clock, logger: deps.logger, retention, onStats: (stats) => metrics.stats(stats), uploads });
   const content = new SmallBlobCache(storage.blobs);
-  router.all(/^\/files(?:\/.*)?$/, authenticate(deps.users), filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads }));
+  router.all(
+    /^\/files(?:\/.*)?$/,
+    authenticate(deps.users, sessions),
+    filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads, ownTokens: deps.users !== undefined }),
+  );
   // tus discovery (OPTIONS) needs no credentials: a browser's preflight carries none.
-  const signIn = authenticate(deps.users);
+  const signIn = authenticate(deps.users, sessions);
   router.all(/^\/uploads(?:\/.*)?$/, (ctx, next) => (ctx.method === 'OPTIONS' ? next() : signIn(ctx, next)), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
-  router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users, sessions), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;
   app.use(observe(deps.logger, metrics));
+  // CORS for /files and /uploads only, outside the problem answers and the drain so that their
+  // refusals carry it too. Not /dav (its clients are no web pages) nor /admin (docs/api.md#cors).
+  app.use(cors(config.corsOrigins ?? [], (path) => /^\/(?:files|uploads)(?:\/|$)/.test(path)));
   app.use(problemMiddleware(deps.logger, metrics));
   app.use(drain.middleware());
   app.use(router.routes());

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseRetention, type RetentionRule } from './domain/retention.js';
+import { parseCorsOrigins } from './http/cors-origins.js';
 import type { S3Options } from './storage/s3/options.js';
 
 /** Every setting of the service, read from the environment only by main.ts. */
@@ -22,6 +23,8 @@ export interface Config {
   lockMaxSeconds: number;
   /** JSON users file; unset means the service is open (`KLUIS_USERS_FILE`). */
   usersFile: string | undefined;
+  /** Signs the web UI's session cookies; every instance must share it (`KLUIS_SESSION_SECRET`, at least 32 characters; unset: made at start, sessions end with the process). */
+  sessionSecret: string | undefined;
   /** A request body that sends nothing for this long is dropped (`KLUIS_BODY_IDLE_SECONDS`, default 60). */
   bodyIdleSeconds: number;
   /** pino level (`KLUIS_LOG_LEVEL`, default info). */
@@ -44,6 +47,8 @@ export interface Config {
   uploadSweepSeconds: number;
   /** Seconds between background storage scans for the store and live-lock gauges (`KLUIS_STATS_INTERVAL_SECONDS`, default 300; 0: off). */
   statsIntervalSeconds: number;
+  /** Web origins whose scripts may call /files and /uploads (`KLUIS_CORS_ORIGINS`, comma-separated; default none: no CORS headers). */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -123,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     retention = parsed.rules;
     for (const p of parsed.problems) problems.push(`KLUIS_RETENTION: ${p}`);
   }
+  const cors = parseCorsOrigins(env.KLUIS_CORS_ORIGINS ?? '');
+  problems.push(...cors.problems);
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
@@ -133,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     lockDefaultSeconds: int('KLUIS_LOCK_DEFAULT_SECONDS', 3600, 1, 10 * 365 * 86400),
     lockMaxSeconds: int('KLUIS_LOCK_MAX_SECONDS', 86400, 1, 10 * 365 * 86400),
     usersFile: env.KLUIS_USERS_FILE || undefined,
+    sessionSecret: env.KLUIS_SESSION_SECRET || undefined,
     bodyIdleSeconds: int('KLUIS_BODY_IDLE_SECONDS', 60, 1, 86400),
     logLevel,
     logFormat: logFormat === 'json' || logFormat === 'pretty' ? logFormat : 'auto',
@@ -144,10 +152,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     uploadExpirySeconds: int('KLUIS_UPLOAD_EXPIRY_SECONDS', 86400, 60, 365 * 86400),
     uploadsPerUser: int('KLUIS_UPLOADS_PER_USER', 100, 1, 1_000_000),
     uploadSweepSeconds: int('KLUIS_UPLOAD_SWEEP_SECONDS', 600, 0, 30 * 86400),
+    corsOrigins: cors.origins,
   };
   if (config.lockDefaultSeconds > config.lockMaxSeconds) {
     problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);
   }
+  if (config.sessionSecret !== undefined && config.sessionSecret.length < 32) problems.push('KLUIS_SESSION_SECRET: at least 32 characters (e.g. `openssl rand -base64 32`)');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp, createServer } from './app.js';
@@ -23,6 +24,11 @@ import { openS3Storage } from './storage/s3/index.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
+  if (config.usersFile && !config.sessionSecret) {
+    // Cluster workers inherit it; other instances cannot know it.
+    config.sessionSecret = process.env.KLUIS_SESSION_SECRET = randomBytes(32).toString('base64url');
+    logger.warn('KLUIS_SESSION_SECRET is not set: web UI sign-ins end when kluis restarts, and other instances do not accept them');
+  }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger, config.s3 ? undefined : () => reclaimDeadStaging(config.dataDir));
   const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
   await serve(config, worker === undefined ? logger : logger.child({ worker }), worker);

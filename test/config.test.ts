@@ -26,6 +26,8 @@ test('defaults', (t) => {
     uploadExpirySeconds: 86400,
     uploadsPerUser: 100,
     uploadSweepSeconds: 600,
+    corsOrigins: [],
+    sessionSecret: undefined,
   });
 });
 
@@ -50,6 +52,8 @@ test('every variable is read', (t) => {
     KLUIS_UPLOAD_EXPIRY_SECONDS: '7200',
     KLUIS_UPLOADS_PER_USER: '5',
     KLUIS_UPLOAD_SWEEP_SECONDS: '60',
+    KLUIS_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+    KLUIS_SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -75,7 +79,13 @@ test('every variable is read', (t) => {
     uploadExpirySeconds: 7200,
     uploadsPerUser: 5,
     uploadSweepSeconds: 60,
+    corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+    sessionSecret: 'a-session-secret-of-at-least-32-characters',
   });
+});
+
+test('KLUIS_SESSION_SECRET must be at least 32 characters', (t) => {
+  t.throws(() => loadConfig({ KLUIS_SESSION_SECRET: 'short' }), { message: /KLUIS_SESSION_SECRET: at least 32 characters/ });
 });
 
 test('PORT 0 picks a free port; every pino level is accepted', (t) => {
@@ -199,5 +209,32 @@ test('bad retention rules are refused, each problem named', (t) => {
     const err = t.throws(() => loadConfig({ KLUIS_RETENTION: raw }), { instanceOf: ConfigError }, raw);
     t.regex(err?.message ?? '', why, raw);
     t.regex(err?.message ?? '', /KLUIS_RETENTION/, raw);
+  }
+});
+
+test('KLUIS_CORS_ORIGINS: exact origins, comma-separated; anything else refused with the form to write', (t) => {
+  t.deepEqual(loadConfig({ KLUIS_CORS_ORIGINS: ' https://a.example ,http://[::1]:8080,, https://a.example,http://127.0.0.1:5173 ' }).corsOrigins, [
+    'https://a.example',
+    'http://[::1]:8080',
+    'http://127.0.0.1:5173',
+  ]);
+  t.deepEqual(loadConfig({ KLUIS_CORS_ORIGINS: '' }).corsOrigins, []);
+  const cases: [string, RegExp][] = [
+    ['*', /"\*" is not accepted: name each origin/],
+    ['null', /"null" is not accepted/],
+    ['app.example.com', /is not an origin \(scheme:\/\/host\[:port\]/],
+    ['ftp://app.example.com', /not an http or https origin/],
+    ['https://app.example.com/', /write https:\/\/app\.example\.com$/m],
+    ['https://App.Example.com', /write https:\/\/app\.example\.com$/m],
+    ['https://app.example.com:443', /write https:\/\/app\.example\.com$/m],
+    ['https://app.example.com/ui', /no path, query or credentials \(the origin is https:\/\/app\.example\.com\)/],
+    ['https://app.example.com?x=1', /no path, query or credentials/],
+    ['https://user@app.example.com', /no path, query or credentials/],
+  ];
+  for (const [raw, why] of cases) {
+    const err = t.throws(() => loadConfig({ KLUIS_CORS_ORIGINS: `https://ok.example, ${raw}` }), { instanceOf: ConfigError }, raw);
+    t.regex(err?.message ?? '', why, raw);
+    t.regex(err?.message ?? '', /KLUIS_CORS_ORIGINS/, raw);
+    t.false((err?.message ?? '').includes('ok.example'), raw);
   }
 });

@@ -113,12 +113,16 @@ export class Collections {
     return records.flatMap((record) => passedDown(record, now).filter((l) => !l.operation));
   }
 
-  /** Whether `dir` is a live collection made on /dav (not one made by `/files` uploads), and its live sub-collections made there. */
-  async made(dir: string): Promise<{ self: boolean; children: string[] }> {
+  /**
+   * Whether `dir` is a live collection made on /dav or by `?mkdir` (not one made by `/files`
+   * uploads), its live sub-collections made so, and those deleted (on /dav, or moved away).
+   */
+  async made(dir: string): Promise<{ self: boolean; children: string[]; gone: string[] }> {
     const [own, listing] = await Promise.all([this.get(dir), this.store.list(dir)]);
     const explicit = (record: CollectionRecord | undefined) => record !== undefined && !record.deleted && !record.implicit;
-    const live = await mapLimit(listing?.files ?? [], READ_CONCURRENCY, async (name) => (explicit(await this.get(childKey(dir, name))) ? name : null));
-    return { self: explicit(own), children: live.filter((name): name is string => name !== null) };
+    const states = await mapLimit(listing?.files ?? [], READ_CONCURRENCY, async (name) => ({ name, record: await this.get(childKey(dir, name)) }));
+    const children = states.filter((s) => explicit(s.record)).map((s) => s.name);
+    return { self: explicit(own), children, gone: states.filter((s) => s.record?.deleted === true).map((s) => s.name) };
   }
 
   /**

@@ -2,7 +2,7 @@ import { Problem } from '../errors.js';
 import { liveCollection } from './collections.js';
 import { ABSENT } from './preconditions.js';
 import { currentVersion } from './rules.js';
-import type { Caller, CollectionRecord, DeadProps, FileRecord } from './types.js';
+import type { Caller, CollectionRecord, DeadProps, FileRecord, Version } from './types.js';
 import { childKey } from './paths.js';
 import type { Member, Namespace } from './namespace.js';
 
@@ -29,6 +29,8 @@ export interface CopyPlan {
 export interface Copied {
   versions: Map<string, number>;
   members: Member[];
+  /** A file copied: the version written at the destination. */
+  version?: Version;
 }
 
 /** Every member below collection `source` with its record; 403 over the tree limit, before anything is written. */
@@ -50,29 +52,30 @@ export async function copyTree(dav: Namespace, caller: Caller, plan: CopyPlan): 
   const source = await dav.collections.resolve(plan.source, plan.collection);
   if (source.kind === 'none') throw new Problem('not-found', `nothing at ${plan.source}`);
   if (source.kind === 'file') {
-    versions.set(plan.source, await copyFile(dav, caller, source.record, plan.destination, plan.tokens, plan.createOnly));
-    return { versions, members: [] };
+    const { copied, written } = await copyFile(dav, caller, source.record, plan.destination, plan.tokens, plan.createOnly);
+    versions.set(plan.source, copied);
+    return { versions, members: [], version: written };
   }
   const members = plan.depth === '0' ? [] : (plan.members ?? (await listTree(dav, plan.source)));
   await copyCollection(dav, plan.destination, source.record?.props, plan.createOnly);
   for (const member of members) {
     const target = childKey(plan.destination, member.key.slice(plan.source.length + (plan.source === '' ? 0 : 1)));
-    if (member.kind === 'file') versions.set(member.key, await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens));
+    if (member.kind === 'file') versions.set(member.key, (await copyFile(dav, caller, member.record as FileRecord, target, plan.tokens)).copied);
     else if (member.kind === 'collection') await copyCollection(dav, target, (member.record as CollectionRecord | undefined)?.props);
     // a reserved path has nothing to copy
   }
   return { versions, members };
 }
 
-/** Copy the current version of `record` to `to`; returns the number of the version copied. */
-async function copyFile(dav: Namespace, caller: Caller, record: FileRecord, to: string, tokens: string[], createOnly = false): Promise<number> {
+/** Copy the current version of `record` to `to`; returns the number of the version copied and the version written. */
+async function copyFile(dav: Namespace, caller: Caller, record: FileRecord, to: string, tokens: string[], createOnly = false): Promise<{ copied: number; written: Version }> {
   const current = currentVersion(record);
   if (!current?.sha256) throw new Problem('not-found', `no file at ${record.path}`);
-  await dav.files.copyVersion(caller, to, { tokens, conditions: createOnly ? ABSENT : {} }, current, record.props).catch((err: unknown) => {
+  const result = await dav.files.copyVersion(caller, to, { tokens, conditions: createOnly ? ABSENT : {} }, current, record.props).catch((err: unknown) => {
     if (createOnly && err instanceof Problem && err.code === 'precondition-failed') throw new Problem('precondition-failed', `${to} exists and Overwrite is F`, err.extras);
     throw err;
   });
-  return current.version;
+  return { copied: current.version, written: result.version };
 }
 
 async function copyCollection(dav: Namespace, key: string, props: DeadProps | undefined, createOnly = false): Promise<void> {

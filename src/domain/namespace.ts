@@ -97,8 +97,8 @@ export class Namespace {
     }
   }
 
-  /** A refusal with the file's state added, as every `/files` 409 carries it. */
-  private async withState(key: string, err: unknown): Promise<unknown> {
+  /** A refusal with the file's state added, as every `/files` 409 carries it (what the refusal names wins). */
+  async withState(key: string, err: unknown): Promise<unknown> {
     if (err instanceof Problem) Object.assign(err.extras, { ...conflictState(key, await this.files.get(key), this.now()), ...err.extras });
     return err;
   }

@@ -43,6 +43,17 @@ export function parseRelativeName(name: string): string {
   return checkLength(name.split('/').map(checkSegment).join('/'));
 }
 
+/**
+ * Validate a path given as text, not percent-encoded (a query value such as `?move-to=`, which
+ * the query string decoded once): `a/b/c`, with a trailing `/` for a directory, `/` alone for
+ * the root. Nothing is decoded again; the segments are checked as a URL path's are.
+ */
+export function parsePlainPath(text: string): Target {
+  if (text === '/') return { key: '', directory: true };
+  const directory = text.endsWith('/');
+  return { key: checkLength((directory ? text.slice(0, -1) : text).split('/').map(checkSegment).join('/')), directory };
+}
+
 /** The key of `name` in the directory `dir` ('' for the root): `a/b` + `c` is `a/b/c`. */
 export function childKey(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;

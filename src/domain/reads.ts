@@ -8,6 +8,7 @@ import { mapLimit, READ_CONCURRENCY } from './bounded.js';
 import { currentVersion } from './rules.js';
 import type { Clock, FileRecord, Lock, Version } from './types.js';
 import { childKey } from './paths.js';
+import { type DeletedFile, deletedFile } from './deleted-files.js';
 import type { Collections } from './collections.js';
 
 export interface FileEntry {
@@ -21,9 +22,14 @@ export interface FileEntry {
   locked: boolean;
 }
 
+/** A deleted file in a listing with `withDeleted`: its last version with content, and the delete. */
+export type DeletedEntry = FileEntry & Omit<DeletedFile, keyof FileEntry>;
+
 export interface DirectoryEntry {
   name: string;
   type: 'directory';
+  /** Deleted on /dav or moved away, with deleted files in it (listed only with `withDeleted`). */
+  deleted?: true;
 }
 
 export interface HistoryAnswer {
@@ -57,8 +63,8 @@ export class FileReader {
     return this.collections ? this.collections.locksPassedDown(dirs) : Promise.resolve([]);
   }
 
-  private madeCollections(dir: string): Promise<{ self: boolean; children: string[] }> {
-    return this.collections ? this.collections.made(dir) : Promise.resolve({ self: false, children: [] });
+  private madeCollections(dir: string): Promise<{ self: boolean; children: string[]; gone: string[] }> {
+    return this.collections ? this.collections.made(dir) : Promise.resolve({ self: false, children: [], gone: [] });
   }
 
   /** Version `n`, or the current version; 404 for a missing file, version or delete marker. */
@@ -85,31 +91,46 @@ export class FileReader {
     return { path: key, versions, lock: publicLock(lock), ...(oldest > 1 && versions.length === limit ? { nextBefore: oldest } : {}) };
   }
 
-  /** The lock that refuses a write without its token: the file's own, else a /dav collection's above it (its `path` is the collection's). */
-  async lock(key: string): Promise<Omit<Lock, 'token'>> {
+  /**
+   * The lock that refuses a write without its token: the file's own, else a /dav collection's
+   * above it (its `path` is the collection's). Its token is shown only to `owner` when given
+   * (with users configured, the lock's owner fetching its own token back).
+   */
+  async lock(key: string, owner?: string): Promise<Omit<Lock, 'token'> & { token?: string }> {
     const [stored, covering] = await Promise.all([this.records.get(key), this.locksOver(ancestorsOf(key))]);
-    const lock = publicLock(shownLock(stored?.value, this.clock()) ?? covering[0] ?? null);
-    if (!lock) throw new Problem('not-found', `${key} is not checked out`);
-    return lock;
+    const shown = shownLock(stored?.value, this.clock()) ?? covering[0] ?? null;
+    if (!shown) throw new Problem('not-found', `${key} is not checked out`);
+    return owner !== undefined && shown.owner === owner ? shown : (publicLock(shown) as Omit<Lock, 'token'>);
   }
 
   /**
-   * One directory level: sub-directories, then files that have a current version (deleted
-   * and merely reserved paths are left out). The root always exists.
+   * One directory level: sub-directories, then files that have a current version (merely
+   * reserved paths are left out; deleted files, and folders deleted on /dav or moved away,
+   * unless `withDeleted`). The root always exists.
    */
-  async list(dir: string): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
+  async list(dir: string, withDeleted = false): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
     const [listing, made, covering] = await Promise.all([this.records.list(dir), this.madeCollections(dir), this.locksOver([...ancestorsOf(dir), dir])]);
     if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
     const names = listing?.files ?? [];
     const summarized = await this.summarized(dir, listing);
     const now = this.clock();
-    const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | null> => {
-      const entry = summarized ? summarized.get(name) : await this.records.get(childKey(dir, name)).then((read) => read && summarize(read.value, read.revision));
-      if (!entry?.file) return null;
-      return { name, type: 'file', ...entry.file, locked: covering.length > 0 || (entry.lockedUntil !== null && entry.lockedUntil > now) };
+    const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | DeletedEntry | null> => {
+      const read = summarized ? undefined : await this.records.get(childKey(dir, name));
+      const entry = summarized ? summarized.get(name) : read && summarize(read.value, read.revision);
+      const locked = covering.length > 0 || (entry !== undefined && entry.lockedUntil !== null && entry.lockedUntil > now);
+      if (entry?.file) return { name, type: 'file', ...entry.file, locked };
+      // Deleted (or only reserved): its record tells, read unless the listing read it already.
+      const record = withDeleted && entry ? (read ?? (await this.records.get(childKey(dir, name))))?.value : undefined;
+      const deleted = record && (await deletedFile(record, this.versionHistory));
+      return deleted ? { name, type: 'file', ...deleted, locked } : null;
     });
+    // A folder deleted on /dav (or moved away) is gone, as it is on /dav, though its deleted files stay in it.
+    const gone = new Set(made.gone);
     const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
-    const directories: DirectoryEntry[] = subdirectories.map((name) => ({ name, type: 'directory' }));
+    const directories: DirectoryEntry[] = subdirectories.flatMap((name): DirectoryEntry[] => {
+      if (!gone.has(name)) return [{ name, type: 'directory' }];
+      return withDeleted ? [{ name, type: 'directory', deleted: true }] : [];
+    });
     return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
   }
 }

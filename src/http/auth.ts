@@ -1,9 +1,17 @@
 import type { Context, Next } from 'koa';
+import type { Sessions } from '../auth/sessions.js';
 import type { UserDirectory } from '../auth/users.js';
 import type { Caller } from '../domain/types.js';
 import { Problem } from '../errors.js';
 
 export const ANONYMOUS: Caller = { name: 'anonymous', role: 'user' };
+
+/** The web UI's session cookie, and the header that carries its CSRF token. */
+export const SESSION_COOKIE = 'kluis_session';
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** Methods that change nothing: a cookie authenticates them without a CSRF token. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
 
 /** The caller the auth middleware set (every mount's requests: /files, /dav, /admin). */
 export function callerOf(ctx: Context): Caller {
@@ -11,19 +19,38 @@ export function callerOf(ctx: Context): Caller {
 }
 
 const CHALLENGE = 'Basic realm="kluis", charset="UTF-8", Bearer realm="kluis"';
+/** For the web UI (a request with a session cookie or a CSRF header): no Basic, so no browser prompt. */
+const UI_CHALLENGE = 'Bearer realm="kluis"';
 
 /**
  * Sets `ctx.state.caller`. Open service (no users): everyone is `anonymous`. Otherwise HTTP
- * Basic (RFC 7617) or Bearer (RFC 6750) is required; failures are 401 with a challenge.
+ * Basic (RFC 7617) or Bearer (RFC 6750) is required, or the web UI's session cookie (when
+ * `sessions` is given), whose requests that change something must carry its CSRF token.
+ * Failures are 401 with a challenge.
  */
-export function authenticate(users: UserDirectory | undefined) {
+export function authenticate(users: UserDirectory | undefined, sessions?: Sessions) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    ctx.state.caller = users ? await identify(users, ctx.get('Authorization')) : ANONYMOUS;
+    ctx.state.caller = users ? await identifyRequest(ctx, users, sessions) : ANONYMOUS;
     await next();
   };
 }
 
-async function identify(users: UserDirectory, header: string): Promise<Caller> {
+async function identifyRequest(ctx: Context, users: UserDirectory, sessions: Sessions | undefined): Promise<Caller> {
+  const header = ctx.get('Authorization');
+  const cookie = sessions ? ctx.cookies.get(SESSION_COOKIE) : undefined;
+  const fromUi = cookie !== undefined || ctx.req.headers[CSRF_HEADER.toLowerCase()] !== undefined;
+  if (header || !cookie || !sessions) return identify(users, header, fromUi ? UI_CHALLENGE : CHALLENGE);
+  const session = sessions.verify(cookie);
+  const caller = session && users.find(session.name);
+  if (!caller) throw new Problem('unauthorized', 'the session has ended: sign in again', {}, { 'WWW-Authenticate': UI_CHALLENGE });
+  if (!SAFE.has(ctx.method) && !sessions.csrfMatches(cookie, ctx.get(CSRF_HEADER))) {
+    throw new Problem('csrf', `a ${ctx.method} authenticated by the session cookie needs the session's ${CSRF_HEADER} header (GET /session gives it)`);
+  }
+  return caller;
+}
+
+/** The caller named by an `Authorization` header; 401 with `challenge` when there is none or it is wrong. */
+async function identify(users: UserDirectory, header: string, challenge = CHALLENGE): Promise<Caller> {
   const [scheme, value] = header.trim().split(/\s+/, 2);
   let caller: Caller | undefined;
   if (scheme?.toLowerCase() === 'basic' && value) {
@@ -34,7 +61,7 @@ async function identify(users: UserDirectory, header: string): Promise<Caller> {
     caller = await users.bearer(value);
   }
   if (!caller) {
-    throw new Problem('unauthorized', header ? 'the credentials are not valid' : 'credentials are required (HTTP Basic or Bearer)', {}, { 'WWW-Authenticate': CHALLENGE });
+    throw new Problem('unauthorized', header ? 'the credentials are not valid' : 'credentials are required (HTTP Basic or Bearer)', {}, { 'WWW-Authenticate': challenge });
   }
   return caller;
 }
@@ -47,6 +74,7 @@ export function requireWriter(caller: Caller): void {
 /**
  * Operations endpoints (/admin/…): admins only when users are configured (401 without
  * credentials, 403 for other roles). An open service has no admins, and everyone may.
+ * A session cookie is not accepted here: scripts call these with credentials of their own.
  */
 export function requireAdmin(users: UserDirectory | undefined) {
   return async (ctx: Context, next: Next): Promise<void> => {

@@ -14,7 +14,8 @@ export function routeOf(path: string): string {
   if (path.startsWith('/dav/')) return path.endsWith('/') ? '/dav/{dir}/' : '/dav/{path}';
   if (path === '/uploads' || path === '/uploads/') return '/uploads/';
   if (path.startsWith('/uploads/')) return '/uploads/{id}';
-  if (['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path;
+  if (['/', '/session', '/healthz', '/readyz', '/metrics', '/openapi.json'].includes(path)) return path;
+  if (path.startsWith('/ui/')) return '/ui/{asset}';
   if (path.startsWith('/admin/')) return path;
   return 'other';
 }

@@ -47,7 +47,7 @@ export const json = (schema: string): Record<string, { schema: Schema }> => ({ '
 const nullable = (schema: Schema | Ref): Schema => ({ oneOf: [schema, { type: 'null' }] });
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 of the content.' };
 const instant = { type: 'string', format: 'date-time' };
-const flag = (name: string, description: string): Parameter => ({
+export const flag = (name: string, description: string): Parameter => ({
   name,
   in: 'query',
   description: `${description} A flag: its presence counts (\`?${name}\`), its value is ignored.`,
@@ -99,7 +99,12 @@ export const schemas: Record<string, Schema> = {
     required: ['path', 'token', 'owner', 'createdAt', 'expiresAt', 'baseVersion'],
     properties: { ...lockProps, token: { type: 'string', pattern: '^urn:uuid:' } },
   },
-  PublicLock: { type: 'object', description: 'A live lock without its token.', required: Object.keys(lockProps), properties: lockProps },
+  PublicLock: {
+    type: 'object',
+    description: 'A live lock without its token, except in a `?lock` answer to its owner when users are configured.',
+    required: Object.keys(lockProps),
+    properties: { ...lockProps, token: { type: 'string', description: 'Only for the owner, with users configured (`?lock`).' } },
+  },
   History: {
     type: 'object',
     description: 'One page of the history, newest first (`?limit`, default 100). `next` (and a `Link: <…>; rel="next"` header) is present when older versions remain.',
@@ -113,7 +118,11 @@ export const schemas: Record<string, Schema> = {
   },
   ListingEntry: {
     oneOf: [
-      { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { const: 'directory' } } },
+      {
+        type: 'object',
+        required: ['name', 'type'],
+        properties: { name: { type: 'string' }, type: { const: 'directory' }, deleted: { const: true, description: '`?deleted`: a folder deleted on /dav or moved away.' } },
+      },
       {
         type: 'object',
         required: ['name', 'type', 'size', 'version', 'sha256', 'contentType', 'modifiedAt', 'locked'],
@@ -126,6 +135,11 @@ export const schemas: Record<string, Schema> = {
           contentType: { type: ['string', 'null'] },
           modifiedAt: instant,
           locked: { type: 'boolean' },
+          deleted: { const: true, description: '`?deleted`: a deleted file; the fields above are its last version with content, which `?restore=<version>` brings back.' },
+          deletedVersion: { type: 'integer', minimum: 2, description: 'The delete marker: the newest version (`?base` of a restore).' },
+          deletedAt: instant,
+          deletedBy: { type: 'string' },
+          pruned: { const: true, description: 'That version was pruned by retention: its restore is 410.' },
         },
       },
     ],
@@ -163,7 +177,8 @@ export const parameters: Record<string, Parameter> = {
   Versions: flag('versions', 'Answer the history (`History`), newest first, one page at a time, instead of the bytes.'),
   Limit: query('limit', 'With `?versions`: versions per page (default 100, at most 1000).', { type: 'integer', minimum: 1, maximum: 1000 }),
   Before: query('before', 'With `?versions`: only versions numbered below this (the `next` URL sets it).', { type: 'integer', minimum: 1 }),
-  Lock: flag('lock', 'Answer the live lock (`PublicLock`), 404 when unlocked.'),
+  Lock: flag('lock', 'Answer the live lock (`PublicLock`; with users configured, its `token` too when the caller owns it), 404 when unlocked.'),
+  Download: flag('download', 'Serve the bytes as an attachment (`Content-Disposition: attachment`) whatever their type.'),
   Base: query('base', 'The version the client started from (0: the file must not exist yet); 409 `modified` if the file moved on.', { type: 'integer', minimum: 0 }),
   Comment: query('comment', 'Stored on the new version.', { type: 'string' }),
   Checkin: flag('checkin', "Store the body (if any) and release the caller's lock in one compare-and-set; needs `Lock-Token`."),
@@ -193,7 +208,7 @@ export const headers = {
   ETag: h('`"<sha256>"` of the version (strong).'),
   LastModified: h('Creation time of the version.'),
   FileVersion: h('The version number answered or written.'),
-  Location: h('URL of the new version (`/files/<path>?version=N`), or of the file for a check-out.'),
+  Location: h('URL of the new version (`/files/<path>?version=N`), of the file for a check-out, or of the folder (`?mkdir`, a folder `?move-to`).'),
   LockToken: h('`<urn:uuid:…>`: the token to send with writes, check-in and UNLOCK.'),
   Timeout: h('`Second-N`: the granted lock duration.'),
   AcceptRanges: h('`bytes`.'),
@@ -249,7 +264,7 @@ export const conflict = problem(409, 'Checked out by someone else, the file move
 export const precondition = problem(412, '`If-Match`, `If-None-Match` or `If-Unmodified-Since` evaluated false');
 export const tooLarge = problem(413, 'The body is over the configured limit; nothing was stored');
 export const full = problem(507, 'Storage is full (ENOSPC, quota); nothing was stored, reads go on', ['insufficient-storage']);
-export const readOnly = "A read-only user writes, or sends another user's lock token";
+export const readOnly = "A read-only user writes, sends another user's lock token, or a write authenticated by the session cookie lacks its `X-CSRF-Token`";
 
 /** Headers of a write that stored (or repeated) a version. */
 export const written = { ETag: header('ETag', true), Location: header('Location', true), 'File-Version': header('FileVersion', true) };
@@ -267,4 +282,10 @@ export const multipartBody = (what: string) => ({
 export const securitySchemes = {
   basicAuth: { type: 'http', scheme: 'basic', description: 'Users from `KLUIS_USERS_FILE`. Without that file the service runs open and needs no credentials.' },
   bearerAuth: { type: 'http', scheme: 'bearer', description: "A user's token from `KLUIS_USERS_FILE`; not needed when the service runs open." },
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'kluis_session',
+    description: "The web UI's session (`POST /session`); a request that changes something also sends the session's `X-CSRF-Token` (from `GET /session`).",
+  },
 };

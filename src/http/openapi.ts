@@ -5,6 +5,8 @@
  */
 import type { Context } from 'koa';
 import { adminPaths, adminSchemas } from './openapi-admin.js';
+import { folderParameters, folderSchemas } from './openapi-folders.js';
+import { sessionPaths, sessionSchemas } from './openapi-session.js';
 import { uploadPaths, uploadSchemas } from './openapi-uploads.js';
 import {
   conflict,
@@ -36,7 +38,7 @@ import {
 /** The refusals of an upload (PUT, or a multipart POST to a directory). */
 const uploadRefusals: Responses = {
   '401': unauthorized,
-  '403': problem(403, readOnly, ['forbidden']),
+  '403': problem(403, readOnly, ['forbidden', 'csrf']),
   '409': conflict,
   '412': precondition,
   '413': tooLarge,
@@ -52,8 +54,8 @@ function read(operationId: string, summary: string): Operation {
     summary,
     tags: ['files'],
     description:
-      "The current version's bytes, or version N's with `?version=N`, with `Content-Type` as stored. `?versions` answers the history and `?lock` the live lock instead (JSON, no validators).",
-    parameters: params('Version', 'Versions', 'Limit', 'Before', 'Lock', 'IfMatch', 'IfNoneMatch', 'IfModifiedSince', 'IfUnmodifiedSince', 'Range', 'IfRange'),
+      "The current version's bytes, or version N's with `?version=N`, with `Content-Type` as stored, `X-Content-Type-Options: nosniff`, a `Content-Security-Policy: sandbox` (not for PDF) and `Content-Disposition` (inline for images, audio, video, plain text and PDF; an attachment for every other type, or with `?download`). `?versions` answers the history and `?lock` the live lock instead (JSON, no validators).",
+    parameters: params('Version', 'Download', 'Versions', 'Limit', 'Before', 'Lock', 'IfMatch', 'IfNoneMatch', 'IfModifiedSince', 'IfUnmodifiedSince', 'Range', 'IfRange'),
     responses: {
       '200': {
         description: 'The bytes of the version; with `?versions` a `History`, with `?lock` a `PublicLock`.',
@@ -83,7 +85,7 @@ function notAFile(operationId: string, method: string, root: boolean): Operation
     responses: {
       '400': problem(400, `The URL ends in \`/\` and names a directory${root ? '' : ', or the path is invalid'}`, root ? ['bad-request'] : ['invalid-path', 'bad-request']),
       '401': unauthorized,
-      '403': problem(403, 'A read-only user', ['forbidden']),
+      '403': problem(403, 'A read-only user', ['forbidden', 'csrf']),
       '503': draining,
       default: unexpected,
     },
@@ -99,7 +101,7 @@ function lockMethod(operationId: string, root: boolean): Operation {
       '405': problem(405, 'LOCK belongs to a WebDAV mount; the `Allow` header names the methods served'),
       ...(root ? {} : { '400': problem(400, 'Invalid path', ['invalid-path']) }),
       '401': unauthorized,
-      '403': problem(403, 'A read-only user', ['forbidden']),
+      '403': problem(403, 'A read-only user', ['forbidden', 'csrf']),
       '503': draining,
       default: unexpected,
     },
@@ -129,7 +131,7 @@ const checkoutOp: Operation = {
     },
     '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
     '401': unauthorized,
-    '403': problem(403, readOnly, ['forbidden']),
+    '403': problem(403, readOnly, ['forbidden', 'csrf']),
     '409': problem(409, 'Checked out by someone else, the token names no live lock (a refresh of an expired lock), or `?base` is not the current version', [
       'locked',
       'modified',
@@ -151,7 +153,7 @@ const unlockOp: Operation = {
     '204': { description: 'The lock is released.' },
     '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
     '401': unauthorized,
-    '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden']),
+    '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden', 'csrf']),
     '409': problem(409, 'Checked out by someone else, or no live lock for the token', ['locked', 'not-checked-out']),
     '503': unavailable,
     default: unexpected,
@@ -183,20 +185,24 @@ const fileItem: PathItem = {
   },
   post: {
     operationId: 'postFile',
-    summary: 'Multipart upload of one file, or `?restore=N`, `?pin=N`, `?unpin=N`, `?checkout`, `?checkin`, `?uncheckout[&force]`, or a resumable upload (IETF draft)',
+    summary: 'Multipart upload of one file, or `?restore=N`, `?pin=N`, `?unpin=N`, `?checkout`, `?checkin`, `?uncheckout[&force]`, `?move-to=<path>[&overwrite]`, or a resumable upload (IETF draft)',
     tags: ['files', 'locks'],
     description:
-      'With `Upload-Draft-Interop-Version` (`5` or `6`) the request creates a resumable upload of this file (docs/uploads.md): 202 with its Location, or, with `Upload-Complete: ?1` and the whole body, the version. Otherwise the first flag present decides: `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
-    parameters: [...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'Comment', 'Timeout', 'ContentDigest', 'ContentMD5'), ...writeParams],
+      'With `Upload-Draft-Interop-Version` (`5` or `6`) the request creates a resumable upload of this file (docs/uploads.md): 202 with its Location, or, with `Upload-Complete: ?1` and the whole body, the version. Otherwise the first flag present decides: `?move-to=<path>[&overwrite]` (move the file: 201, or 200 replacing what was there; a `MoveResult` with the version written at the destination), `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
+    parameters: [...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'MoveTo', 'Overwrite', 'Comment', 'Timeout', 'ContentDigest', 'ContentMD5'), ...writeParams],
     requestBody: { required: false, content: { ...multipartBody('One file part.'), '*/*': {} } },
     responses: {
       '200': {
         description:
-          'A new version of an existing file (upload, `?restore`), the pinned or unpinned version (`?pin`, `?unpin`), a `CheckinResult` (`?checkin`), or the `Lock` (`?checkout`, with `Lock-Token` and `Timeout`).',
+          'A new version of an existing file (upload, `?restore`), the pinned or unpinned version (`?pin`, `?unpin`), a `CheckinResult` (`?checkin`), the `Lock` (`?checkout`, with `Lock-Token` and `Timeout`), or a `MoveResult` (`?move-to&overwrite` replaced a file).',
         headers: { ETag: header('ETag'), Location: header('Location'), 'File-Version': header('FileVersion'), 'Lock-Token': header('LockToken'), Timeout: header('Timeout') },
-        content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult'), ref('schemas', 'Lock')] } } },
+        content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'CheckinResult'), ref('schemas', 'Lock'), ref('schemas', 'MoveResult')] } } },
       },
-      '201': { description: 'A new file (upload, or `?restore` of a deleted file).', headers: written, content: json('Version') },
+      '201': {
+        description: 'A new file (upload, `?restore` of a deleted file, or `?move-to` a free path: a `MoveResult`).',
+        headers: written,
+        content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Version'), ref('schemas', 'MoveResult')] } } },
+      },
       '202': {
         description:
           'With `Upload-Draft-Interop-Version` and `Upload-Complete: ?0`: a resumable upload of this file was created (docs/uploads.md); `Location` is its URL, `Upload-Offset` the bytes it took.',
@@ -205,8 +211,8 @@ const fileItem: PathItem = {
       '204': { description: '`?uncheckout`: the lock is released.' },
       '400': problem(400, 'Invalid path, a malformed query, not one multipart file part, restoring a delete marker, or a digest mismatch (`?checkin`)'),
       '401': unauthorized,
-      '403': problem(403, `${readOnly}, \`?force\` by a non-admin, or a resumable upload past \`KLUIS_UPLOADS_PER_USER\``, ['forbidden', 'upload-quota']),
-      '404': problem(404, '`?restore=N`, `?pin=N`, `?unpin=N`: no version N'),
+      '403': problem(403, `${readOnly}, \`?force\` by a non-admin, or a resumable upload past \`KLUIS_UPLOADS_PER_USER\``, ['forbidden', 'upload-quota', 'csrf']),
+      '404': problem(404, '`?restore=N`, `?pin=N`, `?unpin=N`: no version N; `?move-to`: no file at the path'),
       '409': conflict,
       '410': problem(410, '`?restore=N` or `?pin=N` of a version retention pruned'),
       '412': precondition,
@@ -225,7 +231,7 @@ const fileItem: PathItem = {
       '204': { description: 'Deleted.', headers: { 'File-Version': header('FileVersion', true) } },
       '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
       '401': unauthorized,
-      '403': problem(403, readOnly, ['forbidden']),
+      '403': problem(403, readOnly, ['forbidden', 'csrf']),
       '404': problem(404, 'No current file at the path'),
       '409': conflict,
       '412': precondition,
@@ -245,8 +251,9 @@ function directoryItem(root: boolean): PathItem {
     operationId,
     summary,
     tags: ['files'],
+    parameters: params('Deleted'),
     responses: {
-      '200': { description: 'One level: sub-directories, then files with a current version.', content: json('Listing') },
+      '200': { description: 'One level: sub-directories, then files with a current version (with `?deleted`, deleted ones too).', content: json('Listing') },
       ...invalid,
       '401': unauthorized,
       ...(root ? {} : { '404': problem(404, 'No such directory') }),
@@ -261,14 +268,24 @@ function directoryItem(root: boolean): PathItem {
     head: list(id('head'), 'As GET, headers only'),
     post: {
       operationId: id('uploadTo'),
-      summary: 'Multipart upload of several files, each stored at `<dir>/<part filename>`',
+      summary: 'Multipart upload of several files, each stored at `<dir>/<part filename>`; or `?mkdir`, or `?move-to=<dir>/[&overwrite]`',
       tags: ['files'],
-      description: 'Part filenames may hold sub-directories (`sub/x.txt`). The whole batch is checked (paths, locks, conditions) before any file is stored.',
-      parameters: [...params('Comment'), ...writeParams],
-      requestBody: { required: true, content: multipartBody('File parts.') },
+      description:
+        'Part filenames may hold sub-directories (`sub/x.txt`). The whole batch is checked (paths, locks, conditions) before any file is stored. `?mkdir` (no body) makes the folder and answers a `Folder`; `?move-to` moves the folder with everything in it and answers a `MoveResult`.',
+      parameters: [...params('Mkdir', 'MoveTo', 'Overwrite', 'Comment'), ...writeParams],
+      requestBody: { required: false, content: multipartBody('File parts.') },
       responses: {
-        '200': { description: 'Every file existed: one result per file.', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'UploadResult') } } } },
-        '201': { description: 'At least one file is new: one result per file.', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'UploadResult') } } } },
+        '200': {
+          description: 'Every file existed: one result per file; `?mkdir`: the folder was there; `?move-to&overwrite`: a folder was replaced.',
+          headers: { Location: header('Location') },
+          content: { 'application/json': { schema: { oneOf: [{ type: 'array', items: ref('schemas', 'UploadResult') }, ref('schemas', 'Folder'), ref('schemas', 'MoveResult')] } } },
+        },
+        '201': {
+          description: 'At least one file is new: one result per file; `?mkdir`: the folder was made; `?move-to`: the folder moved to a free path.',
+          headers: { Location: header('Location') },
+          content: { 'application/json': { schema: { oneOf: [{ type: 'array', items: ref('schemas', 'UploadResult') }, ref('schemas', 'Folder'), ref('schemas', 'MoveResult')] } } },
+        },
+        ...(root ? {} : { '404': problem(404, '`?move-to`: no such folder') }),
         '400': problem(400, 'Invalid path or part filename, not multipart, no file part, or a file-only query form (`?checkout`, `?restore`…)', ['invalid-path', 'bad-request']),
         ...uploadRefusals,
       },
@@ -293,6 +310,7 @@ export const document = {
       "CHECKIN, UNCHECKOUT and VERSION-CONTROL as method names are refused by Node's HTTP parser; on any URL they answer 501 `method-not-supported` whose `detail` names the form to use (`PUT`/`POST ?checkin`, `POST ?uncheckout`). Any other method on /files answers 405 `method-not-allowed` with `Allow`.",
       'The WebDAV mount at /dav/ (RFC 4918 class 1 and 2, an RFC 3253 subset) serves the same files, versions and locks; its methods are outside what OpenAPI describes and are documented in docs/webdav.md.',
       'Without a users file the service runs open: no credentials, every caller is `anonymous`. While the server drains for shutdown, every request but /healthz, /readyz and /metrics answers 503 `shutting-down`. Every answer carries `X-Request-Id`.',
+      'CORS (docs/api.md#cors): with `KLUIS_CORS_ORIGINS` set, /files and /uploads answer a preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) from a listed origin 204 before authentication, with `Access-Control-Allow-*` and no `Allow`; every other answer to a listed origin is the one described here, with `Access-Control-Allow-Origin` and `Access-Control-Expose-Headers` added. Other origins get the answers described here, without CORS headers.',
     ].join('\n\n'),
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -301,9 +319,10 @@ export const document = {
     { name: 'locks', description: 'Check-out locks (WebDAV-style).' },
     { name: 'service', description: 'Health, metrics and this document; no credentials needed.' },
     { name: 'uploads', description: 'Resumable uploads: tus 1.0 and the IETF draft, under the same rules as a PUT.' },
+    { name: 'ui', description: 'The web UI and its sign-in (a session cookie; scripts use Basic or Bearer).' },
     { name: 'admin', description: 'Operations: storage stats, garbage collection, retention; admins only when users are configured.' },
   ],
-  security: [{ basicAuth: [] }, { bearerAuth: [] }, {}],
+  security: [{ basicAuth: [] }, { bearerAuth: [] }, { sessionCookie: [] }, {}],
   paths: {
     '/files/{path}': fileItem,
     '/files/{dir}/': directoryItem(false),
@@ -316,9 +335,10 @@ export const document = {
     '/metrics': service('metrics', 'Prometheus metrics, `kluis_problems_total{code,status}` included', { '200': { description: 'Prometheus text exposition.', content: { 'text/plain': {} } } }),
     ...adminPaths,
     ...uploadPaths,
+    ...sessionPaths,
     '/openapi.json': service('openapi', 'This document', { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } }, '503': draining }),
   } satisfies Record<string, PathItem>,
-  components: { schemas: { ...schemas, ...adminSchemas, ...uploadSchemas }, parameters, headers, securitySchemes },
+  components: { schemas: { ...schemas, ...adminSchemas, ...uploadSchemas, ...folderSchemas, ...sessionSchemas }, parameters: { ...parameters, ...folderParameters }, headers, securitySchemes },
 };
 
 const body = JSON.stringify(document);

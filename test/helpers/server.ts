@@ -52,6 +52,8 @@ export interface ServerOptions {
   /** Resumable uploads: open ones per user, and the expiry (defaults as in production). */
   uploadsPerUser?: number;
   uploadExpirySeconds?: number;
+  /** `KLUIS_CORS_ORIGINS` (default none). */
+  corsOrigins?: string[];
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -69,6 +71,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       retention: options.retention ?? [],
       ...(options.uploadsPerUser ? { uploadsPerUser: options.uploadsPerUser } : {}),
       ...(options.uploadExpirySeconds ? { uploadExpirySeconds: options.uploadExpirySeconds } : {}),
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     },
     storage,
     logger: options.logger ?? pino({ level: 'silent' }),

@@ -17,6 +17,9 @@ import { StorageUnavailable, type Storage } from '../../src/storage/contracts.js
 import { openFsStorage } from '../../src/storage/fs/index.js';
 import { request, type Answer } from '../helpers/http.js';
 import { ROOT, startServer, tempDir } from '../helpers/server.js';
+import { ensureUi } from '../helpers/ui.js';
+import { exerciseSession } from './openapi-session.js';
+import { exerciseFolders } from './openapi-folders.js';
 import { exerciseUploads, exerciseUploadsDown } from './openapi-uploads.js';
 import { AS, makeUsers, multipart, raw, rawSocket, type Part } from './rest/_support.js';
 
@@ -101,6 +104,7 @@ function declaredPairs(doc: Json): Set<string> {
 function templateOf(url: string): string {
   const p = url.split('?')[0] as string;
   if (p.startsWith('/uploads/') && p !== '/uploads/') return '/uploads/{id}';
+  if (p.startsWith('/ui/')) return '/ui/{asset}';
   if (p === '/files' || p === '/files/') return '/files/';
   if (p.startsWith('/files/')) return p.endsWith('/') ? '/files/{dir}/' : '/files/{path}';
   return p;
@@ -307,6 +311,9 @@ test('every declared (method, path, status) is answered, and every answer is dec
 
   // Resumable uploads (test/http/openapi-uploads.ts).
   await exerciseUploads(go);
+  // The web UI and its sessions (test/http/openapi-session.ts).
+  await ensureUi();
+  await exerciseSession(go, (method, url, headers = {}, body) => r.send(broken.url, method, url, headers, body));
 
   // Deletes.
   await go('DELETE', '/files/none.txt');
@@ -325,6 +332,8 @@ test('every declared (method, path, status) is answered, and every answer is dec
   }
   await go('GET', '/files/nodir/');
   await go('HEAD', '/files/nodir/');
+  // Folders, moves and undelete (test/http/openapi-folders.ts).
+  await exerciseFolders(go);
 
   // Every method on each kind of URL: as a writer, without credentials, as a read-only user,
   // and with an invalid path.

@@ -3,6 +3,8 @@ import { parseUrlPath } from '../../domain/paths.js';
 import { Problem } from '../../errors.js';
 import { requireWriter, callerOf } from '../auth.js';
 import { checkinPost, checkout, uncheckout } from './checkout.js';
+import { mkdir } from './folders.js';
+import { move } from './move.js';
 import { pin } from './pin.js';
 import { read, type ReadDeps } from './read.js';
 import { hasFlag } from './request.js';
@@ -48,6 +50,8 @@ export function filesHandler(deps: FilesDeps) {
       case 'POST': {
         const draft = interopVersion(ctx);
         if (draft) return draftCreate(ctx, fileKey(target, 'a resumable upload'), deps.uploads, draft);
+        if (hasFlag(ctx, 'mkdir')) return mkdir(ctx, target, deps.dav);
+        if (hasFlag(ctx, 'move-to')) return move(ctx, target, deps.dav);
         if (hasFlag(ctx, 'checkout')) return checkout(ctx, target, deps);
         if (hasFlag(ctx, 'checkin')) return checkinPost(ctx, target, deps);
         if (hasFlag(ctx, 'uncheckout')) return uncheckout(ctx, target, deps);

@@ -5,7 +5,9 @@ import type { Target } from '../../domain/paths.js';
 import type { Version } from '../../domain/types.js';
 import { Problem } from '../../errors.js';
 import type { SmallBlobCache } from '../../storage/small-blobs.js';
+import { callerOf } from '../auth.js';
 import { parseRange } from '../range.js';
+import { sandboxUserContent } from '../user-content.js';
 import { fileUrl, hasFlag, intParam } from './request.js';
 import { requestConditions } from '../preconditions.js';
 
@@ -16,6 +18,8 @@ export interface ReadDeps {
   reader: FileReader;
   /** Blob reads, small blobs from memory. */
   content: SmallBlobCache;
+  /** `?lock` shows the caller its own lock's token (users configured: the owner is a person). */
+  ownTokens?: boolean;
   /** The ETag of a version from its SHA-256 (default: the hex, quoted; /dav writes base64url). */
   etag?: (sha256: string) => string;
 }
@@ -23,11 +27,11 @@ export interface ReadDeps {
 /** GET and HEAD: a listing, a history, a lock, or the bytes of a version. */
 export async function read(ctx: Context, target: Target, deps: ReadDeps): Promise<void> {
   if (target.directory) {
-    ctx.body = await deps.reader.list(target.key);
+    ctx.body = await deps.reader.list(target.key, hasFlag(ctx, 'deleted'));
   } else if (hasFlag(ctx, 'versions')) {
     await history(ctx, target.key, deps.reader);
   } else if (hasFlag(ctx, 'lock')) {
-    ctx.body = await deps.reader.lock(target.key);
+    ctx.body = await deps.reader.lock(target.key, deps.ownTokens ? callerOf(ctx).name : undefined);
   } else {
     await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps);
   }
@@ -60,7 +64,6 @@ async function download(ctx: Context, key: string, version: Version, { content, 
     'Last-Modified': lastModified.toUTCString(),
     'Accept-Ranges': 'bytes',
     'File-Version': String(version.version),
-    'X-Content-Type-Options': 'nosniff',
   });
   const outcome = evaluate(requestConditions(ctx, true), { etag: sha256, lastModified }, true);
   if (outcome === 'not-modified') {
@@ -73,7 +76,9 @@ async function download(ctx: Context, key: string, version: Version, { content, 
   const ifRange = ctx.get('If-Range');
   const rangeApplies = ifRange === '' || ifRange === etag || ifRange === lastModified.toUTCString();
   const range = rangeApplies ? parseRange(ctx.get('Range') || undefined, version.size) : undefined;
-  ctx.set('Content-Type', version.contentType ?? 'application/octet-stream'); // verbatim, as stored
+  const contentType = version.contentType ?? 'application/octet-stream';
+  ctx.set('Content-Type', contentType); // verbatim, as stored
+  sandboxUserContent(ctx, key, contentType);
   if (range) {
     ctx.status = 206;
     ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${version.size}`);

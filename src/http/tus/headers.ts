@@ -9,27 +9,6 @@ export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-leng
 /** The body type of a PATCH (and of a creation with upload). */
 export const OFFSET_OCTET_STREAM = 'application/offset+octet-stream';
 
-/**
- * Headers a browser app on another origin needs to read (exposed once CORS is on): the tus
- * ones, and the version a completed upload made.
- */
-export const EXPOSED = [
-  'Location',
-  'Upload-Offset',
-  'Upload-Length',
-  'Upload-Metadata',
-  'Upload-Defer-Length',
-  'Upload-Expires',
-  'Tus-Resumable',
-  'Tus-Version',
-  'Tus-Extension',
-  'Tus-Max-Size',
-  'Tus-Checksum-Algorithm',
-  'File-Version',
-  'ETag',
-  'Content-Location',
-];
-
 /** A non-negative whole number header, or undefined when absent; 400 when malformed. */
 export function sizeHeader(ctx: Context, name: string): number | undefined {
   const raw = ctx.get(name);

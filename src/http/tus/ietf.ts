@@ -7,7 +7,7 @@ import { callerOf } from '../auth.js';
 import { bodyStream, contentTypeOf } from '../body.js';
 import { stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
-import { EXPOSED, parseMetadata, heldHead, sizeHeader } from './headers.js';
+import { parseMetadata, heldHead, sizeHeader } from './headers.js';
 import { createIntent } from './intent.js';
 
 /**
@@ -49,7 +49,6 @@ function draftHeaders(ctx: Context, version: InteropVersion, state: UploadState)
     'Upload-Complete': done ? '?1' : '?0',
     ...(state.length !== null ? { 'Upload-Length': String(state.length) } : {}),
     'Cache-Control': 'no-store',
-    'Access-Control-Expose-Headers': [...EXPOSED, 'Upload-Complete', 'Upload-Draft-Interop-Version'].join(', '),
   });
 }
 

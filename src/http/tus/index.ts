@@ -10,14 +10,16 @@ import { fileUrl, stringParam } from '../rest/request.js';
 import { respondWrite } from '../rest/write.js';
 import { draftResource, interopVersion } from './ietf.js';
 import { createIntent, retryIntent } from './intent.js';
-import { heldHead, EXPOSED, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
+import { heldHead, formatMetadata, OFFSET_OCTET_STREAM, parseChecksum, parseMetadata, sizeHeader, TUS_EXTENSIONS, TUS_VERSION, uploadHeaders } from './headers.js';
 
 export interface TusDeps {
   uploads: Uploads;
   maxUploadBytes: number;
 }
 
-const ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
+/** The methods /uploads answers, as its `Allow` header lists them. */
+export const UPLOADS_ALLOW = 'OPTIONS, POST, HEAD, PATCH, DELETE, GET';
+const ALLOW = UPLOADS_ALLOW;
 
 /**
  * Resumable uploads, tus 1.0 (docs/uploads.md): `POST /uploads/` makes an upload aimed at a
@@ -31,7 +33,7 @@ export function uploadsHandler(deps: TusDeps) {
     if (rest !== '' && !UPLOAD_ID.test(rest)) throw noUpload();
     const draft = interopVersion(ctx);
     if (draft && rest !== '') return draftResource(ctx, rest, deps.uploads, draft);
-    ctx.set({ 'Tus-Resumable': TUS_VERSION, 'Access-Control-Expose-Headers': EXPOSED.join(', ') });
+    ctx.set('Tus-Resumable', TUS_VERSION);
     if (ctx.method === 'OPTIONS') return discovery(ctx, deps);
     const tus = ['HEAD', 'PATCH', 'DELETE'].includes(ctx.method) || (ctx.method === 'POST' && rest === '');
     if (tus && ctx.get('Tus-Resumable') !== TUS_VERSION) {

@@ -57,7 +57,19 @@ test('POST /admin/retention then /admin/gc frees the pruned bytes, keeps the fil
   t.like(pass.json, { files: 2, versions: 2, bytes: 16 });
   const before = await stats(s.url, AS.root);
   t.is(before.headers.get('content-type'), 'application/json; charset=utf-8');
-  t.deepEqual(before.json, { files: 2, deletedFiles: 0, versions: 4, prunedVersions: 2, liveLocks: 1, blobs: 3, bytesStored: 22, bytesUploaded: 28, dedupRatio: 1.273, openUploads: 1, openUploadBytes: 4 });
+  t.deepEqual(before.json, {
+    files: 2,
+    deletedFiles: 0,
+    versions: 4,
+    prunedVersions: 2,
+    liveLocks: 1,
+    blobs: 3,
+    bytesStored: 22,
+    bytesUploaded: 28,
+    dedupRatio: 1.273,
+    openUploads: 1,
+    openUploadBytes: 4,
+  });
   const metrics = (await request(`${s.url}/metrics`)).text;
   t.regex(metrics, /^kluis_locks_live 1$/m);
   t.regex(metrics, /^kluis_store\{what="pruned_versions"\} 2$/m);

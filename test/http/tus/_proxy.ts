@@ -7,6 +7,10 @@ export interface CutProxy {
   target(port: number): void;
   /** Cut every open connection once `bytes` more request bytes have passed through (one time). */
   cutAfter(bytes: number): void;
+  /** Stop passing request bytes once `bytes` more have passed (the upload stalls); resolves then. */
+  holdAfter(bytes: number): Promise<void>;
+  /** Cut every open connection now, and pass bytes again. */
+  cutAll(): void;
   /** Connections cut so far. */
   readonly cuts: number;
   close(): Promise<void>;
@@ -16,6 +20,9 @@ export async function cutProxy(port: number): Promise<CutProxy> {
   let upstream = port;
   let budget = Infinity;
   let cuts = 0;
+  let holdBudget = Infinity;
+  let holding = false;
+  let onHold: (() => void) | undefined;
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const up = net.connect(upstream, '127.0.0.1');
@@ -28,6 +35,14 @@ export async function cutProxy(port: number): Promise<CutProxy> {
       open.delete(up);
     };
     client.on('data', (chunk: Buffer) => {
+      if (holding) return; // stalled: these connections are cut before anything passes again
+      holdBudget -= chunk.length;
+      if (holdBudget <= 0) {
+        holdBudget = Infinity;
+        holding = true;
+        onHold?.();
+        return;
+      }
       budget -= chunk.length;
       if (budget <= 0) {
         budget = Infinity;
@@ -51,6 +66,17 @@ export async function cutProxy(port: number): Promise<CutProxy> {
     },
     cutAfter: (bytes) => {
       budget = bytes;
+    },
+    holdAfter: (bytes) =>
+      new Promise<void>((resolve) => {
+        holdBudget = bytes;
+        onHold = resolve;
+      }),
+    cutAll: () => {
+      cuts++;
+      for (const socket of open) socket.destroy();
+      open.clear();
+      holding = false;
     },
     get cuts() {
       return cuts;

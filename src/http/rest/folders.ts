@@ -1,0 +1,32 @@
+import type { Context } from 'koa';
+import { makeFolder } from '../../domain/folders.js';
+import type { Namespace } from '../../domain/namespace.js';
+import type { Target } from '../../domain/paths.js';
+import { Problem } from '../../errors.js';
+import { callerOf } from '../auth.js';
+import { parseLockToken } from '../lock-headers.js';
+import { fileUrl } from './request.js';
+
+/** The URL of a folder: `/files/<dir>/`, the root `/files/`. */
+export function folderUrl(key: string): string {
+  return key === '' ? '/files/' : `${fileUrl(key)}/`;
+}
+
+/** The lock tokens a `/files` request submits: its `Lock-Token` (or the first of its `If`), as a WebDAV `If` would. */
+export function submittedTokens(ctx: Context): string[] {
+  const token = parseLockToken(ctx.get('Lock-Token') || undefined, ctx.get('If') || undefined);
+  return token ? [token] : [];
+}
+
+/**
+ * POST /files/<dir>/?mkdir: an empty folder (and the missing ones above it), listed by `/files`
+ * and a collection on /dav until deleted. 201 when made, 200 when it was there already; the
+ * body names it. A lock on a folder above that guards its membership needs its `Lock-Token`.
+ */
+export async function mkdir(ctx: Context, target: Target, dav: Namespace): Promise<void> {
+  if (!target.directory) throw new Problem('bad-request', '?mkdir makes a folder: end the URL in /');
+  const made = await makeFolder(dav, callerOf(ctx), target.key, submittedTokens(ctx));
+  ctx.status = made ? 201 : 200;
+  ctx.set('Location', folderUrl(target.key));
+  ctx.body = { path: target.key === '' ? '' : `${target.key}/`, created: made };
+}

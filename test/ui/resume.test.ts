@@ -1,0 +1,33 @@
+/** The web UI's resumable upload: kluis killed (-9) and restarted mid-upload, the browser resumes where the bytes stopped. */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { tempDir } from '../helpers/server.js';
+import { api, openUi, uiServer, type InPage } from './_ui.js';
+
+test('an upload survives a kill -9 and restart of kluis: the browser resumes it, one version with the right SHA-256, none made anew', async (t) => {
+  t.timeout(180_000);
+  const s = await uiServer(t, { open: true });
+  const data = randomBytes(40 * 2 ** 20);
+  const file = path.join(await tempDir('kluis-ui-resume-'), 'video.bin');
+  await writeFile(file, data);
+  const { page, errors } = await openUi(s);
+  // The upload stalls half-way (its PATCH in flight), kluis dies and comes back, the stalled connection is cut.
+  const stalled = s.proxy.holdAfter(20 * 2 ** 20);
+  await page.getByTestId('pick-files').setInputFiles(file);
+  await stalled;
+  const before = await page.locator('progress.overall').evaluate((bar: InPage) => bar.value);
+  await s.restart();
+  s.proxy.cutAll();
+  await page.locator('.job.done[data-path="video.bin"]').waitFor({ timeout: 120_000 });
+  t.true(before > 0, `${before} bytes acknowledged before the restart`);
+  const history = await api(s, '/files/video.bin?versions');
+  t.is(history.json.versions.length, 1);
+  t.is(history.json.versions[0].sha256, createHash('sha256').update(data).digest('hex'));
+  // The restarted process made no upload: the browser continued the one it had.
+  const metrics = await (await fetch(`${s.direct()}/metrics`)).text();
+  t.regex(metrics, /^kluis_uploads_total\{event="committed"\} 1$/m);
+  t.notRegex(metrics, /^kluis_uploads_total\{event="created"\} [1-9]/m);
+  t.deepEqual(errors, []);
+});
