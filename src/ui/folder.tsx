@@ -140,7 +140,7 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
               <tr key={`${entry.type}:${entry.name}`} data-name={entry.name} class={entry.deleted ? 'deleted' : ''}>
                 <td>
                   <a href={routeOf(`${path}${entry.name}${entry.type === 'directory' ? '/' : ''}`)}>
-                    <span aria-hidden="true">{entry.type === 'directory' ? '📁 ' : '📄 '}</span>
+                    <Icon folder={entry.type === 'directory'} />
                     {entry.name}
                     {entry.type === 'directory' ? '/' : ''}
                   </a>
@@ -174,5 +174,14 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
         </table>
       )}
     </section>
+  );
+}
+
+/** A folder or a file, drawn (no icon font, no emoji font needed). */
+function Icon({ folder }: { folder: boolean }) {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      {folder ? <path d="M1 3.5h5l1.5 1.5H15v8.5H1z" /> : <path d="M3 1h7l3 3v11H3z M10 1v3h3" />}
+    </svg>
   );
 }

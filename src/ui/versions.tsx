@@ -80,27 +80,29 @@ export function Versions({ path, writer, refresh, changed }: { path: string; wri
                 <td>{v.author}</td>
                 <td>{when(v.createdAt)}</td>
                 <td>{v.comment ?? ''}</td>
-                <td class="actions">
-                  {!v.deleted && !v.pruned && (
-                    <a href={`${fileUrl(path)}?version=${v.version}&download`} download aria-label={`Download version ${v.version}`}>
-                      Download
-                    </a>
-                  )}
-                  {v.pruned && <span class="muted">pruned</span>}
-                  {writer && !v.deleted && !v.pruned && (
-                    <button type="button" onClick={act(() => call('POST', `${fileUrl(path)}?restore=${v.version}`))} aria-label={`Restore version ${v.version} as new`}>
-                      Restore
-                    </button>
-                  )}
-                  {writer && !v.deleted && (
-                    <button
-                      type="button"
-                      onClick={act(() => call('POST', `${fileUrl(path)}?${v.pinned ? 'unpin' : 'pin'}=${v.version}`))}
-                      aria-label={`${v.pinned ? 'Unpin' : 'Pin'} version ${v.version}`}
-                    >
-                      {v.pinned ? 'Unpin' : 'Pin'}
-                    </button>
-                  )}
+                <td>
+                  <div class="row-actions">
+                    {!v.deleted && !v.pruned && (
+                      <a href={`${fileUrl(path)}?version=${v.version}&download`} download aria-label={`Download version ${v.version}`}>
+                        Download
+                      </a>
+                    )}
+                    {v.pruned && <span class="muted">pruned</span>}
+                    {writer && !v.deleted && !v.pruned && (
+                      <button type="button" onClick={act(() => call('POST', `${fileUrl(path)}?restore=${v.version}`))} aria-label={`Restore version ${v.version} as new`}>
+                        Restore
+                      </button>
+                    )}
+                    {writer && !v.deleted && (
+                      <button
+                        type="button"
+                        onClick={act(() => call('POST', `${fileUrl(path)}?${v.pinned ? 'unpin' : 'pin'}=${v.version}`))}
+                        aria-label={`${v.pinned ? 'Unpin' : 'Pin'} version ${v.version}`}
+                      >
+                        {v.pinned ? 'Unpin' : 'Pin'}
+                      </button>
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
