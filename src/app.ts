@@ -19,6 +19,7 @@ import { onClosingConnection } from './http/linger.js';
 import { Metrics } from './http/metrics.js';
 import { observe } from './http/observe.js';
 import { openapi } from './http/openapi.js';
+import { refuseCrossSite } from './http/cross-site.js';
 import { problemMiddleware } from './http/problem.js';
 import { cors } from './http/cors.js';
 import { sessionRoutes } from './http/session.js';
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): Koa {
   // refusals carry it too. Not /dav (its clients are no web pages) nor /admin (docs/api.md#cors).
   app.use(cors(config.corsOrigins ?? [], (path) => /^\/(?:files|uploads)(?:\/|$)/.test(path)));
   app.use(problemMiddleware(deps.logger, metrics));
+  app.use(refuseCrossSite(config.corsOrigins ?? []));
   app.use(drain.middleware());
   app.use(router.routes());
   return app;

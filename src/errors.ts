@@ -9,7 +9,7 @@ export const PROBLEMS = {
   'checksum-mismatch': { status: 400, title: 'Checksum mismatch' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
-  csrf: { status: 403, title: 'CSRF token missing or wrong' },
+  csrf: { status: 403, title: 'Cross-site request refused' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   locked: { status: 409, title: 'Checked out by someone else' },

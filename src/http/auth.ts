@@ -6,9 +6,29 @@ import { Problem } from '../errors.js';
 
 export const ANONYMOUS: Caller = { name: 'anonymous', role: 'user' };
 
-/** The web UI's session cookie, and the header that carries its CSRF token. */
+/** The web UI's session cookie: `__Host-` (HTTPS only, this host only, every path) over HTTPS. */
 export const SESSION_COOKIE = 'kluis_session';
+const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+/** The header that carries a session's CSRF token. */
 export const CSRF_HEADER = 'X-CSRF-Token';
+
+/**
+ * Whether the browser reached kluis over HTTPS: directly, or through the TLS proxy kluis is meant
+ * to stand behind (`X-Forwarded-Proto`; a client that lies about it only marks its own cookie Secure).
+ */
+export function overHttps(ctx: Context): boolean {
+  return ctx.secure || ctx.get('X-Forwarded-Proto').split(',')[0]?.trim().toLowerCase() === 'https';
+}
+
+/** The name the session cookie has on this request's scheme. */
+export function sessionCookieName(ctx: Context): string {
+  return overHttps(ctx) ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+/** The session cookie this request carries (over HTTPS only the `__Host-` one, which no other host can plant). */
+export function sessionCookieOf(ctx: Context): string | undefined {
+  return ctx.cookies.get(sessionCookieName(ctx)) || undefined;
+}
 
 /** Methods that change nothing: a cookie authenticates them without a CSRF token. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
@@ -37,7 +57,7 @@ export function authenticate(users: UserDirectory | undefined, sessions?: Sessio
 
 async function identifyRequest(ctx: Context, users: UserDirectory, sessions: Sessions | undefined): Promise<Caller> {
   const header = ctx.get('Authorization');
-  const cookie = sessions ? ctx.cookies.get(SESSION_COOKIE) : undefined;
+  const cookie = sessions ? sessionCookieOf(ctx) : undefined;
   const fromUi = cookie !== undefined || ctx.req.headers[CSRF_HEADER.toLowerCase()] !== undefined;
   if (header || !cookie || !sessions) return identify(users, header, fromUi ? UI_CHALLENGE : CHALLENGE);
   const session = sessions.verify(cookie);

@@ -52,7 +52,7 @@ const json = (schema: string) => ({ 'application/json': { schema: { $ref: `#/com
 const guarded = (ok: Responses): Responses => ({
   ...ok,
   '401': unauthorized,
-  '403': problem(403, 'Users are configured and the caller is not an admin', ['forbidden']),
+  '403': problem(403, 'Users are configured and the caller is not an admin, or another site sent the request', ['forbidden', 'csrf']),
   '503': unavailable,
   default: unexpected,
 });

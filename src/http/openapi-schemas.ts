@@ -264,7 +264,7 @@ export const conflict = problem(409, 'Checked out by someone else, the file move
 export const precondition = problem(412, '`If-Match`, `If-None-Match` or `If-Unmodified-Since` evaluated false');
 export const tooLarge = problem(413, 'The body is over the configured limit; nothing was stored');
 export const full = problem(507, 'Storage is full (ENOSPC, quota); nothing was stored, reads go on', ['insufficient-storage']);
-export const readOnly = "A read-only user writes, sends another user's lock token, or a write authenticated by the session cookie lacks its `X-CSRF-Token`";
+export const readOnly = "A read-only user writes, sends another user's lock token, a write authenticated by the session cookie lacks its `X-CSRF-Token`, or another site's page sent it";
 
 /** Headers of a write that stored (or repeated) a version. */
 export const written = { ETag: header('ETag', true), Location: header('Location', true), 'File-Version': header('FileVersion', true) };

@@ -65,6 +65,7 @@ export const sessionPaths: Record<string, PathItem> = {
         '200': { description: 'Signed in; `Set-Cookie` carries the session.', content: whoami },
         '400': problem(400, 'The body is not JSON with `name` and `password`', ['bad-request']),
         '401': problem(401, 'The name or the password is wrong', ['unauthorized']),
+        '403': problem(403, "Another site's page sent it (`Sec-Fetch-Site`, `Origin`)", ['csrf']),
         '404': problem(404, 'No users are configured: nobody signs in', ['not-found']),
         '413': problem(413, 'The body is over 4 KiB', ['too-large']),
         '415': problem(415, 'The body is not `application/json`', ['unsupported-media-type']),

@@ -203,7 +203,7 @@ export const uploadPaths: Record<string, PathItem> = {
       responses: {
         '200': { description: 'What was reclaimed.', content: json('SweepReport') },
         '401': unauthorized,
-        '403': problem(403, 'Users are configured and the caller is not an admin', ['forbidden']),
+        '403': problem(403, 'Users are configured and the caller is not an admin, or another site sent the request', ['forbidden', 'csrf']),
         '503': unavailable,
         default: unexpected,
       },

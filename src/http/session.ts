@@ -4,7 +4,7 @@ import type { Sessions } from '../auth/sessions.js';
 import type { UserDirectory } from '../auth/users.js';
 import type { Caller } from '../domain/types.js';
 import { Problem } from '../errors.js';
-import { ANONYMOUS, authenticate, callerOf, SESSION_COOKIE } from './auth.js';
+import { ANONYMOUS, authenticate, callerOf, overHttps, sessionCookieName, sessionCookieOf } from './auth.js';
 import { openBody } from './body.js';
 
 /** A sign-in body is a name and a password: anything longer is refused unread. */
@@ -36,7 +36,7 @@ export function sessionRoutes(router: Router, deps: SessionDeps): void {
       ctx.body = { mode: 'open', user: ANONYMOUS } satisfies Whoami;
       return;
     }
-    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    const cookie = sessionCookieOf(ctx);
     const session = deps.sessions.verify(cookie);
     const user = session && deps.users.find(session.name);
     if (cookie && session && user) {
@@ -55,19 +55,27 @@ export function sessionRoutes(router: Router, deps: SessionDeps): void {
     const user = await users.basic(name, password);
     if (!user) throw new Problem('unauthorized', 'the name or the password is wrong', {}, { 'WWW-Authenticate': 'Bearer realm="kluis"' });
     const { cookie, expiresAt } = sessions.issue(user.name);
-    ctx.cookies.set(SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'strict', path: '/', secure: ctx.secure, expires: new Date(expiresAt), overwrite: true });
+    setCookie(ctx, cookie, new Date(expiresAt));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { mode: 'users', user, csrf: sessions.csrf(cookie), expiresAt: new Date(expiresAt).toISOString() } satisfies Whoami;
   });
   router.delete('/session', (ctx) => {
     // Signing out needs no CSRF token: it only forgets a cookie, and SameSite=Strict keeps other sites from sending it.
-    ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', secure: ctx.secure, expires: new Date(0), overwrite: true });
+    setCookie(ctx, '', new Date(0));
     ctx.status = 204;
   });
   router.all('/session', (ctx) => {
     ctx.set('Allow', 'GET, POST, DELETE');
     throw new Problem('method-not-allowed', `${ctx.method} is not served on /session`);
   });
+}
+
+/** The session cookie: HttpOnly, SameSite=Strict, every path; Secure (and `__Host-`) over HTTPS. */
+function setCookie(ctx: Context, value: string, expires: Date): void {
+  const secure = overHttps(ctx);
+  // Behind a TLS proxy kluis itself speaks HTTP: the cookie is still sent as the browser's HTTPS one.
+  if (secure) ctx.cookies.secure = true;
+  ctx.cookies.set(sessionCookieName(ctx), value, { httpOnly: true, sameSite: 'strict', path: '/', secure, expires, overwrite: true });
 }
 
 /**

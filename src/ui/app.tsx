@@ -48,8 +48,8 @@ export function App() {
   const upload =
     (folder: string) =>
     (picked: Picked[], when: Preconditions = {}) => {
-      for (const { file, relative } of picked) {
-        const job: Job = { id: jobs.current.length + 1, file, path: `${folder}${relative}`, sent: 0, state: 'queued' };
+      for (const { file, relative, comment } of picked) {
+        const job: Job = { id: jobs.current.length + 1, file, path: `${folder}${relative}`, comment, sent: 0, state: 'queued' };
         jobs.current = [...jobs.current, job];
         waiting.current.push({ job, when });
       }

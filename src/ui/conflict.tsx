@@ -33,7 +33,7 @@ export function ConflictDialog({ problem, mine, choices, onClose }: { problem: P
   const [error, setError] = useState<string | null>(null);
   const path = problem.path ?? '';
   useEffect(() => {
-    dialog.current?.showModal();
+    if (dialog.current && !dialog.current.open) dialog.current.showModal();
     if (problem.code !== 'locked' && path && problem.currentVersion) {
       json<{ versions: VersionRecord[] }>('GET', `${fileUrl(path)}?versions&limit=1`)
         .then((page) => setTheirs(page.versions[0] ?? null))

@@ -2,6 +2,7 @@
 export interface Picked {
   file: File;
   relative: string;
+  comment?: string | undefined;
 }
 
 export function fromInput(list: FileList | null): Picked[] {

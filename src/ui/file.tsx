@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Caller, call, fileUrl, json } from './api.js';
 import type { Picked } from './dropped.js';
 import { routeOf, size, when } from './format.js';
@@ -30,6 +30,7 @@ export function FileView({
   const [current, setCurrent] = useState<VersionRecord | null | undefined>(undefined);
   const [lock, setLock] = useState<LockInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const comment = useRef<HTMLInputElement>(null);
   const writer = user !== null && user.role !== 'read-only';
   const name = path.slice(path.lastIndexOf('/') + 1);
   useEffect(() => {
@@ -51,7 +52,7 @@ export function FileView({
     const seconds = new FormData(event.currentTarget as HTMLFormElement).get('timeout');
     return act(async () => {
       const taken = await json<LockInfo>('POST', `${fileUrl(path)}?checkout`, { headers: { Timeout: `Second-${seconds}` } });
-      if (taken.token) keepToken(path, taken.token);
+      keepToken(path, taken);
     })();
   };
   const release = act(async () => {
@@ -65,8 +66,9 @@ export function FileView({
   const save = (files: FileList | null, checkin: boolean) => {
     const file = files?.[0];
     if (!file) return;
-    if (checkin) forgetToken(path);
-    onSave([{ file, relative: path }], { token: lock?.token, base: current?.version, checkin });
+    const note = comment.current?.value.trim();
+    if (comment.current) comment.current.value = '';
+    onSave([{ file, relative: path, comment: note || undefined }], { token: lock?.token, base: current?.version, checkin });
   };
   const deleted = current?.deleted === true;
   const move = (event: Event) => {
@@ -148,6 +150,9 @@ export function FileView({
         <section class="save" aria-labelledby="save-title">
           <h2 id="save-title">Save a new version</h2>
           <p class="muted">It is saved on top of version {current?.version ?? 0}: if someone saves another meanwhile, you choose what happens.</p>
+          <label class="comment">
+            Comment (optional) <input ref={comment} name="comment" maxLength={1000} />
+          </label>
           <div class="actions">
             <label class="button">
               Choose a file
@@ -169,7 +174,7 @@ export function FileView({
           )}
         </section>
       )}
-      <Versions path={path} writer={writer} refresh={refresh} changed={changed} />
+      <Versions path={path} writer={writer} token={lock?.token} refresh={refresh} changed={changed} />
     </article>
   );
 }

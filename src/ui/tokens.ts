@@ -10,16 +10,23 @@ import { fileUrl, json } from './api.js';
  */
 const KEY = 'kluis.lockTokens';
 
-function stored(): Record<string, string> {
+/** A token, with when its lock was taken: it proves this tab's lock only while that lock lives. */
+interface Kept {
+  token: string;
+  createdAt: string;
+}
+
+function stored(): Record<string, Kept> {
   try {
-    return JSON.parse(sessionStorage.getItem(KEY) ?? '{}') as Record<string, string>;
+    return JSON.parse(sessionStorage.getItem(KEY) ?? '{}') as Record<string, Kept>;
   } catch {
     return {};
   }
 }
 
-export function keepToken(path: string, token: string): void {
-  sessionStorage.setItem(KEY, JSON.stringify({ ...stored(), [path]: token }));
+export function keepToken(path: string, lock: { token?: string; createdAt?: string }): void {
+  if (!lock.token || !lock.createdAt) return;
+  sessionStorage.setItem(KEY, JSON.stringify({ ...stored(), [path]: { token: lock.token, createdAt: lock.createdAt } }));
 }
 
 export function forgetToken(path: string): void {
@@ -40,8 +47,12 @@ export interface LockInfo {
 /** The live lock on `path` (null when none), with the token when this tab or its user holds it. */
 export async function lockOf(path: string): Promise<LockInfo | null> {
   try {
-    const lock = await json<LockInfo>('GET', `${fileUrl(path)}?lock`);
-    const token = lock.token ?? (lock.path === path ? stored()[path] : undefined);
+    const { token: given, ...lock } = await json<LockInfo>('GET', `${fileUrl(path)}?lock`);
+    // Only the file's own lock is this tab's to use: a folder's lock above it (its `path` is the
+    // folder's) is not checked in here, and a kept token counts only for the lock it was taken with.
+    if (lock.path !== path) return lock;
+    const kept = stored()[path];
+    const token = given ?? (kept && kept.createdAt === lock.createdAt ? kept.token : undefined);
     return token ? { ...lock, token } : lock;
   } catch (err) {
     if ((err as { problem?: { status: number } }).problem?.status === 404) {

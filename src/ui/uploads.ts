@@ -1,5 +1,5 @@
 import { type DetailedError, Upload } from 'tus-js-client';
-import { call, type Problem, problemOf, uiHeaders } from './api.js';
+import { ApiError, call, type Problem, problemOf, uiHeaders } from './api.js';
 
 /** One file being sent: resumable (tus), so a dropped connection or a server restart resumes it. */
 export interface Job {
@@ -7,6 +7,8 @@ export interface Job {
   file: File;
   /** Where it becomes a version. */
   path: string;
+  /** Stored with the version. */
+  comment?: string | undefined;
   sent: number;
   state: 'queued' | 'sending' | 'done' | 'refused' | 'failed' | 'cancelled';
   problem?: Problem;
@@ -50,7 +52,7 @@ export function send(job: Job, when: Preconditions, changed: () => void): void {
   let refusal: Problem | undefined;
   const upload = new Upload(job.file, {
     endpoint: `/uploads/${query(when)}`,
-    metadata: { path: job.path, filetype: job.file.type || 'application/octet-stream' },
+    metadata: { path: job.path, filetype: job.file.type || 'application/octet-stream', ...(job.comment ? { comment: job.comment } : {}) },
     headers,
     chunkSize: 8 * 2 ** 20,
     retryDelays: [0, 1000, 2000, 4000, 8000, 15000, 30000],
@@ -112,13 +114,29 @@ export async function retryCommit(job: Job, changes: Preconditions): Promise<voi
  * bytes (refused at completion), else the whole upload (refused at creation: nothing was sent).
  */
 export async function tryAgain(job: Job, changes: Preconditions, changed: () => void): Promise<void> {
-  if (job.url) {
-    await retryCommit(job, changes);
+  const when = { ...job.when, ...changes };
+  if (job.problem?.code === 'not-checked-out') {
+    // The check-out it was sent under has ended: a commit retry keeps the recorded token, so
+    // the bytes go again, without the token (the file is saved as anyone's save would be).
+    await discard(job);
+    Object.assign(when, { token: undefined, checkin: false });
+  } else if (job.url) {
+    try {
+      await retryCommit(job, changes);
+    } catch (err) {
+      // Refused again (someone saved once more): the dialog shows the new state; the next try starts from it.
+      if (err instanceof ApiError) job.problem = err.problem;
+      job.when = when;
+      changed();
+      throw err;
+    }
     return;
   }
   delete job.problem;
+  delete job.url;
   job.sent = 0;
-  send(job, { ...job.when, ...changes }, changed);
+  job.state = 'queued';
+  send(job, when, changed);
 }
 
 /** Give a refused upload up: its bytes go. */

@@ -23,7 +23,7 @@ interface Page {
 const PAGE = 20;
 
 /** The history, a page at a time: download any version, restore it as new, pin, compare two. */
-export function Versions({ path, writer, refresh, changed }: { path: string; writer: boolean; refresh: number; changed: () => void }) {
+export function Versions({ path, writer, token, refresh, changed }: { path: string; writer: boolean; token?: string | undefined; refresh: number; changed: () => void }) {
   const [versions, setVersions] = useState<VersionRecord[]>([]);
   const [next, setNext] = useState<string | undefined>(undefined);
   const [picked, setPicked] = useState<number[]>([]);
@@ -89,7 +89,11 @@ export function Versions({ path, writer, refresh, changed }: { path: string; wri
                     )}
                     {v.pruned && <span class="muted">pruned</span>}
                     {writer && !v.deleted && !v.pruned && (
-                      <button type="button" onClick={act(() => call('POST', `${fileUrl(path)}?restore=${v.version}`))} aria-label={`Restore version ${v.version} as new`}>
+                      <button
+                        type="button"
+                        onClick={act(() => call('POST', `${fileUrl(path)}?restore=${v.version}`, { headers: token ? { 'Lock-Token': `<${token}>` } : {} }))}
+                        aria-label={`Restore version ${v.version} as new`}
+                      >
                         Restore
                       </button>
                     )}

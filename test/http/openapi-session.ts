@@ -18,6 +18,7 @@ export async function exerciseSession(go: Go, goOpen: Go): Promise<void> {
   await go('POST', '/session', JSON_TYPE, '{"name":');
   await go('POST', '/session', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'name=alice&password=x');
   await go('POST', '/session', JSON_TYPE, JSON.stringify({ name: 'alice', password: 'x'.repeat(5000) }));
+  await go('POST', '/session', { ...JSON_TYPE, 'Sec-Fetch-Site': 'cross-site' }, JSON.stringify({ name: 'alice', password: PASSWORDS.alice }));
   await goOpen('POST', '/session', JSON_TYPE, JSON.stringify({ name: 'alice', password: PASSWORDS.alice }));
   const signedIn = await go('POST', '/session', JSON_TYPE, JSON.stringify({ name: 'alice', password: PASSWORDS.alice }));
   const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

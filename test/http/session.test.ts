@@ -111,3 +111,42 @@ test('with users, GET ?lock shows its owner the token (a reloaded UI gets its ch
   await request(`${open.url}/files/held.txt?checkout`, { method: 'POST' });
   t.false('token' in ((await request(`${open.url}/files/held.txt?lock`)).json as object));
 });
+
+test('behind a TLS proxy (X-Forwarded-Proto: https) the cookie is Secure and __Host-, and only that one is read', async (t) => {
+  const s = await usersServer(t);
+  const answer = await request(`${s.url}/session`, { method: 'POST', headers: { ...JSON_TYPE, 'X-Forwarded-Proto': 'https' }, body: JSON.stringify({ name: 'alice', password: PASSWORDS.alice }) });
+  const setCookie = answer.headers.get('set-cookie') ?? '';
+  t.regex(setCookie, /^__Host-kluis_session=[^;]+; path=\/; expires=[^;]+; samesite=strict; secure; httponly$/i);
+  const value = setCookie.split(';')[0]?.split('=').slice(1).join('=') ?? '';
+  const https = { 'X-Forwarded-Proto': 'https' };
+  t.like((await request(`${s.url}/session`, { headers: { ...https, Cookie: `__Host-kluis_session=${value}` } })).json, { user: { name: 'alice' } });
+  t.like((await request(`${s.url}/session`, { headers: { ...https, Cookie: `kluis_session=${value}` } })).json, { user: null }, 'a cookie another host could plant is not read over HTTPS');
+});
+
+test("a write another site's page sends is refused (403 csrf) whatever authenticates it: remembered Basic, open mode; listed CORS origins and clients without Origin write", async (t) => {
+  const s = await startServer({ users: await makeUsers(), corsOrigins: ['https://app.example.com'] });
+  t.teardown(() => s.close());
+  const crossSite: Record<string, string>[] = [{ 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-site', Origin: 'http://other.localhost' }, { Origin: 'https://evil.example' }];
+  for (const from of crossSite) {
+    assertProblem(t, await request(`${s.url}/files/x.txt`, { method: 'PUT', headers: { ...AS.alice, ...from }, body: 'x' }), 403, 'csrf');
+    assertProblem(t, await request(`${s.url}/files/x.txt?checkout`, { method: 'POST', headers: { ...AS.alice, ...from } }), 403, 'csrf');
+    assertProblem(t, await request(`${s.url}/dav/x.txt`, { method: 'PUT', headers: { ...AS.alice, ...from }, body: 'x' }), 403, 'csrf');
+    assertProblem(t, await request(`${s.url}/admin/gc`, { method: 'POST', headers: { ...AS.root, ...from } }), 403, 'csrf');
+  }
+  t.is((await request(`${s.url}/files/x.txt`, { headers: { ...AS.alice, 'Sec-Fetch-Site': 'cross-site' } })).status, 404, 'reads are not refused');
+  t.is(
+    (await request(`${s.url}/files/x.txt`, { method: 'PUT', headers: { ...AS.alice, Origin: 'https://app.example.com', 'Sec-Fetch-Site': 'cross-site' }, body: 'x' })).status,
+    201,
+    'a listed origin',
+  );
+  const here = new URL(s.url).host;
+  t.is(
+    (await request(`${s.url}/files/y.txt`, { method: 'PUT', headers: { ...AS.alice, Origin: `https://${here}`, 'Sec-Fetch-Site': 'same-origin' }, body: 'y' })).status,
+    201,
+    'this origin (behind a TLS proxy)',
+  );
+  t.is((await request(`${s.url}/files/z.txt`, { method: 'PUT', headers: AS.alice, body: 'z' })).status, 201, 'curl');
+  const open = await startServer();
+  t.teardown(() => open.close());
+  assertProblem(t, await request(`${open.url}/files/x.txt`, { method: 'PUT', headers: { 'Sec-Fetch-Site': 'cross-site' }, body: 'x' }), 403, 'csrf');
+});

@@ -101,10 +101,12 @@ test('check out, reload (the lock is still hers), check in a new version; histor
   t.true(minutes > 13 && minutes <= 15, `the 15-minute timeout (${minutes.toFixed(1)} min left)`);
   await page.reload();
   await page.getByText('You have this file checked out until').waitFor();
+  await page.getByLabel('Comment (optional)').fill('final wording');
   await page.getByTestId('checkin-file').setInputFiles(await localFile('cv.txt', 'third, checked in'));
   await page.locator('.job.done[data-path="cv.txt"]').waitFor();
   await page.getByText('Nobody has this file checked out.').waitFor();
-  t.like((await api(s, '/files/cv.txt?versions', { as: 'alice' })).json, { lock: null, versions: [{ version: 3, sha256: sha('third, checked in') }] });
+  t.like((await api(s, '/files/cv.txt?versions', { as: 'alice' })).json, { lock: null, versions: [{ version: 3, sha256: sha('third, checked in'), comment: 'final wording' }] });
+  await page.locator('tr[data-version="3"]').getByText('final wording').waitFor();
 
   await page.getByLabel('Compare version 3').check();
   await page.getByLabel('Compare version 1').check();

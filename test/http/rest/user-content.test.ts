@@ -27,6 +27,14 @@ test('active types (HTML, SVG, XML, scripts, unknown) are attachments in a CSP s
       t.regex(answer.headers.get('content-disposition') ?? '', /^attachment; filename="/, `${mount} ${name}`);
     }
   }
+  // A type that is not exactly one media type is never trusted: a browser reads the last of
+  // comma-separated types, so this "PDF" would render as HTML without its sandbox.
+  for (const type of ['application/pdf;x=,text/html', 'image/png, text/html', 'text/plain;charset="a,b"']) {
+    await request(`${s.url}/files/c/disguised`, { method: 'PUT', headers: { 'Content-Type': type }, body: '<script>alert(1)</script>' });
+    const answer = await request(`${s.url}/files/c/disguised`);
+    t.regex(answer.headers.get('content-security-policy') ?? '', SANDBOX, type);
+    t.regex(answer.headers.get('content-disposition') ?? '', /^attachment; /, type);
+  }
   const odd = await request(`${s.url}/files/c/${encodeURIComponent('Grüße "x".html')}`);
   t.is(odd.headers.get('content-disposition'), `attachment; filename="Gr__e _x_.html"; filename*=UTF-8''${encodeURIComponent('Grüße "x".html')}`);
 });
