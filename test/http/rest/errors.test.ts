@@ -89,7 +89,9 @@ test('an unknown route is a 404 problem', async (t) => {
   t.teardown(() => s.close());
   assertProblem(t, await request(`${s.url}/nope`), 404, 'not-found');
   assertProblem(t, await request(`${s.url}/filesx/a.txt`), 404, 'not-found');
-  assertProblem(t, await request(`${s.url}/`), 404, 'not-found');
+  assertProblem(t, await request(`${s.url}/ui/nope.js`), 404, 'not-found');
+  // `/` is the web UI's page (test/ui/); other methods on it fall through to the 404.
+  assertProblem(t, await request(`${s.url}/`, { method: 'PROPFIND' }), 404, 'not-found');
 });
 
 for (const [method, hint] of [
