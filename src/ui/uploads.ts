@@ -1,5 +1,5 @@
 import { type DetailedError, Upload } from 'tus-js-client';
-import { ApiError, call, type Problem, problemOf, uiHeaders } from './api.js';
+import { ApiError, call, json, type Problem, problemOf, uiHeaders } from './api.js';
 
 /** One file being sent: resumable (tus), so a dropped connection or a server restart resumes it. */
 export interface Job {
@@ -69,11 +69,14 @@ export function send(job: Job, when: Preconditions, changed: () => void): void {
       job.sent = sent;
       changed();
     },
-    onSuccess: (payload) => {
-      job.state = 'done';
-      job.sent = job.file.size;
+    onSuccess: async (payload) => {
       const version = payload.lastResponse.getHeader('File-Version');
       if (version) job.version = Number(version);
+      // The answer of the last PATCH was lost (a cut connection) and a HEAD found every byte
+      // there: the upload's state names the version its commit made.
+      else if (job.url) job.version = (await json<{ version?: number }>('GET', job.url).catch(() => ({ version: undefined }))).version;
+      job.state = 'done';
+      job.sent = job.file.size;
       changed();
     },
     onError: async (err) => {

@@ -12,10 +12,15 @@ export function folderUrl(key: string): string {
   return key === '' ? '/files/' : `${fileUrl(key)}/`;
 }
 
-/** The lock tokens a `/files` request submits: its `Lock-Token` (or the first of its `If`), as a WebDAV `If` would. */
+/**
+ * The lock tokens a `/files` request submits, as a WebDAV `If` would: its `Lock-Token`, and every
+ * token of its `If` (a folder holding several of the caller's locks moves with all of them).
+ */
 export function submittedTokens(ctx: Context): string[] {
-  const token = parseLockToken(ctx.get('Lock-Token') || undefined, ctx.get('If') || undefined);
-  return token ? [token] : [];
+  const direct = parseLockToken(ctx.get('Lock-Token') || undefined, undefined);
+  const tokens = new Set(direct ? [direct] : []);
+  for (const m of ctx.get('If').matchAll(/<(urn:uuid:[^>]+)>/gi)) tokens.add(m[1] as string);
+  return [...tokens];
 }
 
 /**

@@ -158,6 +158,14 @@ test('WebDAV locks hold: a Depth-0 lock on the destination folder, a Depth-infin
   t.is(refused.json.path, 'box/c.txt');
   t.deepEqual(names(await request(`${s.url}/files/box/`)), ['c.txt:file']);
   t.is((await request(`${s.url}/files/crate/`)).status, 404);
+
+  // A folder holding two of the caller's locks moves when both tokens are sent in its If.
+  await put(s.url, 'pair/d.txt', Buffer.from('d'));
+  await put(s.url, 'pair/e.txt', Buffer.from('e'));
+  const d = await lock(s, 'pair/d.txt', { Depth: '0' });
+  const e = await lock(s, 'pair/e.txt', { Depth: '0' });
+  assertProblem(t, await moveTo(s.url, 'pair/', 'twin/', { If: `(<${d.token}>)` }), 409, 'locked');
+  t.is((await moveTo(s.url, 'pair/', 'twin/', { If: `(<${d.token}>) (<${e.token}>)` })).status, 201);
 });
 
 test('moving needs a writer: 401 without credentials, 403 forbidden for a read-only user', async (t) => {
