@@ -126,6 +126,15 @@ test('check out, reload (the lock is still hers), check in a new version; histor
   t.is(saved.suggestedFilename(), 'cv.txt');
   t.is((await readFile((await saved.path()) ?? '')).toString(), 'second, longer', 'a plain link, the cookie authenticates it');
 
+  // Undo a check-out, and check in without changes: the lock goes, no version is made.
+  for (const button of ['Undo check-out', 'Check in without changes']) {
+    await page.getByRole('button', { name: 'Check out' }).click();
+    await page.getByRole('button', { name: button }).click();
+    await page.getByText('Nobody has this file checked out.').waitFor();
+    t.is((await api(s, '/files/cv.txt?lock', { as: 'alice' })).status, 404, button);
+  }
+  t.is((await api(s, '/files/cv.txt?versions', { as: 'alice' })).json.versions.length, 4, 'no version made by either');
+
   // Bob holds it; root (an admin) breaks the lock from the UI.
   await api(s, '/files/cv.txt?checkout', { method: 'POST', as: 'bob' });
   const admin = await openUi(s);

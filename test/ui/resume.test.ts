@@ -31,3 +31,34 @@ test('an upload survives a kill -9 and restart of kluis: the browser resumes it,
   t.notRegex(metrics, /^kluis_uploads_total\{event="created"\} [1-9]/m);
   t.deepEqual(errors, []);
 });
+
+test('Cancel stops an upload in flight and gives it up: no version, nothing left open; files dropped on the folder upload', async (t) => {
+  t.timeout(180_000);
+  const s = await uiServer(t, { open: true });
+  const file = path.join(await tempDir('kluis-ui-cancel-'), 'huge.bin');
+  await writeFile(file, randomBytes(24 * 2 ** 20));
+  const { page, errors } = await openUi(s);
+  const stalled = s.proxy.holdAfter(10 * 2 ** 20);
+  await page.getByTestId('pick-files').setInputFiles(file);
+  await stalled;
+  await page.getByRole('button', { name: 'Cancel huge.bin' }).click();
+  s.proxy.cutAll();
+  await page.locator('.job.cancelled[data-path="huge.bin"]').waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  t.is((await api(s, '/files/huge.bin')).status, 404);
+  t.like((await api(s, '/admin/stats')).json, { openUploads: 0 });
+
+  // Two files dropped on the listing (a drop of File items, as a desktop file manager makes).
+  await page.evaluate(() => {
+    const doc = (globalThis as InPage).document;
+    const transfer = new (globalThis as InPage).DataTransfer();
+    transfer.items.add(new (globalThis as InPage).File(['one'], 'one.txt', { type: 'text/plain' }));
+    transfer.items.add(new (globalThis as InPage).File(['two!'], 'two.txt', { type: 'text/plain' }));
+    const target = doc.querySelector('section.folder');
+    for (const type of ['dragover', 'drop']) target.dispatchEvent(new (globalThis as InPage).DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  await page.locator('.job.done[data-path="two.txt"]').waitFor();
+  await page.locator('.job.done[data-path="one.txt"]').waitFor();
+  t.is((await api(s, '/files/two.txt')).json, 'two!');
+  t.deepEqual(errors, []);
+});
