@@ -32,6 +32,7 @@ export async function deletedFile(record: FileRecord, history: History): Promise
     sha256: last.sha256,
     contentType: last.contentType,
     modifiedAt: last.createdAt,
+    author: last.author,
     deleted: true,
     deletedVersion: marker.version,
     deletedAt: marker.createdAt,

@@ -11,6 +11,8 @@ export interface ListedFile {
   sha256: string;
   contentType: string | null;
   modifiedAt: string;
+  /** Who saved the current version. */
+  author: string;
 }
 
 /** One file of a {@link ListingSummary}, valid while its record is at `revision`. */
@@ -47,7 +49,9 @@ export function summarize(record: FileRecord | undefined, revision: Revision): S
   const current = currentVersion(record);
   const shown = liveLocks(record, 0).filter((lock) => !lock.operation);
   const lockedUntil = shown.length > 0 ? Math.max(...shown.map((lock) => Date.parse(lock.expiresAt))) : null;
-  const file = current?.sha256 ? { size: current.size, version: current.version, sha256: current.sha256, contentType: current.contentType, modifiedAt: current.createdAt } : null;
+  const file = current?.sha256
+    ? { size: current.size, version: current.version, sha256: current.sha256, contentType: current.contentType, modifiedAt: current.createdAt, author: current.author }
+    : null;
   return { revision, file, lockedUntil };
 }
 
@@ -67,13 +71,15 @@ export async function summarizedEntries(
   const key = summaryKey(dir);
   const stored = await summaries.get(key).catch(() => undefined);
   const known = stored?.value.entries ?? {};
-  const stale = [...revisions].filter(([name, revision]) => known[name]?.revision !== revision).map(([name]) => name);
+  // An entry written before summaries named the author is read again, once.
+  const current = (entry: SummaryEntry | undefined, revision: Revision) => entry?.revision === revision && (entry.file === null || entry.file.author !== undefined);
+  const stale = [...revisions].filter(([name, revision]) => !current(known[name], revision)).map(([name]) => name);
   const fresh = await readAll(stale, async (name) => {
     const read = await records.get(childKey(dir, name));
     return [name, read ? summarize(read.value, read.revision) : null] as const;
   });
   const entries = new Map<string, SummaryEntry>();
-  for (const name of revisions.keys()) if (known[name]) entries.set(name, known[name] as SummaryEntry);
+  for (const [name, revision] of revisions) if (current(known[name], revision)) entries.set(name, known[name] as SummaryEntry);
   for (const [name, entry] of fresh) {
     if (entry) entries.set(name, entry);
     else entries.delete(name);

@@ -19,6 +19,8 @@ export interface FileEntry {
   sha256: string;
   contentType: string | null;
   modifiedAt: string;
+  /** Who saved the current version. */
+  author: string;
   locked: boolean;
 }
 

@@ -125,7 +125,7 @@ export const schemas: Record<string, Schema> = {
       },
       {
         type: 'object',
-        required: ['name', 'type', 'size', 'version', 'sha256', 'contentType', 'modifiedAt', 'locked'],
+        required: ['name', 'type', 'size', 'version', 'sha256', 'contentType', 'modifiedAt', 'author', 'locked'],
         properties: {
           name: { type: 'string' },
           type: { const: 'file' },
@@ -134,6 +134,7 @@ export const schemas: Record<string, Schema> = {
           sha256,
           contentType: { type: ['string', 'null'] },
           modifiedAt: instant,
+          author: { type: 'string', description: 'Who saved that version.' },
           locked: { type: 'boolean' },
           deleted: { const: true, description: '`?deleted`: a deleted file; the fields above are its last version with content, which `?restore=<version>` brings back.' },
           deletedVersion: { type: 'integer', minimum: 2, description: 'The delete marker: the newest version (`?base` of a restore).' },

@@ -9,6 +9,7 @@ export interface Entry {
   size?: number;
   version?: number;
   modifiedAt?: string;
+  author?: string;
   locked?: boolean;
   contentType?: string | null;
   deleted?: boolean;
@@ -17,7 +18,7 @@ export interface Entry {
   pruned?: boolean;
 }
 
-type SortKey = 'name' | 'size' | 'version' | 'modifiedAt';
+type SortKey = 'name' | 'size' | 'version' | 'modifiedAt' | 'author';
 
 /** One folder: its entries, sortable, with upload by drop or picker and a new-folder form. */
 export function Folder({ path, user, onUpload, refresh }: { path: string; user: Caller | null; onUpload: (picked: Picked[]) => void; refresh: number }) {
@@ -132,6 +133,7 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
               {header('size', 'Size')}
               {header('version', 'Version')}
               {header('modifiedAt', 'Modified')}
+              {header('author', 'Author')}
               <th scope="col">Lock</th>
             </tr>
           </thead>
@@ -148,6 +150,7 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
                 <td>{entry.size !== undefined ? size(entry.size) : ''}</td>
                 <td>{entry.version ?? ''}</td>
                 <td>{entry.modifiedAt ? when(entry.modifiedAt) : ''}</td>
+                <td>{entry.author ?? ''}</td>
                 <td>
                   {entry.locked ? <span class="badge locked">checked out</span> : ''}
                   {entry.deleted && entry.type === 'file' && (
@@ -165,7 +168,7 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
             ))}
             {sorted.length === 0 && (
               <tr>
-                <td colSpan={5} class="muted">
+                <td colSpan={6} class="muted">
                   Nothing here yet{writer ? ': drop files to upload them' : ''}.
                 </td>
               </tr>

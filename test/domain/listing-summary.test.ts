@@ -36,9 +36,10 @@ function setup(t: Parameters<typeof memoryStore>[0]) {
   const history = new History(storage.history);
   const clock = () => now;
   const files = new FileService({ records: base, history, blobs: storage.blobs, clock, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
-  const reader = new FileReader(records, history, clock, undefined, new MemoryRecordStore<ListingSummary>());
+  const summaries = new MemoryRecordStore<ListingSummary>();
+  const reader = new FileReader(records, history, clock, undefined, summaries);
   const upload = async (key: string, text: string) => files.upload(alice, key, { conditions: {} }, await stageText(storage.blobs, text));
-  return { files, reader, upload, reads: () => reads, advance: (ms: number) => (now += ms) };
+  return { files, reader, summaries, upload, reads: () => reads, advance: (ms: number) => (now += ms) };
 }
 
 test('a listing reads only the records that changed since the last one, and judges locks at its own time', async (t) => {
@@ -75,4 +76,23 @@ test(`a directory of more than ${MAX_SUMMARY_ENTRIES} files is listed from its r
   await s.reader.list('big');
   await s.reader.list('big');
   t.is(s.reads(), 2 * (MAX_SUMMARY_ENTRIES + 1));
+});
+
+test('a summary written before listings named authors is read again once, then used', async (t) => {
+  const s = setup(t);
+  for (const name of ['a', 'b']) await s.upload(`old/${name}.txt`, name);
+  await s.reader.list('old');
+  // What an older kluis wrote: the same entries without the author.
+  const stored = await s.summaries.get('old/~');
+  const entries = Object.fromEntries(Object.entries(stored?.value.entries ?? {}).map(([name, e]) => [name, { ...e, file: e.file && { ...e.file, author: undefined } }]));
+  await s.summaries.put('old/~', { entries } as unknown as ListingSummary, stored?.revision ?? null);
+  const before = s.reads();
+  const listed = await s.reader.list('old');
+  t.deepEqual(
+    listed.entries.map((e) => (e.type === 'file' ? e.author : null)),
+    ['alice', 'alice'],
+  );
+  t.is(s.reads() - before, 2, 'each entry without an author is read again');
+  await s.reader.list('old');
+  t.is(s.reads() - before, 2, 'and the summary is whole again');
 });

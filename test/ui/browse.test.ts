@@ -61,6 +61,7 @@ test('a folder dropped in through the picker uploads with progress per file and 
   await page.getByRole('link', { name: 'photos/' }).click();
   await page.locator('tr[data-name="big.bin"]').waitFor();
   t.is(await page.locator('tr[data-name="big.bin"] td').nth(1).textContent(), '24 MiB');
+  t.is(await page.locator('tr[data-name="big.bin"] td').nth(4).textContent(), 'alice', 'the author of the current version');
   t.deepEqual(await page.locator('nav[aria-label="Breadcrumbs"] a').allTextContents(), ['Files', 'trip', 'photos']);
   // Sorting by size puts the bigger file last, then first.
   await page.getByRole('button', { name: 'Size' }).click();

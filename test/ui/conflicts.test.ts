@@ -145,3 +145,19 @@ test('check out, reload (the lock is still hers), check in a new version; histor
   t.is((await api(s, '/files/cv.txt?lock', { as: 'alice' })).status, 404);
   t.deepEqual([...errors, ...admin.errors], []);
 });
+
+test('the history comes 20 versions at a time: Older versions brings the next page', async (t) => {
+  t.timeout(120_000);
+  const s = await uiServer(t, { open: true });
+  for (let n = 1; n <= 23; n++) await api(s, '/files/log.txt', { method: 'PUT', body: `line ${n}` });
+  const { page, errors } = await openUi(s);
+  await page.goto(`${s.url}/#/log.txt`);
+  await page.locator('tr[data-version="23"]').waitFor();
+  t.is(await page.locator('tr[data-version]').count(), 20);
+  t.is(await page.locator('tr[data-version="3"]').count(), 0);
+  await page.getByRole('button', { name: 'Older versions' }).click();
+  await page.locator('tr[data-version="1"]').waitFor();
+  t.is(await page.locator('tr[data-version]').count(), 23);
+  t.is(await page.getByRole('button', { name: 'Older versions' }).count(), 0, 'no page after the last');
+  t.deepEqual(errors, []);
+});

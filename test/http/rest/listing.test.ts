@@ -3,7 +3,7 @@ import { checkout, put, request } from '../../helpers/http.js';
 import { startServer } from '../../helpers/server.js';
 import { assertProblem, history, sha256hex } from './_support.js';
 
-test('GET /files/<dir>/ lists files with name, type, size, version, sha256, modifiedAt, locked and sub-directories', async (t) => {
+test('GET /files/<dir>/ lists files with name, type, size, version, sha256, modifiedAt, author, locked and sub-directories', async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
   const a = await put(s.url, 'docs/a.txt', Buffer.from('aaa'), { 'Content-Type': 'text/plain' });
@@ -19,7 +19,7 @@ test('GET /files/<dir>/ lists files with name, type, size, version, sha256, modi
   t.is(answer.json.path, 'docs/');
   const byName = new Map<string, any>(answer.json.entries.map((e: { name: string }) => [e.name, e]));
   t.deepEqual([...byName.keys()].sort(), ['a.txt', 'b.txt', 'sub']);
-  t.like(byName.get('a.txt'), { name: 'a.txt', type: 'file', size: 3, version: 1, sha256: sha256hex('aaa'), modifiedAt: a.json.createdAt, locked: false });
+  t.like(byName.get('a.txt'), { name: 'a.txt', type: 'file', size: 3, version: 1, sha256: sha256hex('aaa'), modifiedAt: a.json.createdAt, author: 'anonymous', locked: false });
   t.like(byName.get('b.txt'), { name: 'b.txt', type: 'file', size: 4, version: 2, sha256: sha256hex('b2b2'), modifiedAt: b2.json.createdAt, locked: false });
   t.deepEqual(byName.get('sub'), { name: 'sub', type: 'directory' });
 
