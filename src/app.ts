@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps): Koa {
   router.all(
     /^\/files(?:\/.*)?$/,
     authenticate(deps.users, sessions),
-    filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads, ownTokens: deps.users !== undefined }),
+    filesHandler({ files, reader, dav, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes, uploads, ownTokens: deps.users !== undefined, folderRedirects: true }),
   );
   // tus discovery (OPTIONS) needs no credentials: a browser's preflight carries none.
   const signIn = authenticate(deps.users, sessions);

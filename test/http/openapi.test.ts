@@ -330,6 +330,8 @@ test('every declared (method, path, status) is answered, and every answer is dec
     await form(dir, file('a.txt', 'a2'));
     await go('UNLOCK', `${dir}a.txt`, { ...bob, ...tok(held) });
   }
+  await go('GET', '/files/d');
+  await go('HEAD', '/files/d');
   await go('GET', '/files/nodir/');
   await go('HEAD', '/files/nodir/');
   // Folders, moves and undelete (test/http/openapi-folders.ts).

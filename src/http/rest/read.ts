@@ -18,6 +18,8 @@ export interface ReadDeps {
   reader: FileReader;
   /** Blob reads, small blobs from memory. */
   content: SmallBlobCache;
+  /** A file URL naming no file but a folder redirects to the folder (/files; WebDAV clients ask PROPFIND). */
+  folderRedirects?: boolean;
   /** `?lock` shows the caller its own lock's token (users configured: the owner is a person). */
   ownTokens?: boolean;
   /** The ETag of a version from its SHA-256 (default: the hex, quoted; /dav writes base64url). */
@@ -33,7 +35,21 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
   } else if (hasFlag(ctx, 'lock')) {
     ctx.body = await deps.reader.lock(target.key, deps.ownTokens ? callerOf(ctx).name : undefined);
   } else {
-    await download(ctx, target.key, await deps.reader.version(target.key, intParam(ctx, 'version', 1)), deps);
+    const n = intParam(ctx, 'version', 1);
+    const version = await deps.reader.version(target.key, n).catch(async (err: unknown) => {
+      if (!deps.folderRedirects || n !== undefined || !(err instanceof Problem) || err.code !== 'not-found') throw err;
+      // `GET /files/docs` when there is no file docs but a folder docs/: that is what was meant.
+      if (!(await deps.reader.list(target.key).then(() => true, () => false))) throw err;
+      return undefined;
+    });
+    if (version) {
+      await download(ctx, target.key, version, deps);
+      return;
+    }
+    // 302, not 301: a file of that name may appear beside the folder later, and no cache must keep the redirect.
+    ctx.body = null;
+    ctx.status = 302;
+    ctx.set('Location', `${fileUrl(target.key)}/`);
   }
 }
 
