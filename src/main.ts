@@ -24,6 +24,8 @@ import { openS3Storage } from './storage/s3/index.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
+  logWarnings(logger);
+  followParent();
   if (config.usersFile && !config.sessionSecret) {
     // Cluster workers inherit it; other instances cannot know it.
     config.sessionSecret = process.env.KLUIS_SESSION_SECRET = randomBytes(32).toString('base64url');
@@ -32,6 +34,33 @@ async function main(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger, config.s3 ? undefined : () => reclaimDeadStaging(config.dataDir));
   const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
   await serve(config, worker === undefined ? logger : logger.child({ worker }), worker);
+}
+
+/**
+ * Node's process warnings (the AWS SDK's "will require node >= 22" on Node 20, say) go into the
+ * JSON log instead of stderr's plain text, once per instance: a cluster's other workers emit the
+ * same warning and keep it to their debug level.
+ */
+function logWarnings(logger: Logger): void {
+  process.removeAllListeners('warning'); // Node's own listener, which prints to stderr
+  const once = !cluster.isWorker || process.env.KLUIS_WORKER_INDEX === '0';
+  process.on('warning', (warning) => logger[once ? 'warn' : 'debug']({ warning: { name: warning.name, message: warning.message } }, `Node.js warning: ${warning.name}`));
+}
+
+/**
+ * Under `npm start`, npm passes SIGTERM to the shell that runs kluis, and the shell dies without
+ * passing it on: kluis would run on, reparented. When the process that started it is gone, kluis
+ * sends itself SIGTERM and drains as if it had been sent to it (a cluster's primary stops its workers).
+ */
+function followParent(): void {
+  if (!process.env.npm_lifecycle_event || cluster.isWorker) return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  watch.unref();
 }
 
 /** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. `worker`: the index of a cluster worker. */
@@ -77,6 +106,8 @@ async function serve(config: Config, logger: Logger, worker?: number): Promise<v
     const port = typeof address === 'object' && address ? address.port : config.port;
     const where = config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, endpoint: config.s3.endpoint } : { dataDir: config.dataDir };
     logger.info({ port, storage: config.storage, ...where }, `kluis listening on http://localhost:${port}/files/`);
+    // Said once per instance: by the only process, or by a cluster's worker 0.
+    if (worker) return;
     if (!users) {
       logger.warn(
         'OPEN MODE: no users file (KLUIS_USERS_FILE) is configured, so anyone who can reach this port can read, write and delete every file; every caller is "anonymous", and a lock guards cooperating clients from accidental overwrites, not from a hostile one (WebDAV shows lock tokens to every caller, all being "anonymous")',

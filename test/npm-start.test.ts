@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { put, request } from './helpers/http.js';
 import { ROOT, tempDir, waitForListening } from './helpers/server.js';
@@ -36,4 +37,52 @@ test('`npm start` builds and serves on local disk, the web UI at /; SIGTERM to i
   process.kill(-(child.pid as number), 'SIGTERM');
   await exited;
   t.regex(output(), /"signal":"SIGTERM".*draining/);
+});
+
+test('SIGTERM to `npm start` alone (not its group) stops kluis, primary and workers; OPEN MODE is said once, every line is JSON', async (t) => {
+  t.timeout(180_000);
+  const dataDir = await tempDir('kluis-npm-start-');
+  const child = tracked(
+    spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KLUIS_DATA_DIR: dataDir, KLUIS_WORKERS: '2', KLUIS_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+    true,
+  );
+  t.teardown(async () => {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {}
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const { output } = await waitForListening(child);
+  const pids = () => new Set([...output().matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])));
+  for (const deadline = Date.now() + 60_000; [...output().matchAll(/kluis listening/g)].length < 2; await sleep(100)) {
+    if (Date.now() > deadline) throw new Error(`two workers did not listen:\n${output()}`);
+  }
+  const running = pids();
+  t.is(running.size, 3, 'a primary and two workers');
+  process.kill(child.pid as number, 'SIGTERM'); // npm only, as a service manager stops what it started
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + 30_000; [...running].some(alive); await sleep(100)) {
+    if (Date.now() > deadline) throw new Error(`still running after SIGTERM to npm: ${[...running].filter(alive).join(', ')}\n${output()}`);
+  }
+  t.is([...output().matchAll(/OPEN MODE/g)].length, 1, 'said once, not once per worker');
+  const kluisLines = output()
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('>'));
+  t.deepEqual(
+    kluisLines.filter((line) => !line.startsWith('{')),
+    [],
+    'no plain-text line (a Node warning among them) outside the JSON log',
+  );
 });

@@ -64,7 +64,10 @@ function read(operationId: string, summary: string): Operation {
       },
       '206': { description: 'One byte range of the version.', headers: { ...validators, 'Content-Range': header('ContentRange', true) }, content: { '*/*': {} } },
       '304': { description: '`If-None-Match` matched, or not modified since `If-Modified-Since`.', headers: { ETag: header('ETag', true), 'File-Version': header('FileVersion', true) } },
-      '302': { description: 'No file at the path, but a folder: its URL (`/files/<path>/`) in `Location`. Not with `?version`, `?versions` or `?lock`.', headers: { Location: header('Location', true) } },
+      '302': {
+        description: 'No file at the path, but a folder: its URL (`/files/<path>/`) in `Location`. Not with `?version`, `?versions` or `?lock`.',
+        headers: { Location: header('Location', true) },
+      },
       '400': problem(400, 'Invalid path, or a malformed `?version`, `?limit` or `?before`', ['invalid-path', 'bad-request']),
       '401': unauthorized,
       '404': problem(404, 'No such file or version (a delete marker included), nothing ever stored (`?versions`), or no live lock (`?lock`)'),

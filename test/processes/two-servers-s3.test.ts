@@ -62,3 +62,14 @@ test.serial('a check-out taken through one process makes an upload through the o
   const back = await request(`${pick(0)}/files/shared/doc.txt`);
   t.is(back.text, 'mine');
 });
+
+test.serial("each process writes JSON lines only: a Node warning (the AWS SDK's on Node 20) is a log line, not stderr text", (t) => {
+  for (const server of servers ?? []) {
+    const plain = server
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('{'));
+    t.deepEqual(plain, []);
+  }
+  if (Number(process.versions.node.split('.')[0]) < 22) t.regex(servers?.[0].output() ?? '', /^\{.*"warning":\{.*NodeVersionSupportWarning/m, 'on Node 20 the SDK warns, in the log');
+});

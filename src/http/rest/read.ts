@@ -39,7 +39,13 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
     const version = await deps.reader.version(target.key, n).catch(async (err: unknown) => {
       if (!deps.folderRedirects || n !== undefined || !(err instanceof Problem) || err.code !== 'not-found') throw err;
       // `GET /files/docs` when there is no file docs but a folder docs/: that is what was meant.
-      if (!(await deps.reader.list(target.key).then(() => true, () => false))) throw err;
+      if (
+        !(await deps.reader.list(target.key).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw err;
       return undefined;
     });
     if (version) {

@@ -9,7 +9,7 @@ test('GET or HEAD /files/docs with no file docs but a folder docs/ is 302 to /fi
   t.teardown(() => s.close());
   await put(s.url, 'docs/a b/x.txt', Buffer.from('x'));
   for (const method of ['GET', 'HEAD']) {
-    for (const [url, location] of [
+    for (const [url, location] of <[string, string][]>[
       ['/files/docs', '/files/docs/'],
       ['/files/docs/a%20b', '/files/docs/a%20b/'],
     ]) {
