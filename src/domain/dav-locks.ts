@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../errors.js';
-import { liveLocks, unclaimed } from './locks.js';
+import { holderOf, liveLocks, lockSummary, unclaimed } from './locks.js';
 import { parentOf } from './collections.js';
 import type { Caller, CollectionRecord, Lock, Lockable } from './types.js';
 
@@ -10,6 +10,8 @@ export interface LockRequest {
   depth: 0 | 'infinity';
   /** The `<D:owner>` element as sent, or undefined. */
   ownerXml?: string | undefined;
+  /** Its text: who holds the lock, as the client says ({@link Lock.label}). */
+  label?: string | undefined;
   seconds: number;
 }
 
@@ -25,9 +27,9 @@ export function liveFields(record: Lockable | undefined, now: number): Lockable 
 export function checkCompatible(key: string, locks: Lock[], request: Pick<LockRequest, 'scope'>): void {
   const blocking = locks.find((l) => request.scope === 'exclusive' || l.scope !== 'shared' || l.operation);
   if (blocking) {
-    throw new Problem('locked', `${key} is already locked (${blocking.scope ?? 'exclusive'}) by ${blocking.owner} until ${blocking.expiresAt}`, {
+    throw new Problem('locked', `${key} is already locked (${blocking.scope ?? 'exclusive'}) by ${holderOf(blocking)} until ${blocking.expiresAt}`, {
       path: key,
-      lock: { owner: blocking.owner, expiresAt: blocking.expiresAt },
+      lock: lockSummary(blocking),
     });
   }
 }
@@ -49,6 +51,7 @@ export function grant(key: string, record: Lockable | undefined, caller: Caller,
     ...(request.scope === 'shared' ? { scope: 'shared' as const } : {}),
     ...(request.depth === 'infinity' ? { depth: 'infinity' as const } : {}),
     ...(request.ownerXml !== undefined ? { ownerXml: request.ownerXml } : {}),
+    ...(request.label !== undefined ? { label: request.label } : {}),
   };
   if (request.scope === 'shared') return { lock, fields: { lock: fields.lock, shared: [...(fields.shared ?? []), lock] } };
   return { lock, fields: { ...fields, lock } };
@@ -120,7 +123,6 @@ export function requireHeld(what: string, locks: Lock[], who: Submitted, extras:
   if (others.length === 0) return;
   const held = others.find((l) => who.tokens.includes(l.token));
   const lock = others[0] as Lock;
-  if (!held)
-    throw new Problem('locked', `${what} is locked by ${lock.owner} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: { owner: lock.owner, expiresAt: lock.expiresAt } });
+  if (!held) throw new Problem('locked', `${what} is locked by ${holderOf(lock)} until ${lock.expiresAt}; submit its lock token in If`, { ...extras, lock: lockSummary(lock) });
   if (held.owner !== who.caller.name) throw new Problem('forbidden', `the lock on ${what} belongs to ${held.owner}, not ${who.caller.name}`);
 }

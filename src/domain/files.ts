@@ -180,15 +180,17 @@ export class FileService {
   }
 
   /** Take the lock, or refresh it when the request carries the holder's token. Reserves a path with no file. */
-  async checkout(caller: Caller, key: string, intent: WriteIntent, seconds: number): Promise<{ lock: Lock; refreshed: boolean }> {
+  async checkout(caller: Caller, key: string, intent: WriteIntent, seconds: number, label?: string): Promise<{ lock: Lock; refreshed: boolean }> {
     return this.update(key, (record, now) => {
       const held = checkWrite(key, record, caller, intent, now);
       // A shared WebDAV lock's token lets its holder write, not take the exclusive lock beside it.
       if (!held) checkCompatible(key, liveLocks(record, now), { scope: 'exclusive' });
       const expiresAt = new Date(now + seconds * 1000).toISOString();
+      // A refresh keeps the label unless it names a new one.
+      const named = label !== undefined ? { label } : {};
       const lock: Lock = held
-        ? { ...held, expiresAt }
-        : { path: key, token: `urn:uuid:${randomUUID()}`, owner: caller.name, createdAt: new Date(now).toISOString(), expiresAt, baseVersion: headNumber(record) };
+        ? { ...held, expiresAt, ...named }
+        : { path: key, token: `urn:uuid:${randomUUID()}`, owner: caller.name, createdAt: new Date(now).toISOString(), expiresAt, baseVersion: headNumber(record), ...named };
       const next: FileRecord = { ...(record ?? { path: key, versions: [] }), lock };
       return { next, result: { lock, refreshed: held !== null } };
     }).then((out) => {

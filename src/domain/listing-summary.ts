@@ -22,6 +22,8 @@ export interface SummaryEntry {
   file: ListedFile | null;
   /** When its last shown lock expires (ms since the epoch), null when it has none. */
   lockedUntil: number | null;
+  /** Who holds that lock (and their client's label for them). */
+  lockedBy?: { owner: string; label?: string } | undefined;
 }
 
 /**
@@ -49,10 +51,11 @@ export function summarize(record: FileRecord | undefined, revision: Revision): S
   const current = currentVersion(record);
   const shown = liveLocks(record, 0).filter((lock) => !lock.operation);
   const lockedUntil = shown.length > 0 ? Math.max(...shown.map((lock) => Date.parse(lock.expiresAt))) : null;
+  const last = shown.find((lock) => Date.parse(lock.expiresAt) === lockedUntil);
   const file = current?.sha256
     ? { size: current.size, version: current.version, sha256: current.sha256, contentType: current.contentType, modifiedAt: current.createdAt, author: current.author }
     : null;
-  return { revision, file, lockedUntil };
+  return { revision, file, lockedUntil, ...(last ? { lockedBy: { owner: last.owner, ...(last.label ? { label: last.label } : {}) } } : {}) };
 }
 
 /**
@@ -71,8 +74,9 @@ export async function summarizedEntries(
   const key = summaryKey(dir);
   const stored = await summaries.get(key).catch(() => undefined);
   const known = stored?.value.entries ?? {};
-  // An entry written before summaries named the author is read again, once.
-  const current = (entry: SummaryEntry | undefined, revision: Revision) => entry?.revision === revision && (entry.file === null || entry.file.author !== undefined);
+  // An entry written before summaries named the author and the lock holder is read again, once.
+  const current = (entry: SummaryEntry | undefined, revision: Revision) =>
+    entry?.revision === revision && (entry.file === null || entry.file.author !== undefined) && (entry.lockedUntil === null || entry.lockedBy !== undefined);
   const stale = [...revisions].filter(([name, revision]) => !current(known[name], revision)).map(([name]) => name);
   const fresh = await readAll(stale, async (name) => {
     const read = await records.get(childKey(dir, name));

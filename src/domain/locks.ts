@@ -40,3 +40,25 @@ export function publicLock(lock: Lock | null): Omit<Lock, 'token'> | null {
   const { token: _token, ...visible } = lock;
   return visible;
 }
+
+/** The longest lock label kept (characters); longer ones are cut. */
+export const MAX_LABEL = 100;
+
+/** A client's words for who holds a lock: whitespace collapsed, control characters dropped, cut at {@link MAX_LABEL}; undefined when empty. */
+export function cleanLabel(text: string | undefined): string | undefined {
+  const clean = text
+    ?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean ? [...clean].slice(0, MAX_LABEL).join('') : undefined;
+}
+
+/** What a refusal says of the lock that caused it: who holds it (and the label their client gave), until when. */
+export function lockSummary(lock: Lock): { owner: string; label?: string; expiresAt: string } {
+  return { owner: lock.owner, ...(lock.label ? { label: lock.label } : {}), expiresAt: lock.expiresAt };
+}
+
+/** The holder as a sentence names it: `bob`, or `anonymous ("Jan Jansen", as their client says)`. */
+export function holderOf(lock: Lock): string {
+  return lock.label ? `${lock.owner} ("${lock.label}", as their client says)` : lock.owner;
+}

@@ -1,5 +1,5 @@
 import { Problem } from '../errors.js';
-import { liveLocks } from './locks.js';
+import { holderOf, liveLocks, lockSummary } from './locks.js';
 import { currentVersion } from './rules.js';
 import type { FileRecord, Lock } from './types.js';
 import type { Ancestor, Namespace } from './namespace.js';
@@ -52,10 +52,10 @@ export async function membershipLocks(dav: Namespace, key: string, above: Ancest
     entries,
     guard: (current) => {
       if (!isMember(current, dav.now())) {
-        throw new Problem('locked', `${key} would be added to ${lock.path}, locked by ${lock.owner} until ${lock.expiresAt}; send its Lock-Token`, {
+        throw new Problem('locked', `${key} would be added to ${lock.path}, locked by ${holderOf(lock)} until ${lock.expiresAt}; send its Lock-Token`, {
           path: key,
           lockRoot: lock.path,
-          lock: { owner: lock.owner, expiresAt: lock.expiresAt },
+          lock: lockSummary(lock),
         });
       }
     },

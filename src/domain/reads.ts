@@ -22,6 +22,8 @@ export interface FileEntry {
   /** Who saved the current version. */
   author: string;
   locked: boolean;
+  /** Who holds the lock, while `locked`: the user, and their client's label for them. */
+  lockedBy?: { owner: string; label?: string };
 }
 
 /** A deleted file in a listing with `withDeleted`: its last version with content, and the delete. */
@@ -119,8 +121,10 @@ export class FileReader {
     const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | DeletedEntry | null> => {
       const read = summarized ? undefined : await this.records.get(childKey(dir, name));
       const entry = summarized ? summarized.get(name) : read && summarize(read.value, read.revision);
-      const locked = covering.length > 0 || (entry !== undefined && entry.lockedUntil !== null && entry.lockedUntil > now);
-      if (entry?.file) return { name, type: 'file', ...entry.file, locked };
+      const own = entry !== undefined && entry.lockedUntil !== null && entry.lockedUntil > now;
+      const locked = covering.length > 0 || own;
+      const holder = own ? entry?.lockedBy : covering[0] && { owner: covering[0].owner, ...(covering[0].label ? { label: covering[0].label } : {}) };
+      if (entry?.file) return { name, type: 'file', ...entry.file, locked, ...(holder ? { lockedBy: holder } : {}) };
       // Deleted (or only reserved): its record tells, read unless the listing read it already.
       const record = withDeleted && entry ? (read ?? (await this.records.get(childKey(dir, name))))?.value : undefined;
       const deleted = record && (await deletedFile(record, this.versionHistory));

@@ -1,5 +1,5 @@
 import { Problem } from '../errors.js';
-import { liveLock, liveLocks, unclaimed } from './locks.js';
+import { holderOf, liveLock, liveLocks, lockSummary, unclaimed } from './locks.js';
 import { evaluate, type Conditions } from './preconditions.js';
 import type { Caller, FileRecord, Lock, Version } from './types.js';
 
@@ -37,7 +37,7 @@ export function conflictState(key: string, record: FileRecord | undefined, now: 
     path: key,
     currentVersion: headNumber(record),
     currentSha256: currentVersion(record)?.sha256 ?? null,
-    lock: lock ? { owner: lock.owner, expiresAt: lock.expiresAt } : null,
+    lock: lock ? lockSummary(lock) : null,
   };
 }
 
@@ -73,7 +73,7 @@ export function checkLock(key: string, record: FileRecord | undefined, caller: C
   const held = others.find((l) => l.token === token || presented.tokens?.includes(l.token));
   if (others.length > 0 && !held) {
     const lock = others[0] as Lock;
-    const detail = `${key} is ${lock.scope === 'shared' ? 'locked (shared)' : 'checked out'} by ${lock.owner} until ${lock.expiresAt}`;
+    const detail = `${key} is ${lock.scope === 'shared' ? 'locked (shared)' : 'checked out'} by ${holderOf(lock)} until ${lock.expiresAt}`;
     throw new Problem('locked', token || presented.tokens?.length ? `${detail}; the token sent is not that lock's` : `${detail}; send its Lock-Token`, state());
   }
   if (held && held.owner !== caller.name) {

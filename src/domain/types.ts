@@ -43,6 +43,12 @@ export interface Lock {
   /** The `<D:owner>` element of a WebDAV LOCK, echoed verbatim in `DAV:lockdiscovery`. */
   ownerXml?: string;
   /**
+   * Who holds it in the words of the client that took it: the text of a WebDAV LOCK's
+   * `<D:owner>` (LibreOffice sends its user's name), or `/files` `?label=`. Self-asserted: with
+   * users configured `owner` is who is signed in; in open mode it is all there is.
+   */
+  label?: string;
+  /**
    * A claim a MOVE takes on its source (kept in `shared`, depth infinity) so that no other
    * request changes or moves it while it is copied: every write not carrying this token is
    * refused, however many other tokens it carries. Never shown in `DAV:lockdiscovery`.

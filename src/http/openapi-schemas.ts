@@ -72,6 +72,7 @@ const versionProps = {
 const lockProps = {
   path: { type: 'string' },
   owner: { type: 'string' },
+  label: { type: 'string', description: 'Who holds it in the words of the client that took it (WebDAV `<D:owner>` text, `/files` `?label=`): self-asserted, never verified.' },
   createdAt: instant,
   expiresAt: instant,
   baseVersion: { type: 'integer', minimum: 0, description: 'The version current when the lock was taken (0: a reserved path).' },
@@ -102,7 +103,7 @@ export const schemas: Record<string, Schema> = {
   PublicLock: {
     type: 'object',
     description: 'A live lock without its token, except in a `?lock` answer to its owner when users are configured.',
-    required: Object.keys(lockProps),
+    required: Object.keys(lockProps).filter((key) => key !== 'label'),
     properties: { ...lockProps, token: { type: 'string', description: 'Only for the owner, with users configured (`?lock`).' } },
   },
   History: {
@@ -136,6 +137,7 @@ export const schemas: Record<string, Schema> = {
           modifiedAt: instant,
           author: { type: 'string', description: 'Who saved that version.' },
           locked: { type: 'boolean' },
+          lockedBy: { type: 'object', required: ['owner'], properties: { owner: { type: 'string' }, label: lockProps.label }, description: 'While `locked`: who holds the lock.' },
           deleted: { const: true, description: '`?deleted`: a deleted file; the fields above are its last version with content, which `?restore=<version>` brings back.' },
           deletedVersion: { type: 'integer', minimum: 2, description: 'The delete marker: the newest version (`?base` of a restore).' },
           deletedAt: instant,
@@ -164,7 +166,7 @@ export const schemas: Record<string, Schema> = {
       path: { type: 'string' },
       currentVersion: { type: 'integer', minimum: 0, description: 'Newest version number, delete markers included.' },
       currentSha256: nullable(sha256),
-      lock: nullable({ type: 'object', required: ['owner', 'expiresAt'], properties: { owner: { type: 'string' }, expiresAt: instant } }),
+      lock: nullable({ type: 'object', required: ['owner', 'expiresAt'], properties: { owner: { type: 'string' }, label: lockProps.label, expiresAt: instant } }),
       stored: { type: 'array', items: ref('schemas', 'UploadResult'), description: 'Files a directory upload stored before it was refused.' },
     },
   },
@@ -199,6 +201,10 @@ export const parameters: Record<string, Parameter> = {
   IfRange: headerParam('If-Range', 'An ETag or HTTP-date: honour `Range` only while it still matches.'),
   LockToken: headerParam('Lock-Token', 'The lock token, `<urn:uuid:…>` (brackets optional).'),
   If: headerParam('If', 'WebDAV form of the token: `(<urn:uuid:…>)`; used when `Lock-Token` is absent.'),
+  Label: query('label', 'With CHECKOUT / `?checkout`: who holds the lock, in words people recognise (at most 100 characters), shown in refusals, `?lock` and listings; self-asserted.', {
+    type: 'string',
+    maxLength: 100,
+  }),
   Timeout: headerParam('Timeout', 'Lock duration: `Second-N` or `Infinite`, capped by the configured maximum.'),
   ContentDigest: headerParam('Content-Digest', '`sha-256=:<base64>:` (RFC 9530), checked against the raw body.'),
   ContentMD5: headerParam('Content-MD5', 'Base64 MD5 (RFC 1864), checked against the raw body.'),

@@ -126,7 +126,7 @@ const checkoutOp: Operation = {
   summary: "Take the lock, or refresh it with the holder's token (the same as `POST ?checkout`)",
   tags: ['locks'],
   description: 'Works on a path with no file yet (reserves it). The answer is the only place the token is shown.',
-  parameters: params('Timeout', 'LockToken', 'If', 'Base', 'IfMatch', 'IfNoneMatch', 'IfUnmodifiedSince'),
+  parameters: params('Timeout', 'Label', 'LockToken', 'If', 'Base', 'IfMatch', 'IfNoneMatch', 'IfUnmodifiedSince'),
   responses: {
     '200': {
       description: 'The lock, with its token.',
@@ -193,7 +193,10 @@ const fileItem: PathItem = {
     tags: ['files', 'locks'],
     description:
       'With `Upload-Draft-Interop-Version` (`5` or `6`) the request creates a resumable upload of this file (docs/uploads.md): 202 with its Location, or, with `Upload-Complete: ?1` and the whole body, the version. Otherwise the first flag present decides: `?move-to=<path>[&overwrite]` (move the file: 201, or 200 replacing what was there; a `MoveResult` with the version written at the destination), `?checkout` (as CHECKOUT), `?checkin` (an optional raw or one-part multipart body becomes a new version, then the lock is released), `?uncheckout` (as UNLOCK), `?restore=N`, `?pin=N` / `?unpin=N` (the version record, no new version), else a multipart/form-data body with exactly one file part.',
-    parameters: [...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'MoveTo', 'Overwrite', 'Comment', 'Timeout', 'ContentDigest', 'ContentMD5'), ...writeParams],
+    parameters: [
+      ...params('Restore', 'Pin', 'Unpin', 'Checkout', 'Checkin', 'Uncheckout', 'Force', 'MoveTo', 'Overwrite', 'Comment', 'Timeout', 'Label', 'ContentDigest', 'ContentMD5'),
+      ...writeParams,
+    ],
     requestBody: { required: false, content: { ...multipartBody('One file part.'), '*/*': {} } },
     responses: {
       '200': {

@@ -87,7 +87,7 @@ export function problemMiddleware(logger: Logger, metrics: Metrics) {
 
 /** One warn line per conflict: its code, and the lock holder or the current version (never a token). */
 function logConflict(logger: Logger, ctx: Context, problem: Problem): void {
-  const { currentVersion, currentSha256, lock } = problem.extras as { currentVersion?: number; currentSha256?: string; lock?: { owner?: string; expiresAt?: string } | null };
+  const { currentVersion, currentSha256, lock } = problem.extras as { currentVersion?: number; currentSha256?: string; lock?: { owner?: string; label?: string; expiresAt?: string } | null };
   logger.warn(
     {
       reqId: ctx.state.requestId,
@@ -97,7 +97,7 @@ function logConflict(logger: Logger, ctx: Context, problem: Problem): void {
       user: (ctx.state.caller as { name?: string } | undefined)?.name,
       currentVersion,
       currentSha256,
-      ...(lock ? { lockOwner: lock.owner, lockExpiresAt: lock.expiresAt } : {}),
+      ...(lock ? { lockOwner: lock.owner, ...(lock.label ? { lockLabel: lock.label } : {}), lockExpiresAt: lock.expiresAt } : {}),
     },
     'conflict',
   );

@@ -9,7 +9,7 @@ export interface Problem {
   path?: string;
   currentVersion?: number;
   currentSha256?: string | null;
-  lock?: { owner: string; expiresAt: string } | null;
+  lock?: { owner: string; label?: string; expiresAt: string } | null;
 }
 
 export class ApiError extends Error {

@@ -58,8 +58,8 @@ export function ConflictDialog({ problem, mine, choices, onClose }: { problem: P
       <h2 id="conflict-title">{locked ? 'Checked out by someone else' : 'Someone saved a newer version'}</h2>
       {problem.code === 'locked' && problem.lock && (
         <p>
-          <strong>{path}</strong> is checked out by <strong class="who">{problem.lock.owner}</strong> until {when(problem.lock.expiresAt)}. Your file was not saved; it is kept on the server while you
-          decide.
+          <strong>{path}</strong> is checked out by <strong class="who">{problem.lock.owner}</strong>
+          {problem.lock.label ? ` (“${problem.lock.label}”, as their client says)` : ''} until {when(problem.lock.expiresAt)}. Your file was not saved; it is kept on the server while you decide.
         </p>
       )}
       {problem.code === 'not-checked-out' && <p>Your check-out of {path} has ended (it expired or was broken). Check it out again, then save.</p>}

@@ -108,7 +108,8 @@ export function FileView({
         )}
         {lock && !mine && (
           <p class="held-other">
-            Checked out by <strong class="who">{lock.owner}</strong> until <strong>{when(lock.expiresAt)}</strong>.
+            Checked out by <strong class="who">{lock.owner}</strong>
+            {lock.label ? ` (“${lock.label}”, as their client says)` : ''} until <strong>{when(lock.expiresAt)}</strong>.
           </p>
         )}
         {writer && !lock && (

@@ -11,6 +11,7 @@ export interface Entry {
   modifiedAt?: string;
   author?: string;
   locked?: boolean;
+  lockedBy?: { owner: string; label?: string };
   contentType?: string | null;
   deleted?: boolean;
   deletedVersion?: number;
@@ -153,6 +154,7 @@ export function Folder({ path, user, onUpload, refresh }: { path: string; user: 
                 <td>{entry.author ?? ''}</td>
                 <td>
                   {entry.locked ? <span class="badge locked">checked out</span> : ''}
+                  {entry.lockedBy && <span class="muted"> {entry.lockedBy.label ? `${entry.lockedBy.owner} (“${entry.lockedBy.label}”)` : entry.lockedBy.owner}</span>}
                   {entry.deleted && entry.type === 'file' && (
                     <>
                       <span class="muted">deleted{entry.deletedBy ? ` by ${entry.deletedBy}` : ''} </span>

@@ -37,6 +37,7 @@ export function forgetToken(path: string): void {
 export interface LockInfo {
   path: string;
   owner: string;
+  label?: string;
   expiresAt: string;
   createdAt?: string;
   baseVersion?: number | null;

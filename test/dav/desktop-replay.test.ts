@@ -88,8 +88,12 @@ test('LibreOffice: PROPFIND, LOCK, refresh, two saves with the token, refused wr
   const viaFiles = await raw(s.url, 'PUT', `/files/${doc}`, { 'User-Agent': 'curl/7.88.1', Accept: '*/*' }, 'someone else');
   t.is(viaFiles.status, 409, viaFiles.text);
   t.is(viaFiles.json?.code, 'locked', viaFiles.text);
+  // The refusal names the person as LibreOffice does (its <D:owner>: "LibreOffice - <user name>").
+  t.like(viaFiles.json?.lock, { owner: 'anonymous', label: 'LibreOffice - user' });
+  t.regex(viaFiles.json?.detail ?? '', /checked out by anonymous \("LibreOffice - user", as their client says\)/);
   const viaDav = await raw(s.url, 'PUT', dav, LO, 'someone else');
   t.is(viaDav.status, 423, viaDav.text);
+  t.like(viaDav.json?.lock, { label: 'LibreOffice - user' });
   t.is((await request(`${s.url}/files/${doc}`)).text, saved2.toString());
 
   const unlock = await raw(s.url, 'UNLOCK', dav, { ...LO, 'Lock-Token': `<${token}>` });

@@ -11,11 +11,12 @@ import { sendXml } from './multistatus.js';
 import { MAX_XML_BYTES } from './propfind.js';
 import { activeLock } from './props.js';
 import { depthOf } from './request.js';
-import { child, children, DAV, readXmlBody, serializeElement, type XmlElement } from './xml.js';
+import { cleanLabel } from '../../domain/locks.js';
+import { child, children, DAV, readXmlBody, serializeElement, textOf, type XmlElement } from './xml.js';
 import { callerOf } from '../auth.js';
 
 /** The lock a DAV:lockinfo body asks for (RFC 4918 §14.11): write locks, exclusive or shared. */
-function parseLockinfo(body: XmlElement): Pick<LockRequest, 'scope' | 'ownerXml'> {
+function parseLockinfo(body: XmlElement): Pick<LockRequest, 'scope' | 'ownerXml' | 'label'> {
   if (body.ns !== DAV || body.name !== 'lockinfo') throw new Problem('bad-request', 'a LOCK body is a DAV:lockinfo element');
   const scope = child(body, DAV, 'lockscope');
   const type = child(body, DAV, 'locktype');
@@ -23,7 +24,8 @@ function parseLockinfo(body: XmlElement): Pick<LockRequest, 'scope' | 'ownerXml'
   if (!kind || kind.ns !== DAV || (kind.name !== 'exclusive' && kind.name !== 'shared')) throw new Problem('bad-request', 'DAV:lockscope must hold DAV:exclusive or DAV:shared');
   if (!type || !child(type, DAV, 'write')) throw new Problem('bad-request', 'only DAV:write locks exist');
   const owner = child(body, DAV, 'owner');
-  return { scope: kind.name, ownerXml: owner && serializeElement(owner) };
+  // Its text is who holds the lock as the client says: LibreOffice sends the user's name, others an href.
+  return { scope: kind.name, ownerXml: owner && serializeElement(owner), label: cleanLabel(owner && textOf(owner)) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
+import { cleanLabel } from '../../domain/locks.js';
 import { parseTimeout } from '../lock-headers.js';
 import type { Target } from '../../domain/paths.js';
 import type { StagedContent } from '../../domain/files.js';
@@ -18,7 +19,9 @@ export async function checkout(ctx: Context, target: Target, deps: WriteDeps): P
   const above = await deps.dav.ancestors(key); // read once for both checks
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'reserve', above);
   await deps.dav.checkLockable(key, 'exclusive', above);
-  const { lock } = await deps.files.checkout(caller, key, intent, seconds);
+  // `?label=`: who holds it, in the client's words (shown to whoever it refuses; never verified).
+  const label = cleanLabel(stringParam(ctx, 'label'));
+  const { lock } = await deps.files.checkout(caller, key, intent, seconds, label);
   ctx.set({ 'Lock-Token': `<${lock.token}>`, Timeout: `Second-${seconds}`, Location: fileUrl(key) });
   ctx.status = 200;
   ctx.body = lock;
