@@ -1,0 +1,113 @@
+/**
+ * `npm run kluis -- <command>` (in the image: `node dist/src/cli.js <command>`): operating a
+ * store without HTTP, on the storage the environment configures (the same variables as the
+ * server, src/config.ts), safe while servers run on it: every change is the same
+ * compare-and-set a server makes.
+ *
+ *   locks            the live locks of every file (JSON lines: path, owner, label, scope, expiry)
+ *   unlock <path>    break the check-out (exclusive lock) of <path>, as an admin's ?uncheckout&force
+ *   stats            what the store holds (as GET /admin/stats)
+ *   gc [--dry-run] [--grace=SECONDS]   as `npm run gc`
+ */
+import { loadConfig } from './config.js';
+import { FileService } from './domain/files.js';
+import { History } from './domain/history.js';
+import { liveLocks } from './domain/locks.js';
+import { parseRelativeName } from './domain/paths.js';
+import type { Caller, KluisRecords } from './domain/types.js';
+import { Problem } from './errors.js';
+import { forEachFile } from './maintenance/walk.js';
+import { storageStats } from './maintenance/stats.js';
+import { type GcArgs, parseGcArgs, runGc, UsageError } from './gc-command.js';
+import type { Storage } from './storage/contracts.js';
+import { openFsStorage } from './storage/fs/index.js';
+import { openS3Storage } from './storage/s3/index.js';
+
+const USAGE = `usage: npm run kluis -- <command>
+  locks                              the live locks of every file, one JSON line each
+  unlock <path>                      break the check-out of <path> (as an admin's ?uncheckout&force)
+  stats                              what the store holds (as GET /admin/stats)
+  gc [--dry-run] [--grace=SECONDS]   a retention pass (KLUIS_RETENTION), then garbage collection`;
+
+/** Who an operator's changes are made as: an admin, named so in logs and conflicts. */
+const OPERATOR: Caller = { name: 'operator', role: 'admin' };
+
+type Command = { name: 'locks' } | { name: 'unlock'; path: string } | { name: 'stats' } | { name: 'gc'; args: GcArgs };
+
+function parse(argv: string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === 'locks' || name === 'stats') {
+    if (rest.length > 0) throw new UsageError(`${name} takes no arguments`);
+    return { name };
+  }
+  if (name === 'unlock') {
+    if (rest.length !== 1) throw new UsageError('unlock takes one path');
+    return { name, path: parseRelativeName((rest[0] as string).replace(/^\/+/, '')) };
+  }
+  if (name === 'gc') return { name, args: parseGcArgs(rest) };
+  throw new UsageError(name === undefined || name === '--help' || name === '-h' ? '' : `unknown command ${JSON.stringify(name)}`);
+}
+
+async function run(command: Command, storage: Storage<KluisRecords>): Promise<number> {
+  const now = Date.now();
+  switch (command.name) {
+    case 'locks': {
+      await forEachFile(storage, (record) => {
+        for (const lock of liveLocks(record, now).filter((l) => !l.operation)) {
+          const { token: _token, ownerXml: _xml, ...shown } = lock;
+          process.stdout.write(`${JSON.stringify(shown)}\n`);
+        }
+      });
+      return 0;
+    }
+    case 'unlock': {
+      const files = new FileService({
+        records: storage.records,
+        history: new History(storage.history),
+        blobs: storage.blobs,
+        clock: Date.now,
+        lockTimeouts: { defaultSeconds: 3600, maxSeconds: 86400 },
+      });
+      await files.uncheckout(OPERATOR, command.path, undefined, true);
+      process.stdout.write(`${JSON.stringify({ path: command.path, released: true })}\n`);
+      return 0;
+    }
+    case 'stats':
+      process.stdout.write(`${JSON.stringify(await storageStats(storage, now), null, 2)}\n`);
+      return 0;
+    case 'gc':
+      return runGc(command.args, storage, loadConfig(process.env));
+  }
+}
+
+async function main(): Promise<number> {
+  let command: Command;
+  try {
+    command = parse(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof Problem)) throw err;
+    if (!err.message) process.stdout.write(`${USAGE}\n`);
+    else process.stderr.write(`kluis: ${err.message}\n${USAGE}\n`);
+    return err.message ? 2 : 0;
+  }
+  const config = loadConfig(process.env);
+  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
+  try {
+    return await run(command, storage);
+  } catch (err) {
+    // A refusal (no such lock) is the answer, not a crash: said as the API says it, exit 1.
+    if (!(err instanceof Problem)) throw err;
+    process.stderr.write(`kluis: ${err.code}: ${err.message}\n`);
+    return 1;
+  } finally {
+    await storage.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`kluis: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
