@@ -26,7 +26,7 @@ test('a /dav LOCK makes a /files PUT 409 locked naming the holder, and a /dav PU
 
   const viaFiles = await put(s.url, 'doc.txt', Buffer.from('bob was here'), AS.bob);
   assertProblem(t, viaFiles, 409, 'locked');
-  t.deepEqual(viaFiles.json.lock, { owner: 'alice', expiresAt: seen.json.expiresAt }, 'the 409 names the holder and expiry');
+  t.deepEqual(viaFiles.json.lock, { owner: 'alice', label: 'tester', expiresAt: seen.json.expiresAt }, 'the 409 names the holder and expiry');
   t.is(viaFiles.json.currentVersion, 1);
   t.is(viaFiles.json.currentSha256, sha256hex('v1'));
   t.false(viaFiles.text.includes(locked.token), 'the token is never shown to another caller');

@@ -22,6 +22,10 @@ test('GET or HEAD /files/docs with no file docs but a folder docs/ is 302 to /fi
   assertProblem(t, await request(`${s.url}/files/nothing`), 404, 'not-found');
   assertProblem(t, await request(`${s.url}/files/docs?version=1`), 404, 'not-found');
   assertProblem(t, await request(`${s.url}/files/docs?versions`), 404, 'not-found');
+  // A folder whose files are all deleted sends nobody there.
+  await put(s.url, 'gone/x.txt', Buffer.from('x'));
+  await request(`${s.url}/files/gone/x.txt`, { method: 'DELETE' });
+  assertProblem(t, await request(`${s.url}/files/gone`), 404, 'not-found');
   await put(s.url, 'docs', Buffer.from('a file beside the folder'));
   t.is((await request(`${s.url}/files/docs`)).text, 'a file beside the folder');
   t.is((await request(`${s.url}/dav/docs/a%20b`, { method: 'GET' })).status === 302, false, '/dav is left as WebDAV defines it');
