@@ -5,18 +5,15 @@
  * compare-and-set a server makes.
  *
  *   locks            the live locks of every file (JSON lines: path, owner, label, scope, expiry)
- *   unlock <path>    break the check-out (exclusive lock) of <path>, as an admin's ?uncheckout&force
+ *   unlock <path>    break every lock of <path> (its check-out and WebDAV shared locks)
  *   stats            what the store holds (as GET /admin/stats)
  *   gc [--dry-run] [--grace=SECONDS]   as `npm run gc`
  */
 import { loadConfig } from './config.js';
-import { FileService } from './domain/files.js';
-import { History } from './domain/history.js';
-import { liveLocks } from './domain/locks.js';
 import { parseRelativeName } from './domain/paths.js';
-import type { Caller, KluisRecords } from './domain/types.js';
+import type { KluisRecords } from './domain/types.js';
 import { Problem } from './errors.js';
-import { forEachFile } from './maintenance/walk.js';
+import { breakLocks, liveFileLocks } from './maintenance/break-locks.js';
 import { storageStats } from './maintenance/stats.js';
 import { type GcArgs, parseGcArgs, runGc, UsageError } from './gc-command.js';
 import type { Storage } from './storage/contracts.js';
@@ -25,12 +22,9 @@ import { openS3Storage } from './storage/s3/index.js';
 
 const USAGE = `usage: npm run kluis -- <command>
   locks                              the live locks of every file, one JSON line each
-  unlock <path>                      break the check-out of <path> (as an admin's ?uncheckout&force)
+  unlock <path>                      break every lock of <path>: its check-out and WebDAV shared locks
   stats                              what the store holds (as GET /admin/stats)
   gc [--dry-run] [--grace=SECONDS]   a retention pass (KLUIS_RETENTION), then garbage collection`;
-
-/** Who an operator's changes are made as: an admin, named so in logs and conflicts. */
-const OPERATOR: Caller = { name: 'operator', role: 'admin' };
 
 type Command = { name: 'locks' } | { name: 'unlock'; path: string } | { name: 'stats' } | { name: 'gc'; args: GcArgs };
 
@@ -52,24 +46,20 @@ async function run(command: Command, storage: Storage<KluisRecords>): Promise<nu
   const now = Date.now();
   switch (command.name) {
     case 'locks': {
-      await forEachFile(storage, (record) => {
-        for (const lock of liveLocks(record, now).filter((l) => !l.operation)) {
-          const { token: _token, ownerXml: _xml, ...shown } = lock;
-          process.stdout.write(`${JSON.stringify(shown)}\n`);
-        }
-      });
+      for await (const lock of liveFileLocks(storage.records, now)) {
+        const { token: _token, ownerXml: _xml, ...shown } = lock;
+        process.stdout.write(`${JSON.stringify(shown)}\n`);
+      }
       return 0;
     }
     case 'unlock': {
-      const files = new FileService({
-        records: storage.records,
-        history: new History(storage.history),
-        blobs: storage.blobs,
-        clock: Date.now,
-        lockTimeouts: { defaultSeconds: 3600, maxSeconds: 86400 },
-      });
-      await files.uncheckout(OPERATOR, command.path, undefined, true);
-      process.stdout.write(`${JSON.stringify({ path: command.path, released: true })}\n`);
+      const broken = await breakLocks(storage.records, command.path, now);
+      if (broken.length === 0) {
+        process.stderr.write(`kluis: not-checked-out: ${command.path} has no live lock\n`);
+        return 1;
+      }
+      const locks = broken.map(({ owner, label, scope, expiresAt }) => ({ owner, ...(label ? { label } : {}), scope: scope ?? 'exclusive', expiresAt }));
+      process.stdout.write(`${JSON.stringify({ path: command.path, released: true, locks })}\n`);
       return 0;
     }
     case 'stats':

@@ -38,13 +38,19 @@ async function main(): Promise<void> {
 
 /**
  * Node's process warnings (the AWS SDK's "will require node >= 22" on Node 20, say) go into the
- * JSON log instead of stderr's plain text, once per instance: a cluster's other workers emit the
- * same warning and keep it to their debug level.
+ * JSON log instead of stderr's plain text; the SDK's start-up warning once per instance (a
+ * cluster's other workers, which emit the same, keep it to their debug level).
  */
 function logWarnings(logger: Logger): void {
   process.removeAllListeners('warning'); // Node's own listener, which prints to stderr
-  const once = !cluster.isWorker || process.env.KLUIS_WORKER_INDEX === '0';
-  process.on('warning', (warning) => logger[once ? 'warn' : 'debug']({ warning: { name: warning.name, message: warning.message } }, `Node.js warning: ${warning.name}`));
+  const first = !cluster.isWorker || process.env.KLUIS_WORKER_INDEX === '0';
+  process.on('warning', (warning) => {
+    // Every worker loads the AWS SDK and warns of its Node version alike: worker 0 says it for all.
+    const startup = warning.message.startsWith('NodeVersionSupportWarning');
+    const { name, message, stack } = warning;
+    const code = (warning as { code?: string }).code;
+    logger[startup && !first ? 'debug' : 'warn']({ warning: { name, message, ...(code ? { code } : {}), stack } }, `Node.js warning: ${name}`);
+  });
 }
 
 /**
@@ -53,7 +59,7 @@ function logWarnings(logger: Logger): void {
  * sends itself SIGTERM and drains as if it had been sent to it (a cluster's primary stops its workers).
  */
 function followParent(): void {
-  if (!process.env.npm_lifecycle_event || cluster.isWorker) return;
+  if (process.env.npm_lifecycle_event !== 'start' || cluster.isWorker) return;
   const parent = process.ppid;
   const watch = setInterval(() => {
     if (process.ppid === parent) return;

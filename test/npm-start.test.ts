@@ -6,7 +6,7 @@ import { put, request } from './helpers/http.js';
 import { ROOT, tempDir, waitForListening } from './helpers/server.js';
 import { tracked } from './helpers/children.js';
 
-test('`npm start` builds and serves on local disk, the web UI at /; SIGTERM to its process group drains and stops it', async (t) => {
+test.serial('`npm start` builds and serves on local disk, the web UI at /; SIGTERM to its process group drains and stops it', async (t) => {
   const dataDir = await tempDir('kluis-npm-start-');
   const child = tracked(
     spawn('npm', ['start', '--silent'], {
@@ -39,7 +39,7 @@ test('`npm start` builds and serves on local disk, the web UI at /; SIGTERM to i
   t.regex(output(), /"signal":"SIGTERM".*draining/);
 });
 
-test('SIGTERM to `npm start` alone (not its group) stops kluis, primary and workers; OPEN MODE is said once, every line is JSON', async (t) => {
+test.serial('SIGTERM to `npm start` alone (not its group) stops kluis, primary and workers; OPEN MODE is said once, every line is JSON', async (t) => {
   t.timeout(180_000);
   const dataDir = await tempDir('kluis-npm-start-');
   const child = tracked(

@@ -44,13 +44,16 @@ export function publicLock(lock: Lock | null): Omit<Lock, 'token'> | null {
 /** The longest lock label kept (characters); longer ones are cut. */
 export const MAX_LABEL = 100;
 
-/** A client's words for who holds a lock: whitespace collapsed, control characters dropped, cut at {@link MAX_LABEL}; undefined when empty. */
+/** A client's words for who holds a lock: whitespace collapsed, control and format characters dropped, cut at {@link MAX_LABEL}; undefined when empty or a URL. */
 export function cleanLabel(text: string | undefined): string | undefined {
+  // Control and format characters (bidi overrides, zero-width ones) would reorder or hide what a reader sees.
   const clean = text
-    ?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    ?.replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  return clean ? [...clean].slice(0, MAX_LABEL).join('') : undefined;
+  // A client's own URL (macOS Finder sends http://www.apple.com/webdav_fs/) names no person.
+  if (!clean || /^https?:\/\//i.test(clean)) return undefined;
+  return [...clean].slice(0, MAX_LABEL).join('');
 }
 
 /** What a refusal says of the lock that caused it: who holds it (and the label their client gave), until when. */
@@ -60,5 +63,5 @@ export function lockSummary(lock: Lock): { owner: string; label?: string; expire
 
 /** The holder as a sentence names it: `bob`, or `anonymous ("Jan Jansen", as their client says)`. */
 export function holderOf(lock: Lock): string {
-  return lock.label ? `${lock.owner} ("${lock.label}", as their client says)` : lock.owner;
+  return lock.label ? `${lock.owner} (${JSON.stringify(lock.label)}, as their client says)` : lock.owner;
 }

@@ -108,6 +108,18 @@ export class FileReader {
   }
 
   /**
+   * Whether `dir/` has something to show: a sub-directory, or a file with a current version
+   * (read one record at a time, stopping at the first). Cheaper than {@link list} on a big folder.
+   */
+  async hasEntries(dir: string): Promise<boolean> {
+    const listing = await this.records.list(dir);
+    if (!listing) return false;
+    if (listing.directories.length > 0) return true;
+    for (const name of listing.files) if (currentVersion((await this.records.get(childKey(dir, name)))?.value)) return true;
+    return false;
+  }
+
+  /**
    * One directory level: sub-directories, then files that have a current version (merely
    * reserved paths are left out; deleted files, and folders deleted on /dav or moved away,
    * unless `withDeleted`). The root always exists.

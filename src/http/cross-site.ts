@@ -19,7 +19,11 @@ export function refuseCrossSite(corsOrigins: readonly string[]) {
       const origin = ctx.get('Origin');
       const site = ctx.get('Sec-Fetch-Site');
       const fromListed = origin !== '' && listed.has(origin);
-      if (!fromListed && ((site !== '' && site !== 'same-origin' && site !== 'none') || (origin !== '' && !sameHost(origin, ctx.host)))) {
+      // A browser that says where the request comes from is believed (a TLS proxy may rewrite
+      // Host, and Origin may be "null" under a strict Referrer-Policy); an older one that does
+      // not is judged by its Origin against this host.
+      const crossSite = site !== '' ? site !== 'same-origin' && site !== 'none' : origin !== '' && !sameHost(origin, ctx.host);
+      if (!fromListed && crossSite) {
         throw new Problem('csrf', `a ${ctx.method} sent by another site (${origin || site}) is refused: only this origin's pages, or origins in KLUIS_CORS_ORIGINS, may change anything`);
       }
     }

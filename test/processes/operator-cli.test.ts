@@ -57,19 +57,25 @@ for (const backend of ['fs', 's3'] as Backend[]) {
 
     const unlocked = await kluis(env, ['unlock', 'docs/plan.odt']);
     t.is(unlocked.code, 0, unlocked.stderr);
-    t.deepEqual(JSON.parse(unlocked.stdout), { path: 'docs/plan.odt', released: true });
+    t.like(JSON.parse(unlocked.stdout), { path: 'docs/plan.odt', released: true, locks: [{ owner: 'anonymous', label: 'Jan (left for the day)', scope: 'exclusive' }] });
     t.is((await request(`${server.url}/files/docs/plan.odt?lock`)).status, 404, 'the running server sees it at once');
     const stale = await put(server.url, 'docs/plan.odt', 'the holder, later', { 'Lock-Token': `<${token}>` });
     t.is(stale.status, 409);
     t.is(stale.json.code, 'not-checked-out', 'the holder learns the lock was broken');
     t.is((await put(server.url, 'docs/plan.odt', 'someone else')).status, 200);
 
+    // A WebDAV shared lock is listed, and broken, too.
+    const shared = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Piet</D:owner></D:lockinfo>';
+    t.is((await request(`${server.url}/dav/docs/free.txt`, { method: 'LOCK', headers: { 'Content-Type': 'application/xml' }, body: shared })).status, 200);
+    t.like(JSON.parse((await kluis(env, ['locks'])).stdout), { path: 'docs/free.txt', label: 'Piet', scope: 'shared' });
+    t.is((await kluis(env, ['unlock', 'docs/free.txt'])).code, 0);
+    t.is((await put(server.url, 'docs/free.txt', 'free again')).status, 200);
     const again = await kluis(env, ['unlock', 'docs/free.txt']);
     t.is(again.code, 1);
     t.regex(again.stderr, /not-checked-out/);
     t.is((await kluis(env, ['locks'])).stdout, '');
     const stats = await kluis(env, ['stats']);
-    t.like(JSON.parse(stats.stdout), { files: 2, versions: 3, liveLocks: 0 });
+    t.like(JSON.parse(stats.stdout), { files: 2, versions: 4, liveLocks: 0 });
     const gc = await kluis(env, ['gc', '--dry-run']);
     t.like(JSON.parse(gc.stdout).gc, { dryRun: true, deleted: 0 });
     const wrong = await kluis(env, ['unlock']);

@@ -40,8 +40,7 @@ export async function read(ctx: Context, target: Target, deps: ReadDeps): Promis
       if (!deps.folderRedirects || n !== undefined || !(err instanceof Problem) || err.code !== 'not-found') throw err;
       // `GET /files/docs` when there is no file docs but a folder docs/: that is what was meant.
       // A folder with something in it: one whose files were all deleted or moved away is no folder to send anyone to.
-      const listed = await deps.reader.list(target.key).catch(() => undefined);
-      if (!listed || listed.entries.length === 0) throw err;
+      if (!(await deps.reader.hasEntries(target.key))) throw err;
       return undefined;
     });
     if (version) {

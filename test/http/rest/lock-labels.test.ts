@@ -29,7 +29,15 @@ test('a check-out with ?label= is shown by the 409 it causes, by ?lock and by th
   t.is(long.json.label, 'x'.repeat(100));
   const plain = await request(`${s.url}/files/third.txt?checkout`, { method: 'POST' });
   t.false('label' in plain.json);
-  t.false('lockedBy' in ((await request(`${s.url}/files/`)).json.entries.find((e: { name: string }) => e.name === 'missing.txt') ?? {}));
+  await put(s.url, 'team/free.txt', Buffer.from('free'));
+  const free = (await request(`${s.url}/files/team/`)).json.entries.find((e: { name: string }) => e.name === 'free.txt');
+  t.like(free, { locked: false });
+  t.false('lockedBy' in free, 'no holder while unlocked');
+  // Control and format characters go; a client's URL (Finder's) names nobody.
+  const bidi = await request(`${s.url}/files/fourth.txt?checkout&label=${encodeURIComponent('Jan\u202e\u200bnaj')}`, { method: 'POST' });
+  t.is(bidi.json.label, 'Jan naj');
+  const url = await request(`${s.url}/files/fifth.txt?checkout&label=${encodeURIComponent('http://www.apple.com/webdav_fs/')}`, { method: 'POST' });
+  t.false('label' in url.json);
 });
 
 test('a WebDAV LOCK names its holder by its <D:owner> text, in /files refusals and listings', async (t) => {
