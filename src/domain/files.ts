@@ -36,6 +36,11 @@ export interface StagedContent {
   comment?: string | undefined;
   /** The tag of the resumable upload it comes from (src/domain/uploads.ts), kept on its version. */
   upload?: string | undefined;
+  /** Hex SHA-1 and MD5 of the content, when computed (kept on its version). */
+  sha1?: string | undefined;
+  md5?: string | undefined;
+  /** The client's modification time of the file, ISO 8601 (kept on its version). */
+  mtime?: string | undefined;
 }
 
 export interface WriteResult {
@@ -159,7 +164,7 @@ export class FileService {
       if (!source) throw new Problem('not-found', `${key} has no version ${n}`);
       if (source.deleted || !source.sha256) throw new Problem('bad-request', `version ${n} of ${key} is a delete marker; restore a version with content`);
       if (source.pruned) throw new Problem('version-pruned', `version ${n} of ${key} was pruned by retention; its bytes are gone`);
-      const content = { sha256: source.sha256, size: source.size, contentType: source.contentType, comment: comment ?? `restored from version ${n}` };
+      const content = { ...sameBytes(source), comment: comment ?? `restored from version ${n}` };
       return this.addVersion(key, record, caller, lock, now, content, false);
     });
   }
@@ -171,7 +176,8 @@ export class FileService {
   async copyVersion(caller: Caller, key: string, intent: WriteIntent, source: Version, props: DeadProps | undefined): Promise<WriteResult> {
     return this.update(key, (record, now) => {
       const lock = checkWrite(key, record, caller, intent, now);
-      const content = { sha256: source.sha256 as string, size: source.size, contentType: source.contentType };
+      // A copy keeps the client's modification time, as a file copied on a disk does.
+      const content = { ...sameBytes(source), mtime: source.mtime };
       const decision = this.addVersion(key, record, caller, lock, now, content, false);
       const base = decision.next ?? (record as FileRecord);
       const { props: _old, ...rest } = base;
@@ -266,9 +272,13 @@ export class FileService {
   private addVersion(key: string, record: FileRecord | undefined, caller: Caller, lock: Lock | null, now: number, content: Omit<StagedContent, 'staged'>, checkin: boolean): Decision<WriteResult> {
     const current = currentVersion(record);
     if (current && current.sha256 === content.sha256) {
-      // Same bytes as the current version: idempotent, no new version.
-      const result = { version: current, created: false, released: checkin };
-      return checkin ? { next: { ...(record as FileRecord), lock: null }, result } : { result };
+      // Same bytes as the current version: idempotent, no new version; a new client mtime (a
+      // sync client re-sending a touched file) is metadata, set on the current version.
+      const touched = content.mtime !== undefined && content.mtime !== current.mtime ? { ...current, mtime: content.mtime } : current;
+      const result = { version: touched, created: false, released: checkin };
+      const versions = touched === current ? undefined : [...(record as FileRecord).versions.slice(0, -1), touched];
+      if (!checkin && !versions) return { result };
+      return { next: { ...(record as FileRecord), ...(versions ? { versions } : {}), ...(checkin ? { lock: null } : {}) }, result };
     }
     const version: Version = {
       version: headNumber(record) + 1,
@@ -279,6 +289,9 @@ export class FileService {
       author: caller.name,
       ...(content.comment ? { comment: content.comment } : {}),
       ...(content.upload ? { upload: content.upload } : {}),
+      ...(content.sha1 ? { sha1: content.sha1 } : {}),
+      ...(content.md5 ? { md5: content.md5 } : {}),
+      ...(content.mtime ? { mtime: content.mtime } : {}),
     };
     const next = withVersion(key, record, version, checkin ? null : lock);
     return { next, result: { version, created: current === null, released: checkin }, needsBlob: true };
@@ -317,4 +330,9 @@ function withVersion(key: string, record: FileRecord | undefined, version: Versi
     versions: [...(record?.versions ?? []), version],
     lock: lock ? { ...lock, baseVersion: version.version } : null,
   };
+}
+
+/** The content of an existing version, for a new version with the same bytes (restore, COPY, MOVE). */
+function sameBytes(source: Version): Omit<StagedContent, 'staged'> {
+  return { sha256: source.sha256 as string, size: source.size, contentType: source.contentType, sha1: source.sha1, md5: source.md5 };
 }

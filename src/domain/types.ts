@@ -15,6 +15,15 @@ export interface Version {
   upload?: string;
   /** Present (true) on a delete marker. */
   deleted?: true;
+  /**
+   * The modification time the client gave the file (ISO 8601; WebDAV `X-OC-Mtime`), shown as
+   * its `DAV:getlastmodified`. A client's clock, never used for conditional requests.
+   */
+  mtime?: string;
+  /** Hex SHA-1 of the content, computed while it streamed in; absent on versions stored before. */
+  sha1?: string;
+  /** Hex MD5 of the content, computed with the SHA-1; absent on versions stored before. */
+  md5?: string;
   /** Kept from pruning by retention (`POST ?pin=N`). */
   pinned?: true;
   /**

@@ -4,6 +4,8 @@ import { Problem } from '../errors.js';
 export interface ExpectedDigests {
   sha256?: string | undefined;
   md5?: string | undefined;
+  /** Hex, from ownCloud's `OC-Checksum: SHA1:<hex>`. */
+  sha1?: string | undefined;
 }
 
 /**
@@ -26,8 +28,37 @@ export function parseDigests(contentDigest: string | undefined, contentMd5: stri
   return expected;
 }
 
+/**
+ * Add ownCloud's `OC-Checksum: <TYPE>:<hex>` (sent by ownCloud and Nextcloud clients and by
+ * rclone's owncloud and nextcloud vendors; several may be given, separated by spaces) to
+ * `expected`: SHA1 and MD5 are checked, other types (ADLER32) are ignored. 400 when malformed;
+ * 400 `checksum-mismatch` when it names another MD5 than `Content-MD5` (both cannot hold).
+ */
+export function withOcChecksum(expected: ExpectedDigests, header: string | undefined): ExpectedDigests {
+  if (header === undefined || header.trim() === '') return expected;
+  const out = { ...expected };
+  for (const member of header.trim().split(/\s+/)) {
+    const m = /^([A-Za-z0-9]+):([0-9a-fA-F]+)$/.exec(member);
+    if (!m) throw new Problem('bad-request', `malformed OC-Checksum ${JSON.stringify(member)}; expected TYPE:<hex>`);
+    const [type, hex] = [(m[1] as string).toUpperCase(), (m[2] as string).toLowerCase()];
+    if (type === 'SHA1') {
+      if (hex.length !== 40) throw new Problem('bad-request', 'OC-Checksum SHA1 is not 40 hex digits');
+      out.sha1 = hex;
+    } else if (type === 'MD5') {
+      if (hex.length !== 32) throw new Problem('bad-request', 'OC-Checksum MD5 is not 32 hex digits');
+      const md5 = Buffer.from(hex, 'hex').toString('base64');
+      if (out.md5 !== undefined && out.md5 !== md5) throw new Problem('checksum-mismatch', `OC-Checksum MD5 and Content-MD5 name different digests; nothing was stored`);
+      out.md5 = md5;
+    }
+  }
+  return out;
+}
+
 /** Throws 400 `checksum-mismatch` when a sent digest differs from the bytes received. */
-export function verifyDigests(expected: ExpectedDigests, actual: { sha256Base64: string; md5Base64: string | undefined }): void {
+export function verifyDigests(expected: ExpectedDigests, actual: { sha256Base64: string; md5Base64: string | undefined; sha1?: string | undefined }): void {
+  if (expected.sha1 !== undefined && expected.sha1 !== actual.sha1) {
+    throw new Problem('checksum-mismatch', `OC-Checksum SHA1 is ${expected.sha1} but the body hashes to ${actual.sha1 ?? '?'}; nothing was stored`);
+  }
   if (expected.sha256 !== undefined && expected.sha256 !== actual.sha256Base64) {
     throw new Problem('checksum-mismatch', `Content-Digest sha-256 is ${expected.sha256} but the body hashes to ${actual.sha256Base64}; nothing was stored`);
   }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Problem } from '../../src/errors.js';
@@ -43,7 +43,7 @@ test('bytes pass through unchanged while SHA-256 is computed; the digest matches
 
 test('MD5 is computed when asked for', async (t) => {
   const body = Buffer.from('content-md5 please');
-  const meter = new BodyDigest(1024, true);
+  const meter = new BodyDigest(1024, { md5: true });
   t.is((await run(meter, [body])).error, undefined);
   t.is(meter.digests().md5Base64, createHash('md5').update(body).digest('base64'));
 });
@@ -86,4 +86,15 @@ test('a large body over the limit fails as soon as the limit is passed', async (
   const err = await t.throwsAsync(pipeline(source, meter, sink));
   t.like(err, { code: 'too-large' });
   t.true(produced < 1000 * 65_536, 'the source was not read to its end');
+});
+
+test('SHA-1 and MD5, when asked for, in the same pass as the SHA-256', async (t) => {
+  const body = randomBytes(3 * 65536 + 7);
+  const meter = new BodyDigest(1 << 20, { sha1: true, md5: true });
+  await run(meter, [body.subarray(0, 65536), body.subarray(65536)]);
+  const digests = meter.digests();
+  t.is(digests.sha256, createHash('sha256').update(body).digest('hex'));
+  t.is(digests.sha1, createHash('sha1').update(body).digest('hex'));
+  t.is(digests.md5, createHash('md5').update(body).digest('hex'));
+  t.is(new BodyDigest(10).digests().sha1, undefined);
 });

@@ -1,6 +1,6 @@
 import { liveLock } from '../../domain/locks.js';
 import { currentVersion, headNumber } from '../../domain/rules.js';
-import type { CollectionRecord, DeadProps, FileRecord, Lock } from '../../domain/types.js';
+import type { CollectionRecord, DeadProps, FileRecord, Lock, Version } from '../../domain/types.js';
 import { davEtag } from './etag.js';
 import { escapeXml } from './xml.js';
 import { hrefOf } from './request.js';
@@ -32,6 +32,9 @@ const d = (name: string) => propKey('DAV:', name);
 const ALLPROP = ['creationdate', 'displayname', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'].map(d);
 /** RFC 3253 properties: answered when asked for by name, never in allprop. */
 const VERSIONING = ['checked-in', 'checked-out', 'version-name', 'auto-version', 'supported-report-set', 'version-history'].map(d);
+/** ownCloud's namespace: `oc:checksums` is answered when asked for by name (rclone's owncloud vendor does). */
+const OC = 'http://owncloud.org/ns';
+const CHECKSUMS = propKey(OC, 'checksums');
 
 /**
  * The `DAV:activelock` of a lock (RFC 4918 §14.1), with its token when `withToken`: always for
@@ -65,7 +68,8 @@ function live(r: Described, key: string, now: number, viewer?: string): string |
   const current = file ? currentVersion(file) : null;
   // A directory made by /files uploads has no record: it answers the time of the request.
   const created = r.kind === 'file' ? (r.record.versions[0]?.createdAt ?? current?.createdAt) : (r.record?.createdAt ?? new Date(now).toISOString());
-  const modified = current?.createdAt ?? created;
+  // The client's modification time when it sent one (X-OC-Mtime), else when the version was made.
+  const modified = current?.mtime ?? current?.createdAt ?? created;
   switch (key) {
     case d('creationdate'):
       return created && new Date(created).toISOString();
@@ -105,8 +109,19 @@ function live(r: Described, key: string, now: number, viewer?: string): string |
       return '<D:supported-report><D:report><D:version-tree/></D:report></D:supported-report>';
     case d('version-history'):
       return `<D:href>${escapeXml(`${hrefOf(r.key, false)}?versions`)}</D:href>`;
+    case CHECKSUMS:
+      return ocChecksums(current);
   }
   return undefined;
+}
+
+/**
+ * `oc:checksums` as ownCloud answers it: one `oc:checksum` holding `SHA1:<hex> MD5:<hex>`,
+ * which rclone reads. None for a version stored before kluis kept SHA-1 and MD5.
+ */
+function ocChecksums(version: Version): string | undefined {
+  const sums = [version.sha1 && `SHA1:${version.sha1}`, version.md5 && `MD5:${version.md5}`].filter(Boolean);
+  return sums.length > 0 ? `<oc:checksum xmlns:oc="${OC}">${sums.join(' ')}</oc:checksum>` : undefined;
 }
 
 /** The URL of version `n` of a file: GET answers its bytes. */
@@ -120,7 +135,7 @@ function deadOf(r: Described): DeadProps {
 
 /** Names of every property of the resource (propname). */
 export function propNames(r: Described, now: number): string[] {
-  const liveNames = [...ALLPROP, ...VERSIONING].filter((key) => live(r, key, now) !== undefined);
+  const liveNames = [...ALLPROP, ...VERSIONING, CHECKSUMS].filter((key) => live(r, key, now) !== undefined);
   return [...liveNames, ...Object.keys(deadOf(r))];
 }
 
@@ -140,5 +155,5 @@ export function lookup(r: Described, names: string[] | 'all', now: number, viewe
 
 /** True for a property the server computes (PROPPATCH may not set or remove it). */
 export function isLive(key: string): boolean {
-  return ALLPROP.includes(key) || VERSIONING.includes(key);
+  return ALLPROP.includes(key) || VERSIONING.includes(key) || key === CHECKSUMS;
 }

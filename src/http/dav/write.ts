@@ -5,7 +5,9 @@ import type { WriteIntent } from '../../domain/rules.js';
 import type { Ancestor, Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
-import { openBody, stageRawBody } from '../body.js';
+import { openBody, sentDigests, stageRawBody } from '../body.js';
+import { withOcChecksum } from '../checksums.js';
+import { clientMtime, MTIME_ACCEPTED } from './oc-mtime.js';
 
 import { checkIf, type DavIf, ifGuard } from './conditions.js';
 import { davEtag } from './etag.js';
@@ -37,12 +39,15 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const above = await dav.ancestors(target.key);
   if (!(await dav.parentExists(target.key, above))) throw new Problem('conflict', `the parent collection of ${target.key} does not exist; create it first (MKCOL)`);
   const caller = callerOf(ctx);
+  // Malformed ownCloud headers are 400 before anything is read.
+  const mtime = clientMtime(ctx);
+  const expected = withOcChecksum(sentDigests(ctx), ctx.get('OC-Checksum') || undefined);
   const intent = await davIntent(ctx, dav, target.key, ifs, above);
   const seen = await dav.files.precheck(caller, target.key, intent);
   await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
-  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes);
-  const result = await dav.files.upload(caller, target.key, intent, content, false, seen);
-  ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version) });
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const result = await dav.files.upload(caller, target.key, intent, { ...content, mtime }, false, seen);
+  ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version), ...(mtime ? MTIME_ACCEPTED : {}) });
   ctx.status = result.created ? 201 : 204;
 }
 
