@@ -1,6 +1,6 @@
 /**
  * `npm test` after the type-check: every test file (local disk, plus the S3 tests), then the
- * whole HTTP suite (test/http/rest/, test/http/dav/ and test/http/tus/), the web UI's browser tests (test/ui/), the model-based test (test/model/) and
+ * whole HTTP suite (test/http/rest/, test/http/dav/ and test/http/tus/), rclone's sync and check by hash, the web UI's browser tests (test/ui/), the model-based test (test/model/) and
  * the hostile-input suite (test/hostile/) again on the S3 backend. One test S3 server serves
  * both passes: the developer's (`KLUIS_TEST_S3_ENDPOINT` and keys) or a Ceph gateway started
  * here, installed first when missing (test/s3/ceph.ts). It fails, never skips, when it cannot start.
@@ -64,8 +64,10 @@ async function main(): Promise<number> {
     } else {
       console.log(`\n# every test (HTTP suite on local disk), S3 tests on ${s3.endpoint}\n`);
       passes.push(await runPass('every test (local disk)', { args: [], env, deadlineMs: deadlineMs('all') }));
-      const second = ['test/http/rest/', 'test/http/dav/', 'test/http/tus/', 'test/ui/', 'test/model/', 'test/hostile/'];
-      console.log('\n# the HTTP suite (/files, /dav and /uploads), the web UI in the browser, the model-based test and the hostile-input suite again, on the S3 backend (KLUIS_TEST_BACKEND=s3)\n');
+      const second = ['test/http/rest/', 'test/http/dav/', 'test/http/tus/', 'test/dav/rclone-owncloud.test.ts', 'test/ui/', 'test/model/', 'test/hostile/'];
+      console.log(
+        '\n# the HTTP suite (/files, /dav and /uploads), rclone by hash, the web UI in the browser, the model-based test and the hostile-input suite again, on the S3 backend (KLUIS_TEST_BACKEND=s3)\n',
+      );
       passes.push(await runPass(`${second.join(' ')} on S3`, { args: second, env: { ...env, KLUIS_TEST_BACKEND: 's3' }, deadlineMs: deadlineMs('s3') }));
     }
     return passes.find((pass) => pass.code !== 0)?.code ?? 0;

@@ -68,7 +68,11 @@ const versionProps = {
   deleted: { const: true, description: 'Present on a delete marker.' },
   pinned: { const: true, description: 'Kept from pruning by retention.' },
   pruned: { const: true, description: 'Pruned by retention: metadata kept, bytes gone.' },
-  sha1: { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'Hex SHA-1 of the content (WebDAV `oc:checksums`), kept for uploads from sync clients (that send `X-OC-Mtime` or `OC-Checksum`); absent otherwise.' },
+  sha1: {
+    type: 'string',
+    pattern: '^[0-9a-f]{40}$',
+    description: 'Hex SHA-1 of the content (WebDAV `oc:checksums`), kept for uploads from sync clients (that send `X-OC-Mtime` or `OC-Checksum`); absent otherwise.',
+  },
   md5: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'Hex MD5 of the content, beside `sha1`.' },
   mtime: { ...instant, description: "The client's modification time of the file (WebDAV `X-OC-Mtime`): its `DAV:getlastmodified`. `Last-Modified` stays `createdAt`." },
 };
