@@ -17,6 +17,12 @@ async function resume(base: string, id: string, body: Buffer): Promise<boolean> 
   for (;;) {
     const state = await head(url).catch(() => undefined);
     if (!state) return false;
+    // Every byte arrived and the killed process was committing them: its claim holds the commit
+    // for up to 10 s (HEAD answers 423, upload-held, meanwhile), then a HEAD finishes it.
+    if (state.status === 423) {
+      await sleep(500);
+      continue;
+    }
     if (state.status !== 200) throw new Error(`HEAD ${state.status}`);
     const offset = Number(state.headers.get('upload-offset'));
     if (offset === body.length) return true;
