@@ -44,6 +44,7 @@ export const sessionPaths: Record<string, PathItem> = {
       summary: "One of the web UI's files",
       responses: {
         '200': { description: 'The file.', content: { 'text/javascript': {}, 'text/css': {}, 'text/plain': {} } },
+        '304': { description: 'Unchanged since the `ETag` sent in `If-None-Match`.' },
         '404': problem(404, 'No such asset', ['not-found']),
         default: unexpected,
       },

@@ -10,7 +10,8 @@ const JSON_TYPE = { 'Content-Type': 'application/json' };
 export async function exerciseSession(go: Go, goOpen: Go): Promise<void> {
   const page = await go('GET', '/', {});
   await go('GET', '/', { 'If-None-Match': page.headers.get('etag') ?? '' });
-  await go('GET', '/ui/app.js', {});
+  const script = await go('GET', '/ui/app.js', {});
+  await go('GET', '/ui/app.js', { 'If-None-Match': script.headers.get('etag') ?? '' });
   await go('GET', '/ui/nothing.js', {});
   await go('GET', '/session', {});
   await go('GET', '/session', basic('alice', 'wrong'));
