@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Sessions } from './auth/sessions.js';
 import type { UserDirectory } from './auth/users.js';
 import type { Config } from './config.js';
+import { DesktopFiles } from './domain/desktop-files.js';
 import { createDomain } from './domain/services.js';
 import { Uploads } from './domain/uploads.js';
 import type { Clock, KluisRecords } from './domain/types.js';
@@ -33,7 +34,7 @@ import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser' | 'sessionSecret' | 'corsOrigins'>>;
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser' | 'sessionSecret' | 'corsOrigins' | 'desktopFiles'>>;
   storage: Storage<KluisRecords>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Koa {
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
+    desktopFiles: new DesktopFiles(config.desktopFiles),
   });
   const uploads = new Uploads({
     store: storage.uploads,

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseRetention, type RetentionRule } from './domain/retention.js';
+import { parseDesktopFiles } from './domain/desktop-files.js';
 import { parseCorsOrigins } from './http/cors-origins.js';
 import type { S3Options } from './storage/s3/options.js';
 
@@ -49,6 +50,8 @@ export interface Config {
   statsIntervalSeconds: number;
   /** Web origins whose scripts may call /files and /uploads (`KLUIS_CORS_ORIGINS`, comma-separated; default none: no CORS headers). */
   corsOrigins: string[];
+  /** Desktop file names kept without versions and on /dav only (`KLUIS_DESKTOP_FILES`, comma-separated patterns; default `._*,.DS_Store,Thumbs.db,desktop.ini,~$*,.~lock.*#`; `none`: off). */
+  desktopFiles: string[];
 }
 
 export class ConfigError extends Error {
@@ -130,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const cors = parseCorsOrigins(env.KLUIS_CORS_ORIGINS ?? '');
   problems.push(...cors.problems);
+  const desktop = parseDesktopFiles(env.KLUIS_DESKTOP_FILES);
+  problems.push(...desktop.problems);
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || undefined,
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     uploadsPerUser: int('KLUIS_UPLOADS_PER_USER', 100, 1, 1_000_000),
     uploadSweepSeconds: int('KLUIS_UPLOAD_SWEEP_SECONDS', 600, 0, 30 * 86400),
     corsOrigins: cors.origins,
+    desktopFiles: desktop.patterns,
   };
   if (config.lockDefaultSeconds > config.lockMaxSeconds) {
     problems.push(`KLUIS_LOCK_DEFAULT_SECONDS (${config.lockDefaultSeconds}) is above KLUIS_LOCK_MAX_SECONDS (${config.lockMaxSeconds})`);

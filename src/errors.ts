@@ -10,6 +10,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   csrf: { status: 403, title: 'Cross-site request refused' },
+  'desktop-file': { status: 403, title: 'Desktop file name' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   locked: { status: 409, title: 'Checked out by someone else' },

@@ -1,4 +1,5 @@
 import { Problem } from '../errors.js';
+import { moveCompanion } from './companions.js';
 import { parentOf } from './collections.js';
 import { copyTree, listTree } from './dav-copy.js';
 import { checkRemovable, deleteResource } from './dav-delete.js';
@@ -54,7 +55,9 @@ export interface CopyMoveResult {
 export async function copyMove(dav: Namespace, caller: Caller, request: CopyMoveRequest, checked?: () => Promise<void>): Promise<CopyMoveResult> {
   const { from, to, move, overwrite, depth } = request;
   const source = await dav.collections.resolve(from, request.fromCollection);
-  if (source.kind === 'none' || (request.files && source.kind !== (request.fromCollection ? 'collection' : 'file'))) throw new Problem('not-found', `nothing at ${from || '/'}`);
+  const hidden = request.files && !request.fromCollection && dav.desktop.matches(from);
+  if (source.kind === 'none' || hidden || (request.files && source.kind !== (request.fromCollection ? 'collection' : 'file'))) throw new Problem('not-found', `nothing at ${from || '/'}`);
+  if (request.files && !request.toCollection) dav.refuseDesktopFile(to);
   if (from === to) throw new Problem('forbidden', 'the source and the destination are the same resource');
   if (from === '' || (source.kind === 'collection' && to.startsWith(`${from}/`))) throw new Problem('forbidden', 'a collection cannot be copied or moved into itself');
   if (to === '') throw new Problem('forbidden', 'the root collection cannot be replaced');
@@ -80,6 +83,7 @@ export async function copyMove(dav: Namespace, caller: Caller, request: CopyMove
     // What was copied goes, as it was copied; the claim goes with the source.
     const kept = move ? await deleteResource(dav, caller, from, source.kind, tokens, { members: copied.members, copied: copied.versions }) : [];
     claim?.stop();
+    if (move && kept.length === 0) await moveCompanion(dav, caller, from, to, request.tokens);
     return { kind: source.kind, created: existing.kind === 'none', files: copied.versions.size, kept, ...(copied.version ? { version: copied.version } : {}) };
   } catch (err) {
     await claim?.release().catch(() => undefined);

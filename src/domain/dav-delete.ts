@@ -1,4 +1,5 @@
 import { Problem } from '../errors.js';
+import { removeCompanion } from './companions.js';
 import { withLocks } from './dav-locks.js';
 import { currentVersion } from './rules.js';
 import type { Caller, Lockable } from './types.js';
@@ -42,7 +43,8 @@ export interface Removal {
 /**
  * DELETE: a file gets a delete marker (its history stays); in a collection every file does
  * and every collection becomes a tombstone, refused (423) before anything changes if any is
- * locked. Returns the keys of files kept because they changed since their copy.
+ * locked. The AppleDouble companion goes too, unless this removes a MOVE's source (the MOVE
+ * takes it along). Returns the keys of files kept because they changed since their copy.
  */
 export async function deleteResource(dav: Namespace, caller: Caller, key: string, kind: 'file' | 'collection', tokens: string[], removal: Removal = {}): Promise<string[]> {
   const kept: string[] = [];
@@ -59,6 +61,7 @@ export async function deleteResource(dav: Namespace, caller: Caller, key: string
     // The file's own locks are checked in the compare-and-set of its delete marker.
     await dav.checkInherited(key, { caller, tokens }, true);
     await removeFile(key, removal.guard);
+    if (!removal.copied) await removeCompanion(dav, caller, key, tokens);
     return kept;
   }
   const doomed = removal.members ?? (await checkRemovable(dav, key, kind, { caller, tokens }));
@@ -72,5 +75,6 @@ export async function deleteResource(dav: Namespace, caller: Caller, key: string
     if (!holdsKept(member.key)) await dav.collections.tombstone(member.key, dav.now());
   }
   if (!holdsKept(key)) await dav.collections.tombstone(key, dav.now());
+  if (!removal.copied) await removeCompanion(dav, caller, key, tokens);
   return kept;
 }

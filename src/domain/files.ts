@@ -23,6 +23,11 @@ export interface FileServiceOptions {
   blobs: BlobStore;
   clock: Clock;
   lockTimeouts: LockTimeouts;
+  /**
+   * Paths kept without history (desktop files, src/domain/desktop-files.ts): a record made under
+   * such a name is {@link FileRecord.unversioned} and keeps only its newest version.
+   */
+  unversioned?: (key: string) => boolean;
   /** Told of each {@link FileEvent} once its write is stored. */
   events?: (event: FileEvent) => void;
 }
@@ -150,7 +155,7 @@ export class FileService {
         author: caller.name,
         deleted: true,
       };
-      const next = withVersion(key, record, marker, releaseLocks ? null : lock);
+      const next = this.withVersion(key, record, marker, releaseLocks ? null : lock);
       // WebDAV: a DELETE removes every lock on the resource (RFC 4918 §9.6.1).
       return { next: releaseLocks ? withLocks(next, { lock: null }) : next, result: marker };
     });
@@ -293,8 +298,19 @@ export class FileService {
       ...(content.md5 ? { md5: content.md5 } : {}),
       ...(content.mtime ? { mtime: content.mtime } : {}),
     };
-    const next = withVersion(key, record, version, checkin ? null : lock);
+    const next = this.withVersion(key, record, version, checkin ? null : lock);
     return { next, result: { version, created: current === null, released: checkin }, needsBlob: true };
+  }
+
+  /**
+   * The record with `version` appended; the holder's lock (if any) follows the file to its new
+   * head. A desktop file's record (made under such a name, or already one) keeps only it; a file
+   * that had versions before its name became a desktop file name keeps them.
+   */
+  private withVersion(key: string, record: FileRecord | undefined, version: Version, lock: Lock | null): FileRecord {
+    const held = lock ? { ...lock, baseVersion: version.version } : null;
+    if (this.opts.unversioned?.(key) && (!record || record.unversioned || record.versions.length === 0)) return { ...(record ?? {}), path: key, versions: [version], lock: held, unversioned: true };
+    return { ...(record ?? {}), path: key, versions: [...(record?.versions ?? []), version], lock: held };
   }
 
   /**
@@ -322,15 +338,6 @@ export class FileService {
   }
 }
 
-/** The record with `version` appended; the holder's lock (if any) follows the file to its new head. */
-function withVersion(key: string, record: FileRecord | undefined, version: Version, lock: Lock | null): FileRecord {
-  return {
-    ...(record ?? {}),
-    path: key,
-    versions: [...(record?.versions ?? []), version],
-    lock: lock ? { ...lock, baseVersion: version.version } : null,
-  };
-}
 
 /** The content of an existing version, for a new version with the same bytes (restore, COPY, MOVE). */
 function sameBytes(source: Version): Omit<StagedContent, 'staged'> {

@@ -7,6 +7,7 @@ import { type Change, membershipLocks } from './membership.js';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
 import { childKey } from './paths.js';
+import { DesktopFiles } from './desktop-files.js';
 
 /** One PROPPATCH instruction: set a dead property to an XML value, or remove it. */
 export type PropChange = { name: string; value: string } | { name: string; remove: true };
@@ -25,7 +26,16 @@ export class Namespace {
   constructor(
     readonly files: FileService,
     readonly collections: Collections,
+    /** Desktop file names: /files writes none of them. */
+    readonly desktop: DesktopFiles = new DesktopFiles(),
   ) {}
+
+  /** 403 `desktop-file` when `key` is a desktop file's: /files neither writes nor shows one (domain/desktop-files.ts). */
+  refuseDesktopFile(key: string): void {
+    if (this.desktop.matches(key)) {
+      throw new Problem('desktop-file', `${key.slice(key.lastIndexOf('/') + 1)} is a desktop file name (${this.desktop.patterns.join(', ')}): such files are kept without versions, on the WebDAV mount only`);
+    }
+  }
 
   now(): number {
     return this.files.now();
@@ -66,6 +76,7 @@ export class Namespace {
    * the intent to write with. `read`: the ancestors when the caller has already read them.
    */
   async beforeFilesWrite(key: string, caller: Caller, intent: WriteIntent, change: Change = 'write', read?: Ancestor[]): Promise<WriteIntent> {
+    this.refuseDesktopFile(key);
     const token = intent.token;
     const above = read ?? (await this.ancestors(key));
     const now = this.now();

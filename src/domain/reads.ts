@@ -10,6 +10,7 @@ import type { Clock, FileRecord, Lock, Version } from './types.js';
 import { childKey } from './paths.js';
 import { type DeletedFile, deletedFile } from './deleted-files.js';
 import type { Collections } from './collections.js';
+import type { DesktopFiles } from './desktop-files.js';
 
 export interface FileEntry {
   name: string;
@@ -54,7 +55,15 @@ export class FileReader {
     private readonly collections?: Collections,
     /** Per-directory listing summaries, where the store keeps them (src/domain/listing-summary.ts). */
     private readonly summaries?: RecordStore<ListingSummary>,
+    /** Desktop files, which /files neither lists nor serves (src/domain/desktop-files.ts). */
+    private readonly desktop?: DesktopFiles,
   ) {}
+
+  /** The names of a listing's files that /files shows: every one but desktop files. */
+  private shown(dir: string, names: string[]): string[] {
+    const desktop = this.desktop;
+    return desktop ? names.filter((name) => !desktop.matches(childKey(dir, name))) : names;
+  }
 
   /** The entries of a listing from the directory's summary, when the store keeps them and listed the revisions. */
   private async summarized(dir: string, listing: Listing | undefined): Promise<Map<string, SummaryEntry> | undefined> {
@@ -115,7 +124,7 @@ export class FileReader {
     const listing = await this.records.list(dir);
     if (!listing) return false;
     if (listing.directories.length > 0) return true;
-    for (const name of listing.files) if (currentVersion((await this.records.get(childKey(dir, name)))?.value)) return true;
+    for (const name of this.shown(dir, listing.files)) if (currentVersion((await this.records.get(childKey(dir, name)))?.value)) return true;
     return false;
   }
 
@@ -127,7 +136,7 @@ export class FileReader {
   async list(dir: string, withDeleted = false): Promise<{ path: string; entries: (DirectoryEntry | FileEntry)[] }> {
     const [listing, made, covering] = await Promise.all([this.records.list(dir), this.madeCollections(dir), this.locksOver([...ancestorsOf(dir), dir])]);
     if (!listing && !made.self && dir !== '') throw new Problem('not-found', `no directory ${dir}/`);
-    const names = listing?.files ?? [];
+    const names = this.shown(dir, listing?.files ?? []);
     const summarized = await this.summarized(dir, listing);
     const now = this.clock();
     const files = await mapLimit(names, READ_CONCURRENCY, async (name): Promise<FileEntry | DeletedEntry | null> => {

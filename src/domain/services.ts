@@ -1,5 +1,6 @@
 import type { Storage } from '../storage/contracts.js';
 import { Collections } from './collections.js';
+import { DesktopFiles } from './desktop-files.js';
 import { type FileEvent, FileService } from './files.js';
 import { History } from './history.js';
 import type { LockTimeouts } from './locks.js';
@@ -15,6 +16,8 @@ export interface DomainOptions {
   events?: (event: FileEvent) => void;
   /** Resumable uploads: absent, the domain has none (maintenance jobs). */
   uploads?: Pick<UploadsOptions, 'expirySeconds' | 'maxOpenPerUser' | 'maxBytes' | 'events'>;
+  /** Desktop file names (default: the usual ones, src/domain/desktop-files.ts). */
+  desktopFiles?: DesktopFiles;
 }
 
 /** The domain's services over one store. */
@@ -30,17 +33,19 @@ export interface Domain {
 /** The one place the domain is put together: the server (src/app.ts) and the maintenance jobs use it. */
 export function createDomain(storage: Storage<KluisRecords>, options: DomainOptions): Domain {
   const history = new History(storage.history);
+  const desktop = options.desktopFiles ?? new DesktopFiles();
   const files = new FileService({
     records: storage.records,
     history,
     blobs: storage.blobs,
     clock: options.clock,
     lockTimeouts: options.lockTimeouts,
+    unversioned: (key) => desktop.matches(key),
     ...(options.events ? { events: options.events } : {}),
   });
   const collections = new Collections(storage.collections, storage.records, options.clock);
-  const reader = new FileReader(storage.records, history, options.clock, collections, storage.listings);
-  const dav = new Namespace(files, collections);
+  const reader = new FileReader(storage.records, history, options.clock, collections, storage.listings, desktop);
+  const dav = new Namespace(files, collections, desktop);
   const area = storage.uploads;
   const uploads = area && options.uploads && new Uploads({ store: area, files, dav, clock: options.clock, ...options.uploads });
   return { history, files, reader, dav, ...(uploads ? { uploads } : {}) };

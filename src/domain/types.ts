@@ -97,6 +97,11 @@ export interface FileRecord extends Lockable {
   /** Sealed versions that retention pruned, as inclusive ranges `[from, to]`. */
   sealedPruned?: [number, number][];
   props?: DeadProps;
+  /**
+   * A desktop file (src/domain/desktop-files.ts): `versions` holds only the newest (a save or a
+   * delete replaces it), and /files neither lists nor serves it.
+   */
+  unversioned?: true;
 }
 
 /**

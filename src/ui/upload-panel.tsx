@@ -41,6 +41,7 @@ export function UploadPanel({ jobs, user, changed }: { jobs: Job[]; user: Caller
               {job.state === 'sending' && `${size(job.sent)} of ${size(job.file.size)}`}
               {job.state === 'queued' && 'waiting'}
               {job.state === 'cancelled' && 'cancelled'}
+              {job.state === 'skipped' && 'skipped: a desktop file, kept on the WebDAV mount only'}
               {(job.state === 'refused' || job.state === 'failed') && (job.problem?.detail ?? job.problem?.title)}
             </span>
             {job.state === 'sending' && (

@@ -10,7 +10,8 @@ export interface Job {
   /** Stored with the version. */
   comment?: string | undefined;
   sent: number;
-  state: 'queued' | 'sending' | 'done' | 'refused' | 'failed' | 'cancelled';
+  /** `skipped`: a desktop file (`.DS_Store`, `._name`…), which the server keeps on the WebDAV mount only. */
+  state: 'queued' | 'sending' | 'done' | 'refused' | 'failed' | 'cancelled' | 'skipped';
   problem?: Problem;
   version?: number;
   /** The upload's URL (its capability), known once created: a refused commit is retried there. */
@@ -37,7 +38,7 @@ function query(when: Preconditions): string {
 }
 
 /** Answers that no retry will change: shown to the person instead. */
-const FINAL = new Set(['locked', 'modified', 'not-checked-out', 'precondition-failed', 'forbidden', 'too-large', 'upload-quota', 'invalid-path', 'unauthorized', 'csrf']);
+const FINAL = new Set(['locked', 'modified', 'not-checked-out', 'precondition-failed', 'forbidden', 'too-large', 'upload-quota', 'invalid-path', 'unauthorized', 'csrf', 'desktop-file']);
 
 function problemIn(err: Error): Promise<Problem> | undefined {
   const response = (err as DetailedError).originalResponse;
@@ -82,7 +83,7 @@ export function send(job: Job, when: Preconditions, changed: () => void): void {
     onError: async (err) => {
       refusal = await problemIn(err);
       job.problem = refusal ?? { status: 0, code: 'network', title: 'Connection lost', detail: err.message };
-      job.state = refusal && FINAL.has(refusal.code) ? 'refused' : 'failed';
+      job.state = refusal?.code === 'desktop-file' ? 'skipped' : refusal && FINAL.has(refusal.code) ? 'refused' : 'failed';
       changed();
     },
   });

@@ -111,12 +111,13 @@ let shared: Promise<S3Server> | undefined;
 
 /**
  * A fresh, empty store on `backend`: for fs in `dataDir`, for S3 under a new key prefix on
- * `server` (default: one test S3 server shared by the whole test process).
+ * `server` (default: one test S3 server shared by the whole test process); `keyPrefix` names
+ * the prefix of a store to open again (another instance sharing it).
  */
-export async function openTestStore(dataDir: string, backend: Backend, server?: S3Server): Promise<OpenedStore> {
+export async function openTestStore(dataDir: string, backend: Backend, server?: S3Server, keyPrefix = `http-${randomUUID()}/`): Promise<OpenedStore> {
   if (backend === 'fs') return { storage: await openFsStorage<KluisRecords>(dataDir), view: fsView(dataDir) };
   shared ??= s3Server();
-  const options = s3Options(server ?? (await shared), `http-${randomUUID()}/`, 'kluis-http');
+  const options = s3Options(server ?? (await shared), keyPrefix, 'kluis-http');
   const storage = await openS3Storage<KluisRecords>(options);
   const client = createClient(options);
   const close = async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -30,6 +31,8 @@ export interface TestServer {
   store: StoreView;
   /** Move the injected clock forward (ms). */
   advance(ms: number): void;
+  /** Another instance serving the same store (its data dir, or its S3 bucket and prefix), closed with this one. */
+  another(): Promise<TestServer>;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,8 @@ export interface ServerOptions {
   uploadExpirySeconds?: number;
   /** `KLUIS_CORS_ORIGINS` (default none). */
   corsOrigins?: string[];
+  /** S3: the key prefix of an existing store, to serve it as another instance (see {@link TestServer.another}). */
+  keyPrefix?: string;
 }
 
 /** The real app on a real socket in this process, with an injectable clock. */
@@ -62,7 +67,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   let offset = 0;
   const clock: Clock = () => Date.now() + offset;
   const backend = options.backend ?? testBackend();
-  const { storage, view } = await openTestStore(dataDir, backend, options.s3);
+  const keyPrefix = options.keyPrefix ?? `http-${randomUUID()}/`;
+  const { storage, view } = await openTestStore(dataDir, backend, options.s3, keyPrefix);
   const app = createApp({
     config: {
       maxUploadBytes: options.maxUploadBytes ?? 1 << 30,
@@ -82,6 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const server = createServer(app, 60, options.headersTimeoutMs);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const others: TestServer[] = [];
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
@@ -90,7 +97,13 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     advance: (ms) => {
       offset += ms;
     },
+    another: async () => {
+      const other = await startServer({ ...options, dataDir, backend, keyPrefix });
+      others.push(other);
+      return other;
+    },
     close: async () => {
+      for (const other of others.splice(0)) await other.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await storage.close();

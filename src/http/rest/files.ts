@@ -31,6 +31,11 @@ export function filesHandler(deps: FilesDeps) {
     if (ctx.req.url?.includes('#')) throw new Problem('invalid-path', 'a raw # in the request target; percent-encode it as %23');
     const raw = ctx.path === '/files' ? '' : ctx.path.slice('/files/'.length);
     const target = parseUrlPath(raw);
+    // Desktop files (domain/desktop-files.ts) live on the WebDAV mount only: none here, none made here.
+    if (!target.directory && method !== 'OPTIONS' && deps.dav.desktop.matches(target.key)) {
+      if (reads) throw new Problem('not-found', `no file at ${target.key}`);
+      deps.dav.refuseDesktopFile(target.key);
+    }
     switch (method) {
       case 'GET':
       case 'HEAD':

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { FileService, StagedContent, WriteResult } from '../../domain/files.js';
 import type { Namespace } from '../../domain/namespace.js';
+import { removeCompanion } from '../../domain/companions.js';
 import { joinKey, parseRelativeName, type Target } from '../../domain/paths.js';
 import type { WriteIntent } from '../../domain/rules.js';
 import type { Version } from '../../domain/types.js';
@@ -100,6 +101,7 @@ export async function remove(ctx: Context, target: Target, deps: WriteDeps): Pro
   const caller = callerOf(ctx);
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'remove');
   const marker = await deps.files.remove(caller, key, intent);
+  await removeCompanion(deps.dav, caller, key, [...(intent.tokens ?? []), ...(intent.token ? [intent.token] : [])]);
   ctx.set('File-Version', String(marker.version));
   ctx.status = 204;
 }

@@ -1,0 +1,54 @@
+import { parentOf } from './collections.js';
+import { childKey } from './paths.js';
+
+/**
+ * What desktops and office suites write beside people's documents: macOS Finder's AppleDouble
+ * `._name` files and `.DS_Store`, Windows Explorer's `Thumbs.db` and `desktop.ini`, Microsoft
+ * Office's owner files `~$name.docx`, LibreOffice's lock files `.~lock.name#`.
+ */
+export const DEFAULT_DESKTOP_FILES = ['._*', '.DS_Store', 'Thumbs.db', 'desktop.ini', '~$*', '.~lock.*#'];
+
+/**
+ * Which file names are desktop files (`KLUIS_DESKTOP_FILES`): such a file keeps no history (each
+ * save replaces the one version it has), is listed and served on /dav only, and an AppleDouble
+ * `._name` lives and moves with `name`, the file it describes. Patterns name the last path
+ * segment: `*` is any run of characters, `?` one; letters match in either case (Windows names
+ * do). An empty list turns the filter off.
+ */
+export class DesktopFiles {
+  private readonly pattern: RegExp | null;
+
+  constructor(readonly patterns: readonly string[] = DEFAULT_DESKTOP_FILES) {
+    const alternatives = patterns.map((p) => [...p].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join(''));
+    this.pattern = alternatives.length > 0 ? new RegExp(`^(?:${alternatives.join('|')})$`, 'isu') : null;
+  }
+
+  /** Whether the last segment of `key` (`docs/._report.pdf`) names a desktop file. */
+  matches(key: string): boolean {
+    return this.pattern !== null && this.pattern.test(key.slice(key.lastIndexOf('/') + 1));
+  }
+
+  /**
+   * The AppleDouble file that carries the Finder metadata of `key` (`docs/._report.pdf` for
+   * `docs/report.pdf`), when such names are desktop files; undefined for a desktop file itself.
+   */
+  companionOf(key: string): string | undefined {
+    if (key === '' || this.matches(key)) return undefined;
+    const companion = childKey(parentOf(key), `._${key.slice(key.lastIndexOf('/') + 1)}`);
+    return this.matches(companion) ? companion : undefined;
+  }
+}
+
+function escape(c: string): string {
+  return /[\\^$.|+()[\]{}]/.test(c) ? `\\${c}` : c;
+}
+
+/** `KLUIS_DESKTOP_FILES`: comma-separated name patterns; unset, the defaults; `none` (or empty), no filter. */
+export function parseDesktopFiles(spec: string | undefined): { patterns: string[]; problems: string[] } {
+  if (spec === undefined) return { patterns: [...DEFAULT_DESKTOP_FILES], problems: [] };
+  const trimmed = spec.trim();
+  if (trimmed === '' || trimmed === 'none') return { patterns: [], problems: [] };
+  const patterns = trimmed.split(',').map((p) => p.trim());
+  const problems = patterns.filter((p) => p === '' || p.includes('/') || /^\*+$/.test(p)).map((p) => `KLUIS_DESKTOP_FILES: ${JSON.stringify(p)} is no name pattern (empty, a path, or every name)`);
+  return { patterns: patterns.filter((p) => p !== ''), problems };
+}
