@@ -34,7 +34,8 @@ import { SmallBlobCache } from './storage/small-blobs.js';
 import { timedStorage } from './storage/timed.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> & Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser' | 'sessionSecret' | 'corsOrigins' | 'desktopFiles'>>;
+  config: Pick<Config, 'maxUploadBytes' | 'lockDefaultSeconds' | 'lockMaxSeconds'> &
+    Partial<Pick<Config, 'retention' | 'uploadExpirySeconds' | 'uploadsPerUser' | 'sessionSecret' | 'corsOrigins' | 'desktopFiles'>>;
   storage: Storage<KluisRecords>;
   logger: Logger;
   /** Absent: the service is open and every caller is `anonymous`. */

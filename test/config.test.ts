@@ -28,6 +28,7 @@ test('defaults', (t) => {
     uploadSweepSeconds: 600,
     corsOrigins: [],
     sessionSecret: undefined,
+    desktopFiles: ['._*', '.DS_Store', 'Thumbs.db', 'desktop.ini', '~$*', '.~lock.*#'],
   });
 });
 
@@ -54,6 +55,7 @@ test('every variable is read', (t) => {
     KLUIS_UPLOAD_SWEEP_SECONDS: '60',
     KLUIS_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
     KLUIS_SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+    KLUIS_DESKTOP_FILES: '.DS_Store, ~$*',
   });
   t.deepEqual(config, {
     port: 9090,
@@ -81,7 +83,14 @@ test('every variable is read', (t) => {
     uploadSweepSeconds: 60,
     corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
     sessionSecret: 'a-session-secret-of-at-least-32-characters',
+    desktopFiles: ['.DS_Store', '~$*'],
   });
+});
+
+test('KLUIS_DESKTOP_FILES: none turns the filter off; a pattern of every name or a path is refused', (t) => {
+  t.deepEqual(loadConfig({ KLUIS_DESKTOP_FILES: 'none' }).desktopFiles, []);
+  t.throws(() => loadConfig({ KLUIS_DESKTOP_FILES: '*.tmp,*' }), { message: /KLUIS_DESKTOP_FILES: "\*" is no name pattern/ });
+  t.throws(() => loadConfig({ KLUIS_DESKTOP_FILES: 'a/b' }), { message: /KLUIS_DESKTOP_FILES: "a\/b" is no name pattern/ });
 });
 
 test('KLUIS_SESSION_SECRET must be at least 32 characters', (t) => {

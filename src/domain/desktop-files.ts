@@ -13,19 +13,19 @@ export const DEFAULT_DESKTOP_FILES = ['._*', '.DS_Store', 'Thumbs.db', 'desktop.
  * save replaces the one version it has), is listed and served on /dav only, and an AppleDouble
  * `._name` lives and moves with `name`, the file it describes. Patterns name the last path
  * segment: `*` is any run of characters, `?` one; letters match in either case (Windows names
- * do). An empty list turns the filter off.
+ * do). An empty list (`KLUIS_DESKTOP_FILES=none`) turns the filter off.
  */
 export class DesktopFiles {
   private readonly pattern: RegExp | null;
 
   constructor(readonly patterns: readonly string[] = DEFAULT_DESKTOP_FILES) {
-    const alternatives = patterns.map((p) => [...p].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join(''));
+    const alternatives = patterns.map((p) => [...p].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : literal(c))).join(''));
     this.pattern = alternatives.length > 0 ? new RegExp(`^(?:${alternatives.join('|')})$`, 'isu') : null;
   }
 
   /** Whether the last segment of `key` (`docs/._report.pdf`) names a desktop file. */
   matches(key: string): boolean {
-    return this.pattern !== null && this.pattern.test(key.slice(key.lastIndexOf('/') + 1));
+    return this.pattern?.test(key.slice(key.lastIndexOf('/') + 1)) ?? false;
   }
 
   /**
@@ -39,15 +39,15 @@ export class DesktopFiles {
   }
 }
 
-function escape(c: string): string {
+function literal(c: string): string {
   return /[\\^$.|+()[\]{}]/.test(c) ? `\\${c}` : c;
 }
 
-/** `KLUIS_DESKTOP_FILES`: comma-separated name patterns; unset, the defaults; `none` (or empty), no filter. */
+/** `KLUIS_DESKTOP_FILES`: comma-separated name patterns; unset or empty, the defaults (as every variable); `none`, no filter. */
 export function parseDesktopFiles(spec: string | undefined): { patterns: string[]; problems: string[] } {
-  if (spec === undefined) return { patterns: [...DEFAULT_DESKTOP_FILES], problems: [] };
-  const trimmed = spec.trim();
-  if (trimmed === '' || trimmed === 'none') return { patterns: [], problems: [] };
+  const trimmed = spec?.trim() ?? '';
+  if (trimmed === '') return { patterns: [...DEFAULT_DESKTOP_FILES], problems: [] };
+  if (trimmed === 'none') return { patterns: [], problems: [] };
   const patterns = trimmed.split(',').map((p) => p.trim());
   const problems = patterns.filter((p) => p === '' || p.includes('/') || /^\*+$/.test(p)).map((p) => `KLUIS_DESKTOP_FILES: ${JSON.stringify(p)} is no name pattern (empty, a path, or every name)`);
   return { patterns: patterns.filter((p) => p !== ''), problems };

@@ -338,7 +338,6 @@ export class FileService {
   }
 }
 
-
 /** The content of an existing version, for a new version with the same bytes (restore, COPY, MOVE). */
 function sameBytes(source: Version): Omit<StagedContent, 'staged'> {
   return { sha256: source.sha256 as string, size: source.size, contentType: source.contentType, sha1: source.sha1, md5: source.md5 };

@@ -33,7 +33,10 @@ export class Namespace {
   /** 403 `desktop-file` when `key` is a desktop file's: /files neither writes nor shows one (domain/desktop-files.ts). */
   refuseDesktopFile(key: string): void {
     if (this.desktop.matches(key)) {
-      throw new Problem('desktop-file', `${key.slice(key.lastIndexOf('/') + 1)} is a desktop file name (${this.desktop.patterns.join(', ')}): such files are kept without versions, on the WebDAV mount only`);
+      throw new Problem(
+        'desktop-file',
+        `${key.slice(key.lastIndexOf('/') + 1)} is a desktop file name (${this.desktop.patterns.join(', ')}): such files are kept without versions, on the WebDAV mount only`,
+      );
     }
   }
 

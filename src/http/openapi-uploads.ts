@@ -96,7 +96,12 @@ const created: Operation = {
     },
     '400': problem(400, 'Malformed tus headers or metadata, no path, an invalid path', ['bad-request', 'invalid-path']),
     '401': unauthorized,
-    '403': problem(403, `${readOnly}, or the caller has \`KLUIS_UPLOADS_PER_USER\` uploads open`, ['forbidden', 'upload-quota', 'csrf']),
+    '403': problem(403, `${readOnly}, the caller has \`KLUIS_UPLOADS_PER_USER\` uploads open, or the target is a desktop file's name (\`KLUIS_DESKTOP_FILES\`)`, [
+      'forbidden',
+      'upload-quota',
+      'csrf',
+      'desktop-file',
+    ]),
     '409': conflict,
     '412': tusVersion,
     '413': tooLarge,

@@ -35,10 +35,13 @@ import {
   type Responses,
 } from './openapi-schemas.js';
 
+/** Why /files refuses a desktop file's name. */
+const DESKTOP = "a desktop file's name (`KLUIS_DESKTOP_FILES`: such files are kept on /dav only)";
+
 /** The refusals of an upload (PUT, or a multipart POST to a directory). */
 const uploadRefusals: Responses = {
   '401': unauthorized,
-  '403': problem(403, readOnly, ['forbidden', 'csrf']),
+  '403': problem(403, `${readOnly}, or ${DESKTOP}`, ['forbidden', 'csrf', 'desktop-file']),
   '409': conflict,
   '412': precondition,
   '413': tooLarge,
@@ -135,7 +138,7 @@ const checkoutOp: Operation = {
     },
     '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
     '401': unauthorized,
-    '403': problem(403, readOnly, ['forbidden', 'csrf']),
+    '403': problem(403, `${readOnly}, or ${DESKTOP}`, ['forbidden', 'csrf', 'desktop-file']),
     '409': problem(409, 'Checked out by someone else, the token names no live lock (a refresh of an expired lock), or `?base` is not the current version', [
       'locked',
       'modified',
@@ -157,7 +160,7 @@ const unlockOp: Operation = {
     '204': { description: 'The lock is released.' },
     '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
     '401': unauthorized,
-    '403': problem(403, `${readOnly}, or \`?force\` by a non-admin`, ['forbidden', 'csrf']),
+    '403': problem(403, `${readOnly}, \`?force\` by a non-admin, or ${DESKTOP}`, ['forbidden', 'csrf', 'desktop-file']),
     '409': problem(409, 'Checked out by someone else, or no live lock for the token', ['locked', 'not-checked-out']),
     '503': unavailable,
     default: unexpected,
@@ -218,7 +221,12 @@ const fileItem: PathItem = {
       '204': { description: '`?uncheckout`: the lock is released.' },
       '400': problem(400, 'Invalid path, a malformed query, not one multipart file part, restoring a delete marker, or a digest mismatch (`?checkin`)'),
       '401': unauthorized,
-      '403': problem(403, `${readOnly}, \`?force\` by a non-admin, or a resumable upload past \`KLUIS_UPLOADS_PER_USER\``, ['forbidden', 'upload-quota', 'csrf']),
+      '403': problem(403, `${readOnly}, \`?force\` by a non-admin, a resumable upload past \`KLUIS_UPLOADS_PER_USER\`, or ${DESKTOP} (the file or the \`?move-to\` destination)`, [
+        'forbidden',
+        'upload-quota',
+        'csrf',
+        'desktop-file',
+      ]),
       '404': problem(404, '`?restore=N`, `?pin=N`, `?unpin=N`: no version N; `?move-to`: no file at the path'),
       '409': conflict,
       '410': problem(410, '`?restore=N` or `?pin=N` of a version retention pruned'),
@@ -238,7 +246,7 @@ const fileItem: PathItem = {
       '204': { description: 'Deleted.', headers: { 'File-Version': header('FileVersion', true) } },
       '400': problem(400, 'Invalid path, or a malformed `?base`', ['invalid-path', 'bad-request']),
       '401': unauthorized,
-      '403': problem(403, readOnly, ['forbidden', 'csrf']),
+      '403': problem(403, `${readOnly}, or ${DESKTOP}`, ['forbidden', 'csrf', 'desktop-file']),
       '404': problem(404, 'No current file at the path'),
       '409': conflict,
       '412': precondition,

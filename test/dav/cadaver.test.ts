@@ -67,7 +67,7 @@ class Session {
   }
 }
 
-test('cadaver: a lock taken in one session refuses a put from another (423) until unlocked; each put is a version', async (t) => {
+test('cadaver: a lock taken in one session refuses a put from another (423) and a curl PUT (409, naming its lockowner) until unlocked; each put is a version', async (t) => {
   const cadaver = await ensureTool('cadaver', 'cadaver');
   const server = await startDavServer(t);
   const work = await scratchDir(t, 'kluis-cadaver-');
@@ -94,8 +94,14 @@ test('cadaver: a lock taken in one session refuses a put from another (423) unti
   t.regex(put1, /succeeded/, put1);
   t.is(await current(), first);
 
+  // Who holds it: cadaver sends its `lockowner` as the lock's DAV:owner, and a refusal names it.
+  await holder.send('set lockowner anna@example.org');
   const lock = await holder.send('lock notes.txt');
   t.regex(lock, /Locking `notes\.txt': succeeded/, lock);
+  const curl = await request(`${server.url}/files/notes.txt`, { method: 'PUT', body: 'a scripted overwrite' });
+  t.is(curl.status, 409, curl.text);
+  t.is(curl.json?.lock?.label, 'anna@example.org', curl.text);
+  t.regex(curl.json?.detail ?? '', /anna@example\.org/, curl.text);
   // The WebDAV lock is the /files check-out.
   t.is((await request(`${server.url}/files/notes.txt?lock`)).status, 200, 'GET /files/notes.txt?lock while the DAV lock is held');
 

@@ -20,10 +20,10 @@ test('the default names: Finder, Explorer, Office and LibreOffice files, in any 
   t.is(new DesktopFiles(['.DS_Store']).companionOf('docs/report.pdf'), undefined, 'no companion when ._ names are not desktop files');
 });
 
-test('KLUIS_DESKTOP_FILES: unset is the defaults, none or empty is off, patterns are names with * and ?', (t) => {
+test('KLUIS_DESKTOP_FILES: unset or empty is the defaults, none is off, patterns are names with * and ?', (t) => {
   t.deepEqual(parseDesktopFiles(undefined), { patterns: DEFAULT_DESKTOP_FILES, problems: [] });
-  t.deepEqual(parseDesktopFiles('none'), { patterns: [], problems: [] });
-  t.deepEqual(parseDesktopFiles(''), { patterns: [], problems: [] });
+  t.deepEqual(parseDesktopFiles(''), { patterns: DEFAULT_DESKTOP_FILES, problems: [] });
+  t.deepEqual(parseDesktopFiles(' none '), { patterns: [], problems: [] });
   const custom = parseDesktopFiles(' .DS_Store , *.tmp, ~?lock ');
   t.deepEqual(custom, { patterns: ['.DS_Store', '*.tmp', '~?lock'], problems: [] });
   const desktop = new DesktopFiles(custom.patterns);
@@ -57,9 +57,15 @@ test('a desktop file keeps one version: each save replaces it, a delete too, and
   t.is(record?.sealed, undefined);
   t.deepEqual(await collect(d.storage.history.scan()), [], 'no history page');
   await d.files.remove(alice, 'docs/.DS_Store', { conditions: {} }, true);
-  t.deepEqual((await d.files.get('docs/.DS_Store'))?.versions.map((v) => [v.version, v.deleted]), [[41, true]]);
+  t.deepEqual(
+    (await d.files.get('docs/.DS_Store'))?.versions.map((v) => [v.version, v.deleted]),
+    [[41, true]],
+  );
   await save(d, 'docs/.DS_Store', 'again');
-  t.deepEqual((await d.files.get('docs/.DS_Store'))?.versions.map((v) => v.version), [42]);
+  t.deepEqual(
+    (await d.files.get('docs/.DS_Store'))?.versions.map((v) => v.version),
+    [42],
+  );
   // A real document saved as often keeps every version.
   for (let i = 1; i <= 3; i++) await save(d, 'docs/report.odt', `draft ${i}`);
   t.is((await d.files.get('docs/report.odt'))?.versions.length, 3);
@@ -88,7 +94,11 @@ test('a desktop file locked before its first save (a lock-null resource) keeps o
   await before.save('Thumbs.db', 'two');
   const later = createDomain(before.storage, { clock: () => START + 10_000, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
   await later.files.upload(alice, 'Thumbs.db', { conditions: {} }, await stageText(before.storage.blobs, 'three'));
-  t.deepEqual((await later.files.get('Thumbs.db'))?.versions.map((v) => v.version), [1, 2, 3], 'its history is never dropped');
+  t.deepEqual(
+    (await later.files.get('Thumbs.db'))?.versions.map((v) => v.version),
+    [1, 2, 3],
+    'its history is never dropped',
+  );
   t.is((await later.files.get('Thumbs.db'))?.unversioned, undefined);
 });
 
@@ -103,7 +113,11 @@ test('/files neither lists nor writes a desktop file; the WebDAV side lists it',
     ['report.pdf'],
   );
   await d.files.remove(alice, 'docs/report.pdf', { conditions: {} });
-  t.deepEqual((await d.reader.list('docs', true)).entries.map((e) => e.name), ['report.pdf'], 'nor among the deleted');
+  t.deepEqual(
+    (await d.reader.list('docs', true)).entries.map((e) => e.name),
+    ['report.pdf'],
+    'nor among the deleted',
+  );
   await refused(t, d.dav.beforeFilesWrite('docs/desktop.ini', alice, { conditions: {} }), 'desktop-file');
   await refused(t, d.dav.beforeFilesWrite('docs/~$report.docx', alice, { conditions: {} }, 'remove'), 'desktop-file');
   const members = await d.dav.collections.members('docs');
@@ -150,7 +164,10 @@ test('with the filter off, every name is versioned and /files serves it', async 
   await d.save('.DS_Store', 'one');
   await d.save('.DS_Store', 'two');
   t.is((await d.files.get('.DS_Store'))?.versions.length, 2);
-  t.deepEqual((await d.reader.list('')).entries.map((e) => e.name), ['.DS_Store']);
+  t.deepEqual(
+    (await d.reader.list('')).entries.map((e) => e.name),
+    ['.DS_Store'],
+  );
   await d.dav.beforeFilesWrite('.DS_Store', alice, { conditions: {} });
   t.pass();
 });

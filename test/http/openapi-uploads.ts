@@ -26,6 +26,7 @@ export async function exerciseUploads(go: Go): Promise<void> {
   await go('POST', '/uploads/', { ...alice, ...TUS, 'Upload-Length': '1', 'Upload-Metadata': 'path !!' });
   await make('up/x.txt', 1, {});
   await make('up/x.txt', 1, reader);
+  await make('up/._x.txt', 1);
   await make('up/x.txt', 5000);
   await go('POST', '/uploads/', { ...alice, ...TUS, 'Upload-Length': '1', 'Upload-Metadata': meta({ path: 'up/t.txt' }), 'Content-Type': 'text/plain' }, 'x');
   await go('CHECKOUT', '/files/up/held.txt', bob);

@@ -251,6 +251,12 @@ test('every declared (method, path, status) is answered, and every answer is dec
   await go('PUT', '/files/doc.txt', { ...alice, 'Content-MD5': 'AAAAAAAAAAAAAAAAAAAAAA==' }, 'v3');
   await go('PUT', '/files/doc.txt', { ...alice, 'If-Match': '"0"' }, 'v3');
   await go('PUT', '/files/doc.txt', alice, BIG);
+  await go('PUT', '/files/.DS_Store', alice, 'a desktop file');
+  await go('GET', '/files/.DS_Store');
+  await go('DELETE', '/files/Thumbs.db');
+  await go('CHECKOUT', '/files/desktop.ini');
+  await go('UNLOCK', '/files/desktop.ini');
+  await go('POST', `/files/doc.txt?move-to=${encodeURIComponent('~$doc.txt')}`);
   await form('/files/doc.txt', file('x', 'v3'));
   await form('/files/new.txt', file('x', 'n1'));
   await form('/files/doc.txt', file('x', BIG));

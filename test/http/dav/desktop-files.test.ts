@@ -23,10 +23,7 @@ test('saved through /dav: one version however often saved, listed and served on 
 
   const other = await s.another();
   const listed = await propfind(other, 'docs/', '1', ['getcontentlength']);
-  t.deepEqual(
-    listed.responses.map((r) => r.path).sort(),
-    ['/dav/docs/', '/dav/docs/.DS_Store', '/dav/docs/._report.pdf', '/dav/docs/report.pdf'],
-  );
+  t.deepEqual(listed.responses.map((r) => r.path).sort(), ['/dav/docs/', '/dav/docs/.DS_Store', '/dav/docs/._report.pdf', '/dav/docs/report.pdf']);
   t.is((await dav(other, 'GET', 'docs/.DS_Store')).text, 'finder view 3', 'another instance serves the last save');
 
   const listing = await files(s, 'GET', 'docs/');
