@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = deps.metrics ?? new Metrics();
   const backend = deps.backend ?? 'storage';
   const storage = timedStorage(deps.storage, (op, outcome, seconds) => metrics.storage(backend, op, outcome, seconds));
-  const { files, reader, dav } = createDomain(storage, {
+  const { files, reader, dav, digests } = createDomain(storage, {
     clock,
     lockTimeouts: { defaultSeconds: config.lockDefaultSeconds, maxSeconds: config.lockMaxSeconds },
     events: (event) => metrics.event(event),
@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): Koa {
   // tus discovery (OPTIONS) needs no credentials: a browser's preflight carries none.
   const signIn = authenticate(deps.users, sessions);
   router.all(/^\/uploads(?:\/.*)?$/, (ctx, next) => (ctx.method === 'OPTIONS' ? next() : signIn(ctx, next)), uploadsHandler({ uploads, maxUploadBytes: config.maxUploadBytes }));
-  router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users, sessions), davHandler({ dav, reader, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
+  router.all(/^\/dav(?:\/.*)?$/, authenticate(deps.users, sessions), davHandler({ dav, reader, digests, blobs: storage.blobs, content, maxUploadBytes: config.maxUploadBytes }));
 
   const app = new Koa();
   app.silent = true;

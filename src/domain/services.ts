@@ -1,6 +1,7 @@
 import type { Storage } from '../storage/contracts.js';
 import { Collections } from './collections.js';
 import { DesktopFiles } from './desktop-files.js';
+import { DigestFill } from './digest-fill.js';
 import { type FileEvent, FileService } from './files.js';
 import { History } from './history.js';
 import type { LockTimeouts } from './locks.js';
@@ -28,6 +29,8 @@ export interface Domain {
   dav: Namespace;
   /** Absent when the options name none or the store has no upload area. */
   uploads?: Uploads;
+  /** SHA-1 and MD5 filled in for versions stored without them. */
+  digests: DigestFill;
 }
 
 /** The one place the domain is put together: the server (src/app.ts) and the maintenance jobs use it. */
@@ -48,5 +51,6 @@ export function createDomain(storage: Storage<KluisRecords>, options: DomainOpti
   const dav = new Namespace(files, collections, desktop);
   const area = storage.uploads;
   const uploads = area && options.uploads && new Uploads({ store: area, files, dav, clock: options.clock, ...options.uploads });
-  return { history, files, reader, dav, ...(uploads ? { uploads } : {}) };
+  const digests = new DigestFill(files, storage.blobs);
+  return { history, files, reader, dav, digests, ...(uploads ? { uploads } : {}) };
 }

@@ -82,3 +82,39 @@ test('rclone owncloud vendor: sync keeps mtimes, a same-size change arrives, che
   const mtimes = JSON.parse(await rcloneRun('lsjson', '-R', '--files-only', remote)) as { Path: string; ModTime: string }[];
   for (const entry of mtimes) t.is(Date.parse(entry.ModTime), (await stat(path.join(local, entry.Path))).mtime.getTime(), entry.Path);
 });
+
+test('rclone check by hash of files uploaded over /files (no sync client): their SHA-1 and MD5 are filled in when rclone asks', async (t) => {
+  t.timeout(5 * 60_000);
+  const rclone = await ensureTool('rclone', 'rclone');
+  const server = await startServer();
+  t.teardown(() => server.close());
+  const work = await scratchDir(t, 'kluis-rclone-fill-');
+  const [local, config] = [path.join(work, 'local'), path.join(work, 'rclone.conf')];
+  for (const [name, size] of Object.entries(FILES)) {
+    const bytes = randomBytes(size);
+    await mkdir(path.dirname(path.join(local, name)), { recursive: true });
+    await writeFile(path.join(local, name), bytes);
+    const put = await request(`${server.url}/files/plain/${encodeURI(name)}`, { method: 'PUT', body: bytes });
+    t.is(put.status, 201, put.text);
+    t.is(put.json?.sha1, undefined, 'a plain upload computes SHA-256 alone');
+  }
+  await writeFile(config, '');
+  const run = await runTool(rclone, ['check', local, `:webdav,url='${server.url}/dav/',vendor=owncloud:plain`, '--retries', '1', '--low-level-retries', '1', '--stats', '0'], {
+    cwd: work,
+    env: { RCLONE_CONFIG: config },
+    timeoutMs: 3 * 60_000,
+  });
+  const checked = run.stdout + run.stderr;
+  t.is(run.code, 0, tail(checked, 40));
+  t.regex(checked, /0 differences found/, checked);
+  t.regex(checked, new RegExp(`${Object.keys(FILES).length} matching files`), checked);
+  t.notRegex(checked, /could not be checked|hashes could not/i, checked);
+  const kept = await request(`${server.url}/files/plain/sub/c%20d.dat?versions`);
+  t.is(
+    kept.json?.versions?.[0]?.md5,
+    createHash('md5')
+      .update(await readFile(path.join(local, 'sub/c d.dat')))
+      .digest('hex'),
+    'kept on the version',
+  );
+});

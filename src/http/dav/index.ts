@@ -12,12 +12,13 @@ import { davEtag } from './etag.js';
 import { listing } from './listing.js';
 import { lock, unlock } from './lock.js';
 import { MAX_XML_BYTES, propfind } from './propfind.js';
+import type { DigestFill } from '../../domain/digest-fill.js';
 import { proppatch } from './proppatch.js';
 import { requestTarget } from './request.js';
 import { checkout, report } from './versioning.js';
 import { type DavWriteDeps, mkcol, put, remove } from './write.js';
 
-export type DavDeps = DavWriteDeps & ReadDeps & { reader: FileReader; dav: Namespace };
+export type DavDeps = DavWriteDeps & ReadDeps & { reader: FileReader; dav: Namespace; digests?: DigestFill };
 
 export const DAV_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK', 'REPORT', 'CHECKOUT'];
 const ALLOW = DAV_METHODS.join(', ');
@@ -78,7 +79,7 @@ async function handle(ctx: Context, deps: DavDeps): Promise<void> {
     case 'MOVE':
       return copyMove(ctx, deps.dav, target, ifs, method === 'MOVE');
     case 'PROPFIND':
-      return propfind(ctx, deps.dav, target);
+      return propfind(ctx, deps.dav, target, deps.digests);
     case 'PROPPATCH':
       return proppatch(ctx, deps.dav, target, ifs);
     case 'LOCK':

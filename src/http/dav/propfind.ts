@@ -7,7 +7,8 @@ import type { Namespace } from '../../domain/namespace.js';
 import { Problem } from '../../errors.js';
 
 import { propstat, response, sendMultistatus } from './multistatus.js';
-import { type Described, lookup, propElement, propKey, propNames } from './props.js';
+import { CHECKSUMS, type Described, lookup, propElement, propKey, propNames } from './props.js';
+import type { DigestFill } from '../../domain/digest-fill.js';
 import { depthOf, hrefOf } from './request.js';
 import { children, DAV, readXmlBody, type XmlElement } from './xml.js';
 import { callerOf } from '../auth.js';
@@ -29,15 +30,24 @@ function parsePropfind(body: XmlElement | undefined): Wanted {
   throw new Problem('bad-request', 'DAV:propfind holds one of DAV:allprop, DAV:propname or DAV:prop');
 }
 
-/** PROPFIND (RFC 4918 §9.1): Depth 0, 1 or infinity (up to the tree limit); 207 with one response per resource. */
-export async function propfind(ctx: Context, dav: Namespace, target: Target): Promise<void> {
+/** Bytes one PROPFIND may read to fill in `oc:checksums` of versions stored without them (domain/digest-fill.ts). */
+export const DIGEST_BUDGET = 64 * 2 ** 20;
+
+/**
+ * PROPFIND (RFC 4918 §9.1): Depth 0, 1 or infinity (up to the tree limit); 207 with one response
+ * per resource. Asked for `oc:checksums`, a file stored without SHA-1 and MD5 gets them (`digests`).
+ */
+export async function propfind(ctx: Context, dav: Namespace, target: Target, digests?: DigestFill): Promise<void> {
   const depth = depthOf(ctx, ['0', '1', 'infinity'] as const, 'infinity');
   const wanted = parsePropfind(await readXmlBody(ctx.req, MAX_XML_BYTES));
   const root = await describe(dav, target.key, target.directory);
   if (!root) throw new Problem('not-found', `nothing at ${target.key || '/'}`);
   const now = dav.now();
   const viewer = callerOf(ctx).name;
-  const responses = [render(root, wanted, now, viewer)];
+  const budget = { bytes: DIGEST_BUDGET };
+  const fill = digests && wanted.mode === 'prop' && wanted.names.includes(CHECKSUMS) ? digests : undefined;
+  const withDigests = async (r: Described): Promise<Described> => (fill && r.kind === 'file' ? { ...r, record: await fill.filled(r.key, r.record, budget) } : r);
+  const responses = [render(await withDigests(root), wanted, now, viewer)];
   if (root.kind === 'collection' && depth !== '0') {
     // Locks each collection passes down (Depth infinity), its ancestors' included.
     const covering = new Map<string, Lock[]>([[target.key, root.locks.filter((l) => l.depth === 'infinity')]]);
@@ -51,7 +61,7 @@ export async function propfind(ctx: Context, dav: Namespace, target: Target): Pr
         // A reserved path (a lock on an unmapped URL) is a lock-null member: listed with its locks
         // and no content properties, so a client that locked it before its PUT still sees it.
         const member: Described = kind === 'collection' ? { kind, key, record: record as CollectionRecord | undefined, locks } : { kind: 'file', key, record: record as FileRecord, locks };
-        responses.push(render(member, wanted, now, viewer));
+        responses.push(render(await withDigests(member), wanted, now, viewer));
       },
       depth === '1' ? 1 : Infinity,
     );

@@ -34,7 +34,7 @@ const ALLPROP = ['creationdate', 'displayname', 'getcontentlength', 'getcontentt
 const VERSIONING = ['checked-in', 'checked-out', 'version-name', 'auto-version', 'supported-report-set', 'version-history'].map(d);
 /** ownCloud's namespace: `oc:checksums` is answered when asked for by name (rclone's owncloud vendor does). */
 const OC = 'http://owncloud.org/ns';
-const CHECKSUMS = propKey(OC, 'checksums');
+export const CHECKSUMS = propKey(OC, 'checksums');
 
 /**
  * The `DAV:activelock` of a lock (RFC 4918 §14.1), with its token when `withToken`: always for

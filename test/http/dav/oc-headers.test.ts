@@ -63,13 +63,15 @@ test('OC-Checksum SHA1 or MD5 that the body does not match is 400 checksum-misma
   t.is((await dav(s, 'PUT', 'b.txt', { 'OC-Checksum': `MD5:${MD5}` }, BODY)).status, 201);
 });
 
-test("oc:checksums: SHA1 and MD5 of a sync client's upload, by name only (not in allprop), kept by COPY; none for other uploads", async (t) => {
+test("oc:checksums: SHA1 and MD5 of a sync client's upload, by name only (not in allprop), kept by COPY; other uploads get them only when asked", async (t) => {
   const s = await davServer(t);
   await dav(s, 'PUT', 'a.txt', { 'X-OC-Mtime': '1700000000' }, BODY);
-  // An upload from a client that is no sync client pays for SHA-256 alone: no checksums to show.
+  // An upload from a client that is no sync client pays for SHA-256 alone; a PROPFIND that asks
+  // for the checksums fills them in (test/http/dav/checksum-fill.test.ts).
   await dav(s, 'PUT', 'plain.txt', {}, BODY);
+  t.is((await files(s, 'GET', 'plain.txt?versions')).json?.versions?.[0]?.sha1, undefined, 'not computed on upload');
   const plain = propOf((await propfind(s, 'plain.txt', '0', [`{${OC}}checksums`])).responses[0], 'checksums', OC);
-  t.is(plain?.status, 404);
+  t.is(plain?.status, 200);
   const copied = await dav(s, 'COPY', 'a.txt', { Destination: `${s.url}/dav/c.txt` });
   t.is(copied.status, 201, copied.text);
   for (const name of ['a.txt', 'c.txt']) {
