@@ -49,9 +49,12 @@ export function FileView({
   const tokenHeader = (): Record<string, string> => (lock?.token ? { 'Lock-Token': `<${lock.token}>` } : {});
   const checkout = (event: Event) => {
     event.preventDefault();
-    const seconds = new FormData(event.currentTarget as HTMLFormElement).get('timeout');
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const seconds = form.get('timeout');
+    const label = String(form.get('label') ?? '').trim();
     return act(async () => {
-      const taken = await json<LockInfo>('POST', `${fileUrl(path)}?checkout`, { headers: { Timeout: `Second-${seconds}` } });
+      const query = label ? `&label=${encodeURIComponent(label)}` : '';
+      const taken = await json<LockInfo>('POST', `${fileUrl(path)}?checkout${query}`, { headers: { Timeout: `Second-${seconds}` } });
       keepToken(path, taken);
     })();
   };
@@ -103,7 +106,7 @@ export function FileView({
         {!lock && <p>Nobody has this file checked out.</p>}
         {lock && mine && (
           <p class="held">
-            You have this file checked out until <strong>{when(lock.expiresAt)}</strong>. Nobody else can save it meanwhile.
+            You have this file checked out{lock.label ? ` as “${lock.label}”` : ''} until <strong>{when(lock.expiresAt)}</strong>. Nobody else can save it meanwhile.
           </p>
         )}
         {lock && !mine && (
@@ -123,6 +126,9 @@ export function FileView({
                   </option>
                 ))}
               </select>
+            </label>
+            <label>
+              Note <input name="label" maxLength={100} placeholder="who you are, or why you hold it" />
             </label>
             <button type="submit">Check out</button>
           </form>

@@ -23,7 +23,8 @@ export function UploadPanel({ jobs, user, changed }: { jobs: Job[]; user: Caller
   });
   if (jobs.length === 0) return null;
   const total = jobs.reduce((sum, job) => sum + job.file.size, 0);
-  const sent = jobs.reduce((sum, job) => sum + (job.state === 'done' ? job.file.size : job.sent), 0);
+  // A skipped desktop file has nothing left to send: it counts as sent.
+  const sent = jobs.reduce((sum, job) => sum + (job.state === 'done' || job.state === 'skipped' ? job.file.size : job.sent), 0);
   const active = jobs.filter((job) => job.state === 'sending' || job.state === 'queued').length;
   return (
     <section class="uploads" aria-label="Uploads">

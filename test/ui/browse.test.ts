@@ -22,6 +22,8 @@ test('a folder dropped in through the picker uploads with progress per file and 
   await mkdir(path.join(dir, 'photos'), { recursive: true });
   const files: Record<string, Buffer> = { 'notes.txt': Buffer.from('day one\n'), 'photos/big.bin': randomBytes(24 * 2 ** 20), 'photos/small.jpg': randomBytes(3000) };
   for (const [name, data] of Object.entries(files)) await writeFile(path.join(dir, name), data);
+  // What Finder leaves in a folder: skipped, the server keeps such files on the WebDAV mount only.
+  await writeFile(path.join(dir, 'photos', '.DS_Store'), Buffer.alloc(6148, 1));
 
   // Progress is sampled while the bytes go: the overall bar passes values between empty and full.
   const sampled = page.evaluate(
@@ -50,6 +52,8 @@ test('a folder dropped in through the picker uploads with progress per file and 
     t.is(await job.locator('[role="status"]').textContent(), 'version 1', name);
     t.is(await job.locator('progress').evaluate((bar: InPage) => bar.value === bar.max), true);
   }
+  t.regex((await page.locator('.job[data-path="trip/photos/.DS_Store"] [role="status"]').textContent()) ?? '', /^skipped: a desktop file/);
+  t.is((await api(s, '/dav/trip/photos/.DS_Store', { as: 'alice' })).status, 404, 'nothing stored for it');
   for (const [name, data] of Object.entries(files)) {
     const history = await api(s, `/files/trip/${name}?versions`, { as: 'alice' });
     t.is(history.json.versions.length, 1, `${name}: one version, though its connection was cut`);

@@ -94,13 +94,20 @@ test('check out, reload (the lock is still hers), check in a new version; histor
   await signIn(page, 'alice');
   await page.goto(`${s.url}/#/cv.txt`);
   await page.getByLabel('For').selectOption('900');
+  await page.getByLabel('Note', { exact: true }).fill('Alice, final edits on the train');
   await page.getByRole('button', { name: 'Check out' }).click();
-  await page.getByText('You have this file checked out until').waitFor();
+  await page.getByText('You have this file checked out as “Alice, final edits on the train” until').waitFor();
   const lock = (await api(s, '/files/cv.txt?lock', { as: 'bob' })).json;
   const minutes = (Date.parse(lock.expiresAt) - Date.now()) / 60_000;
   t.true(minutes > 13 && minutes <= 15, `the 15-minute timeout (${minutes.toFixed(1)} min left)`);
+  t.is(lock.label, 'Alice, final edits on the train', 'the note is the lock label others see');
+  const bobs = await openUi(s);
+  await signIn(bobs.page, 'bob');
+  await bobs.page.goto(`${s.url}/#/cv.txt`);
+  await bobs.page.getByText('(“Alice, final edits on the train”, as their client says)').waitFor();
+  await bobs.page.close();
   await page.reload();
-  await page.getByText('You have this file checked out until').waitFor();
+  await page.getByText('You have this file checked out as').waitFor();
   await page.getByLabel('Comment (optional)').fill('final wording');
   await page.getByTestId('checkin-file').setInputFiles(await localFile('cv.txt', 'third, checked in'));
   await page.locator('.job.done[data-path="cv.txt"]').waitFor();
@@ -143,7 +150,7 @@ test('check out, reload (the lock is still hers), check in a new version; histor
   await admin.page.getByRole('button', { name: 'Break the lock' }).click();
   await admin.page.getByText('Nobody has this file checked out.').waitFor();
   t.is((await api(s, '/files/cv.txt?lock', { as: 'alice' })).status, 404);
-  t.deepEqual([...errors, ...admin.errors], []);
+  t.deepEqual([...errors, ...admin.errors, ...bobs.errors], []);
 });
 
 test('the history comes 20 versions at a time: Older versions brings the next page', async (t) => {
