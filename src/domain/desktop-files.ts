@@ -43,12 +43,20 @@ function literal(c: string): string {
   return /[\\^$.|+()[\]{}]/.test(c) ? `\\${c}` : c;
 }
 
+/** Names no desktop file pattern may match. */
+const ORDINARY_NAMES = ['report.pdf', 'a.txt', 'notes', 'Budget 2026.xlsx', 'photo.JPG', '.gitignore', 'README'];
+
 /** `KLUIS_DESKTOP_FILES`: comma-separated name patterns; unset or empty, the defaults (as every variable); `none`, no filter. */
 export function parseDesktopFiles(spec: string | undefined): { patterns: string[]; problems: string[] } {
   const trimmed = spec?.trim() ?? '';
   if (trimmed === '') return { patterns: [...DEFAULT_DESKTOP_FILES], problems: [] };
   if (trimmed === 'none') return { patterns: [], problems: [] };
   const patterns = trimmed.split(',').map((p) => p.trim());
-  const problems = patterns.filter((p) => p === '' || p.includes('/') || /^\*+$/.test(p)).map((p) => `KLUIS_DESKTOP_FILES: ${JSON.stringify(p)} is no name pattern (empty, a path, or every name)`);
+  const problems = patterns.flatMap((p) => {
+    if (p === '' || p.includes('/')) return [`KLUIS_DESKTOP_FILES: ${JSON.stringify(p)} is no name pattern (empty, or a path)`];
+    // A typo such as `*.*` would hide every new document from /files and keep it without history.
+    const ordinary = ORDINARY_NAMES.find((name) => new DesktopFiles([p]).matches(name));
+    return ordinary ? [`KLUIS_DESKTOP_FILES: ${JSON.stringify(p)} matches ordinary names such as ${ordinary}`] : [];
+  });
   return { patterns: patterns.filter((p) => p !== ''), problems };
 }

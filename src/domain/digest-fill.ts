@@ -7,6 +7,12 @@ import type { FileService } from './files.js';
 import { currentVersion } from './rules.js';
 import type { FileRecord } from './types.js';
 
+/** What one request may spend filling in while it waits: bytes read, and files (each one record write). */
+export interface FillBudget {
+  bytes: number;
+  files: number;
+}
+
 /** SHA-1 and MD5 of a blob, hex. */
 export interface Digests {
   sha1: string;
@@ -46,17 +52,22 @@ export class DigestFill {
 
   /**
    * `record` with its current version's SHA-1 and MD5 when they are known or cheap to learn
-   * now (`budget.bytes` left to read inline in this request, decreased by what is read);
-   * otherwise as it is, with the fill queued.
+   * now (`budget`: what this request may still spend, bytes read and files filled, decreased by
+   * what is spent); otherwise as it is, with the fill queued.
    */
-  async filled(key: string, record: FileRecord, budget: { bytes: number }): Promise<FileRecord> {
+  async filled(key: string, record: FileRecord, budget: FillBudget): Promise<FileRecord> {
     const current = currentVersion(record);
     if (!current?.sha256 || (current.sha1 && current.md5)) return record;
+    if (budget.files <= 0) {
+      this.enqueue(key, current.sha256);
+      return record;
+    }
     let digests = this.known.get(current.sha256);
     if (!digests && current.size <= Math.min(this.inlineBytes, budget.bytes)) {
       budget.bytes -= current.size;
       digests = await this.compute(current.sha256).catch(() => undefined);
     }
+    if (digests) budget.files -= 1;
     if (!digests) {
       this.enqueue(key, current.sha256);
       return record;
@@ -64,11 +75,6 @@ export class DigestFill {
     await this.store(key, current.sha256, digests).catch(() => undefined);
     const version = { ...current, ...digests };
     return { ...record, versions: record.versions.map((v) => (v.version === current.version ? version : v)) };
-  }
-
-  /** Waits for every queued fill (tests, shutdown). */
-  async idle(): Promise<void> {
-    await this.queue;
   }
 
   private enqueue(key: string, sha256: string): void {

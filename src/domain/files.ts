@@ -304,13 +304,16 @@ export class FileService {
 
   /**
    * The record with `version` appended; the holder's lock (if any) follows the file to its new
-   * head. A desktop file's record (made under such a name, or already one) keeps only it; a file
-   * that had versions before its name became a desktop file name keeps them.
+   * head. A desktop file's record (made under such a name, or kept as one since) keeps only it;
+   * a save that appends instead (the name is no desktop file's now) makes it an ordinary file
+   * for good, so a file that has had versions never loses them.
    */
   private withVersion(key: string, record: FileRecord | undefined, version: Version, lock: Lock | null): FileRecord {
     const held = lock ? { ...lock, baseVersion: version.version } : null;
-    if (this.opts.unversioned?.(key) && (!record || record.unversioned || record.versions.length === 0)) return { ...(record ?? {}), path: key, versions: [version], lock: held, unversioned: true };
-    return { ...(record ?? {}), path: key, versions: [...(record?.versions ?? []), version], lock: held };
+    const fresh = !record || record.versions.length === 0 || (record.unversioned && !record.sealed && record.versions.length === 1 && !record.versions[0]?.pinned);
+    if (this.opts.unversioned?.(key) && fresh) return { ...(record ?? {}), path: key, versions: [version], lock: held, unversioned: true };
+    const { unversioned: _kind, ...rest } = record ?? {};
+    return { ...rest, path: key, versions: [...(record?.versions ?? []), version], lock: held };
   }
 
   /**

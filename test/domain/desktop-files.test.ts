@@ -34,6 +34,7 @@ test('KLUIS_DESKTOP_FILES: unset or empty is the defaults, none is off, patterns
   t.false(new DesktopFiles([]).matches('.DS_Store'), 'an empty list is no filter');
   t.true(new DesktopFiles(['a+b(c).[x]{1}^$|\\']).matches('a+b(c).[x]{1}^$|\\'), 'regular expression characters are plain');
   t.is(parseDesktopFiles('*,a/b,').problems.length, 3, 'every name, a path and an empty pattern are refused');
+  for (const typo of ['?*', '*?', '*.*', '*.pdf', 'a.*', '*e*']) t.is(parseDesktopFiles(typo).problems.length, 1, `${typo} would hide ordinary documents`);
 });
 
 function domain(t: ExecutionContext, desktop?: DesktopFiles) {
@@ -102,6 +103,36 @@ test('a desktop file locked before its first save (a lock-null resource) keeps o
   t.is((await later.files.get('Thumbs.db'))?.unversioned, undefined);
 });
 
+test('the filter turned off and on again never drops a version, pinned or not', async (t) => {
+  const on = domain(t);
+  await on.save('desktop.ini', 'kept as a desktop file');
+  const off = createDomain(on.storage, { clock: () => START + 60_000, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 }, desktopFiles: new DesktopFiles([]) });
+  for (const text of ['two', 'three', 'four']) await off.files.upload(alice, 'desktop.ini', { conditions: {} }, await stageText(on.storage.blobs, text));
+  await off.files.pin('desktop.ini', 3, true);
+  t.is((await off.files.get('desktop.ini'))?.unversioned, undefined, 'versioned again: an ordinary file from then on');
+  const again = createDomain(on.storage, { clock: () => START + 120_000, lockTimeouts: { defaultSeconds: 60, maxSeconds: 3600 } });
+  await again.files.upload(alice, 'desktop.ini', { conditions: {} }, await stageText(on.storage.blobs, 'five'));
+  t.deepEqual(
+    (await again.files.get('desktop.ini'))?.versions.map((v) => [v.version, v.pinned ?? false]),
+    [
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, false],
+    ],
+  );
+
+  // Even a file kept as a desktop file, pinned while the filter was off, keeps its pinned version.
+  await on.save('Thumbs.db', 'one');
+  await off.files.pin('Thumbs.db', 1, true);
+  await again.files.upload(alice, 'Thumbs.db', { conditions: {} }, await stageText(on.storage.blobs, 'two'));
+  t.deepEqual(
+    (await again.files.get('Thumbs.db'))?.versions.map((v) => v.version),
+    [1, 2],
+  );
+});
+
 test('/files neither lists nor writes a desktop file; the WebDAV side lists it', async (t) => {
   const d = domain(t);
   await d.save('docs/report.pdf', 'the report');
@@ -154,8 +185,12 @@ test('an AppleDouble file goes when its file is deleted, moves when it moves, an
   await d.save('docs/kept.pdf', 'kept');
   await d.save('docs/._kept.pdf', 'kept tags');
   await d.files.checkout(bob, 'docs/._kept.pdf', { conditions: {} }, 60);
-  await deleteResource(d.dav, alice, 'docs/kept.pdf', 'file', []);
-  t.false(await live('docs/kept.pdf'), 'the delete itself succeeds');
+  await copyMove(d.dav, alice, { ...move, from: 'docs/kept.pdf', to: 'docs/moved.pdf' });
+  t.true(await live('docs/moved.pdf'), 'the move itself succeeds');
+  t.true(await live('docs/._kept.pdf'), "bob's lock keeps the companion where it is");
+  t.false(await live('docs/._moved.pdf'), 'and no copy of it is made');
+  await deleteResource(d.dav, alice, 'docs/moved.pdf', 'file', []);
+  t.false(await live('docs/moved.pdf'), 'the delete itself succeeds');
   t.true(await live('docs/._kept.pdf'), "bob's lock keeps the companion");
 });
 

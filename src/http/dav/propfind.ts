@@ -30,8 +30,8 @@ function parsePropfind(body: XmlElement | undefined): Wanted {
   throw new Problem('bad-request', 'DAV:propfind holds one of DAV:allprop, DAV:propname or DAV:prop');
 }
 
-/** Bytes one PROPFIND may read to fill in `oc:checksums` of versions stored without them (domain/digest-fill.ts). */
-export const DIGEST_BUDGET = 64 * 2 ** 20;
+/** What one PROPFIND may spend filling in `oc:checksums` of versions stored without them (domain/digest-fill.ts): bytes read, files written. */
+export const DIGEST_BUDGET = { bytes: 64 * 2 ** 20, files: 64 };
 
 /**
  * PROPFIND (RFC 4918 §9.1): Depth 0, 1 or infinity (up to the tree limit); 207 with one response
@@ -44,8 +44,9 @@ export async function propfind(ctx: Context, dav: Namespace, target: Target, dig
   if (!root) throw new Problem('not-found', `nothing at ${target.key || '/'}`);
   const now = dav.now();
   const viewer = callerOf(ctx).name;
-  const budget = { bytes: DIGEST_BUDGET };
-  const fill = digests && wanted.mode === 'prop' && wanted.names.includes(CHECKSUMS) ? digests : undefined;
+  const budget = { ...DIGEST_BUDGET };
+  const named = wanted.mode === 'prop' ? wanted.names : wanted.mode === 'all' ? wanted.include : [];
+  const fill = digests && named.includes(CHECKSUMS) ? digests : undefined;
   const withDigests = async (r: Described): Promise<Described> => (fill && r.kind === 'file' ? { ...r, record: await fill.filled(r.key, r.record, budget) } : r);
   const responses = [render(await withDigests(root), wanted, now, viewer)];
   if (root.kind === 'collection' && depth !== '0') {

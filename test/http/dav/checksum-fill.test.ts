@@ -17,6 +17,10 @@ test('asked for oc:checksums, a small file gets them at once and keeps them; a b
   t.is((await files(s, 'PUT', 'in/small.txt', {}, small)).status, 201);
   t.is((await files(s, 'PUT', 'in/big.bin', {}, big)).status, 201);
   t.is((await files(s, 'PUT', 'in/other.txt', {}, 'not asked for')).status, 201);
+  // Checked out and pinned: a fill is metadata, and leaves both as they are.
+  const held = await files(s, 'CHECKOUT', 'in/small.txt', { Timeout: 'Second-600' });
+  t.is(held.status, 200, held.text);
+  t.is((await files(s, 'POST', 'in/small.txt?pin=1')).status, 200);
   t.is((await files(s, 'GET', 'in/small.txt?versions')).json.versions[0].sha1, undefined);
 
   // Asked for other properties (allprop), nothing is read.
@@ -37,6 +41,8 @@ test('asked for oc:checksums, a small file gets them at once and keeps them; a b
   t.is(checksumOf('/dav/in/big.bin'), undefined, 'too big to read while the client waits: 404 in its propstat');
   const kept = (await files(s, 'GET', 'in/small.txt?versions')).json.versions[0];
   t.is(`SHA1:${kept.sha1} MD5:${kept.md5}`, sums(small), 'kept on the version');
+  t.true(kept.pinned, 'still pinned');
+  t.is((await files(s, 'GET', 'in/small.txt?lock')).json?.expiresAt, held.json?.expiresAt, 'still checked out');
 
   let answer: string | undefined;
   for (let i = 0; i < 100 && !answer; i++) {

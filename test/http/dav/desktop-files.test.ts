@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { put, request } from '../../helpers/http.js';
-import { assertProblem, raw } from '../rest/_support.js';
+import { assertProblem, postForm, raw } from '../rest/_support.js';
 import { dav, davServer, files, propfind, XML } from './_support.js';
 
 const versionTree = '<?xml version="1.0" encoding="utf-8"?><D:version-tree xmlns:D="DAV:"><D:prop><D:version-name/></D:prop></D:version-tree>';
@@ -51,6 +51,14 @@ test('/files refuses to write a desktop file (403 desktop-file) and changes noth
     headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '3', 'Upload-Metadata': `path ${Buffer.from('docs/.DS_Store').toString('base64')}` },
   });
   assertProblem(t, tus, 403, 'desktop-file');
+  const draft = await request(`${s.url}/files/docs/Thumbs.db`, { method: 'POST', headers: { 'Upload-Draft-Interop-Version': '6', 'Upload-Complete': '?1' }, body: 'abc' });
+  assertProblem(t, draft, 403, 'desktop-file');
+  const batch = await postForm(s.url, 'docs/', [
+    { name: 'file', filename: 'notes.txt', data: 'notes' },
+    { name: 'file', filename: '.DS_Store', data: 'view' },
+  ]);
+  assertProblem(t, batch, 403, 'desktop-file');
+  t.is((await files(s, 'GET', 'docs/notes.txt')).status, 404, 'a batch with a desktop part is refused whole');
   t.is((await dav(s, 'GET', 'docs/~$report.docx')).status, 404, 'nothing was stored');
   t.is((await dav(s, 'GET', 'docs/.~lock.report.docx#'.replace('#', '%23'))).status, 404);
   t.is((await files(s, 'GET', 'docs/report.docx')).text, 'the report', 'the move was refused before anything moved');
