@@ -31,6 +31,8 @@ test.serial('`npm start` builds and serves on local disk, the web UI at /; SIGTE
   t.regex(page.text, /<script type="module" src="\/ui\/app.js"><\/script>/);
   t.regex(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   t.is((await request(`${url}/ui/app.js`)).status, 200);
+  // Said once, by worker 0, when it listens: the request above may have been served by another worker first.
+  for (let waited = 0; !/OPEN MODE/.test(output()) && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   t.regex(output(), /OPEN MODE/);
   t.regex(output(), /a lock guards cooperating clients from accidental overwrites, not from a hostile one/, 'the warning says what a lock is worth in open mode');
   // npm does not forward SIGTERM to its script, so signal the group, as a terminal or init does.
