@@ -1,5 +1,5 @@
 import { parentOf } from './collections.js';
-import { childKey } from './paths.js';
+import { childKey, nameOf } from './paths.js';
 
 /**
  * What desktops and office suites write beside people's documents: macOS Finder's AppleDouble
@@ -25,7 +25,7 @@ export class DesktopFiles {
 
   /** Whether the last segment of `key` (`docs/._report.pdf`) names a desktop file. */
   matches(key: string): boolean {
-    return this.pattern?.test(key.slice(key.lastIndexOf('/') + 1)) ?? false;
+    return this.pattern?.test(nameOf(key)) ?? false;
   }
 
   /**
@@ -34,7 +34,7 @@ export class DesktopFiles {
    */
   companionOf(key: string): string | undefined {
     if (key === '' || this.matches(key)) return undefined;
-    const companion = childKey(parentOf(key), `._${key.slice(key.lastIndexOf('/') + 1)}`);
+    const companion = childKey(parentOf(key), `._${nameOf(key)}`);
     return this.matches(companion) ? companion : undefined;
   }
 }

@@ -19,12 +19,10 @@ export interface Digests {
   md5: string;
 }
 
-export interface DigestFillOptions {
-  /** Blobs up to this size are read at once when asked for (the answer waits); bigger ones in the background. */
-  inlineBytes?: number;
-  /** Background fills waiting at most; more are dropped (asked for again, they are queued again). */
-  maxQueued?: number;
-}
+/** Blobs up to this size are read while the asker waits; bigger ones in the background. */
+const INLINE_BYTES = 16 * 2 ** 20;
+/** Background fills waiting at most; more are dropped (asked for again, they are queued again). */
+const MAX_QUEUED = 1000;
 
 /**
  * The SHA-1 and MD5 of versions stored without them (before kluis kept them, by tus, or by a
@@ -38,17 +36,11 @@ export class DigestFill {
   private readonly known = new LRUCache<string, Digests>({ max: 10_000 });
   private readonly queued = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
-  private readonly inlineBytes: number;
-  private readonly maxQueued: number;
 
   constructor(
     private readonly files: FileService,
     private readonly blobs: BlobStore,
-    options: DigestFillOptions = {},
-  ) {
-    this.inlineBytes = options.inlineBytes ?? 16 * 2 ** 20;
-    this.maxQueued = options.maxQueued ?? 1000;
-  }
+  ) {}
 
   /**
    * `record` with its current version's SHA-1 and MD5 when they are known or cheap to learn
@@ -58,27 +50,22 @@ export class DigestFill {
   async filled(key: string, record: FileRecord, budget: FillBudget): Promise<FileRecord> {
     const current = currentVersion(record);
     if (!current?.sha256 || (current.sha1 && current.md5)) return record;
-    if (budget.files <= 0) {
+    const known = this.known.get(current.sha256);
+    const affordable = budget.files > 0 && (known !== undefined || current.size <= Math.min(INLINE_BYTES, budget.bytes));
+    if (!affordable) {
       this.enqueue(key, current.sha256);
       return record;
     }
-    let digests = this.known.get(current.sha256);
-    if (!digests && current.size <= Math.min(this.inlineBytes, budget.bytes)) {
-      budget.bytes -= current.size;
-      digests = await this.compute(current.sha256).catch(() => undefined);
-    }
-    if (digests) budget.files -= 1;
-    if (!digests) {
-      this.enqueue(key, current.sha256);
-      return record;
-    }
+    budget.files -= 1;
+    if (!known) budget.bytes -= current.size;
+    const digests = known ?? (await this.compute(current.sha256).catch(() => undefined));
+    if (!digests) return record; // its blob could not be read: the next ask tries again
     await this.store(key, current.sha256, digests).catch(() => undefined);
-    const version = { ...current, ...digests };
-    return { ...record, versions: record.versions.map((v) => (v.version === current.version ? version : v)) };
+    return withDigests(record, digests);
   }
 
   private enqueue(key: string, sha256: string): void {
-    if (this.queued.has(key) || this.queued.size >= this.maxQueued) return;
+    if (this.queued.has(key) || this.queued.size >= MAX_QUEUED) return;
     this.queued.add(key);
     this.queue = this.queue.then(async () => {
       try {
@@ -113,8 +100,13 @@ export class DigestFill {
     await this.files.update(key, (record) => {
       const current = currentVersion(record);
       if (!record || !current || current.sha256 !== sha256 || (current.sha1 && current.md5)) return { result: undefined };
-      const version = { ...current, ...digests };
-      return { next: { ...record, versions: record.versions.map((v) => (v.version === current.version ? version : v)) }, result: undefined };
+      return { next: withDigests(record, digests), result: undefined };
     });
   }
+}
+
+/** `record` with `digests` on its current version (which has content). */
+function withDigests(record: FileRecord, digests: Digests): FileRecord {
+  const current = currentVersion(record);
+  return { ...record, versions: record.versions.map((v) => (v === current ? { ...v, ...digests } : v)) };
 }

@@ -1,5 +1,5 @@
 import type { RecordStore, Revision } from '../storage/contracts.js';
-import { liveLocks } from './locks.js';
+import { liveLocks, lockHolder } from './locks.js';
 import { childKey } from './paths.js';
 import { currentVersion } from './rules.js';
 import type { FileRecord } from './types.js';
@@ -55,7 +55,7 @@ export function summarize(record: FileRecord | undefined, revision: Revision): S
   const file = current?.sha256
     ? { size: current.size, version: current.version, sha256: current.sha256, contentType: current.contentType, modifiedAt: current.createdAt, author: current.author }
     : null;
-  return { revision, file, lockedUntil, ...(last ? { lockedBy: { owner: last.owner, ...(last.label ? { label: last.label } : {}) } } : {}) };
+  return { revision, file, lockedUntil, ...(last ? { lockedBy: lockHolder(last) } : {}) };
 }
 
 /**

@@ -56,9 +56,14 @@ export function cleanLabel(text: string | undefined): string | undefined {
   return [...clean].slice(0, MAX_LABEL).join('');
 }
 
-/** What a refusal says of the lock that caused it: who holds it (and the label their client gave), until when. */
+/** Who holds a lock: the user, and the label their client gave (listings' `lockedBy`). */
+export function lockHolder(lock: Lock): { owner: string; label?: string } {
+  return { owner: lock.owner, ...(lock.label ? { label: lock.label } : {}) };
+}
+
+/** What a refusal says of the lock that caused it: who holds it, until when. */
 export function lockSummary(lock: Lock): { owner: string; label?: string; expiresAt: string } {
-  return { owner: lock.owner, ...(lock.label ? { label: lock.label } : {}), expiresAt: lock.expiresAt };
+  return { ...lockHolder(lock), expiresAt: lock.expiresAt };
 }
 
 /** The holder as a sentence names it: `bob`, or `anonymous ("Jan Jansen", as their client says)`. */

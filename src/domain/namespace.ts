@@ -6,7 +6,7 @@ import { liveLocks } from './locks.js';
 import { type Change, membershipLocks } from './membership.js';
 import { checkWrite, conflictState, currentVersion, headNumber, type WriteIntent } from './rules.js';
 import type { Caller, CollectionRecord, DeadProps, FileRecord, Lock, Lockable } from './types.js';
-import { childKey } from './paths.js';
+import { childKey, nameOf } from './paths.js';
 import { DesktopFiles } from './desktop-files.js';
 
 /** One PROPPATCH instruction: set a dead property to an XML value, or remove it. */
@@ -33,10 +33,7 @@ export class Namespace {
   /** 403 `desktop-file` when `key` is a desktop file's: /files neither writes nor shows one (domain/desktop-files.ts). */
   refuseDesktopFile(key: string): void {
     if (this.desktop.matches(key)) {
-      throw new Problem(
-        'desktop-file',
-        `${key.slice(key.lastIndexOf('/') + 1)} is a desktop file name (${this.desktop.patterns.join(', ')}): such files are kept without versions, on the WebDAV mount only`,
-      );
+      throw new Problem('desktop-file', `${nameOf(key)} is a desktop file name (${this.desktop.patterns.join(', ')}): such files are kept without versions, on the WebDAV mount only`);
     }
   }
 

@@ -59,6 +59,11 @@ export function childKey(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
+/** The last segment of a key: `a/b/c.txt` is `c.txt`. */
+export function nameOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
 /** Join a directory key and a relative key. */
 export function joinKey(dir: string, name: string): string {
   return checkLength(childKey(dir, name));

@@ -3,7 +3,7 @@ import type { Listing, RecordStore } from '../storage/contracts.js';
 import { type ListingSummary, MAX_SUMMARY_ENTRIES, type SummaryEntry, summarize, summarizedEntries } from './listing-summary.js';
 import type { History } from './history.js';
 import { ancestorsOf } from './collections.js';
-import { publicLock, shownLock } from './locks.js';
+import { lockHolder, publicLock, shownLock } from './locks.js';
 import { mapLimit, READ_CONCURRENCY } from './bounded.js';
 import { currentVersion } from './rules.js';
 import type { Clock, FileRecord, Lock, Version } from './types.js';
@@ -144,7 +144,7 @@ export class FileReader {
       const entry = summarized ? summarized.get(name) : read && summarize(read.value, read.revision);
       const own = entry !== undefined && entry.lockedUntil !== null && entry.lockedUntil > now;
       const locked = covering.length > 0 || own;
-      const holder = own ? entry?.lockedBy : covering[0] && { owner: covering[0].owner, ...(covering[0].label ? { label: covering[0].label } : {}) };
+      const holder = own ? entry?.lockedBy : covering[0] && lockHolder(covering[0]);
       if (entry?.file) return { name, type: 'file', ...entry.file, locked, ...(holder ? { lockedBy: holder } : {}) };
       // Deleted (or only reserved): its record tells, read unless the listing read it already.
       const record = withDeleted && entry ? (read ?? (await this.records.get(childKey(dir, name))))?.value : undefined;

@@ -20,9 +20,12 @@ export interface Version {
    * its `DAV:getlastmodified`. A client's clock, never used for conditional requests.
    */
   mtime?: string;
-  /** Hex SHA-1 of the content, computed while it streamed in; absent on versions stored before. */
+  /**
+   * Hex SHA-1 of the content: computed while a sync client's upload streamed in, else filled in
+   * when first asked for (src/domain/digest-fill.ts); absent until then.
+   */
   sha1?: string;
-  /** Hex MD5 of the content, computed with the SHA-1; absent on versions stored before. */
+  /** Hex MD5 of the content, computed or filled in with the SHA-1. */
   md5?: string;
   /** Kept from pruning by retention (`POST ?pin=N`). */
   pinned?: true;
@@ -99,7 +102,7 @@ export interface FileRecord extends Lockable {
   props?: DeadProps;
   /**
    * A desktop file (src/domain/desktop-files.ts): `versions` holds only the newest (a save or a
-   * delete replaces it), and /files neither lists nor serves it.
+   * delete replaces it). /files shows no desktop file, judged by its name, flag or not.
    */
   unversioned?: true;
 }

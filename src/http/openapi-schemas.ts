@@ -71,7 +71,8 @@ const versionProps = {
   sha1: {
     type: 'string',
     pattern: '^[0-9a-f]{40}$',
-    description: 'Hex SHA-1 of the content (WebDAV `oc:checksums`), kept for uploads from sync clients (that send `X-OC-Mtime` or `OC-Checksum`); absent otherwise.',
+    description:
+      'Hex SHA-1 of the content (WebDAV `oc:checksums`): computed on uploads from sync clients (that send `X-OC-Mtime` or `OC-Checksum`), filled in for other versions when a PROPFIND first asks for `oc:checksums`; absent until then.',
   },
   md5: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'Hex MD5 of the content, beside `sha1`.' },
   mtime: { ...instant, description: "The client's modification time of the file (WebDAV `X-OC-Mtime`): its `DAV:getlastmodified`. `Last-Modified` stays `createdAt`." },

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { nameOf } from '../domain/paths.js';
 
 /**
  * Types a browser shows without running anything the upload carried: shown inline. Every other
@@ -30,7 +31,7 @@ export function sandboxUserContent(ctx: Context, key: string, contentType: strin
   const inline = single && INLINE.some((type) => type.test(essence)) && !('download' in ctx.query);
   ctx.set('X-Content-Type-Options', 'nosniff');
   if (!(inline && essence === 'application/pdf')) ctx.set('Content-Security-Policy', SANDBOX);
-  const name = key.slice(key.lastIndexOf('/') + 1);
+  const name = nameOf(key);
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   ctx.set('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`);
 }

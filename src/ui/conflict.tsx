@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fileUrl, json, type Problem } from './api.js';
-import { when } from './format.js';
+import { asTheirClientSays, when } from './format.js';
 
 interface VersionRecord {
   version: number;
@@ -59,7 +59,7 @@ export function ConflictDialog({ problem, mine, choices, onClose }: { problem: P
       {problem.code === 'locked' && problem.lock && (
         <p>
           <strong>{path}</strong> is checked out by <strong class="who">{problem.lock.owner}</strong>
-          {problem.lock.label ? ` (“${problem.lock.label}”, as their client says)` : ''} until {when(problem.lock.expiresAt)}. Your file was not saved; it is kept on the server while you decide.
+          {asTheirClientSays(problem.lock.label)} until {when(problem.lock.expiresAt)}. Your file was not saved; it is kept on the server while you decide.
         </p>
       )}
       {problem.code === 'not-checked-out' && <p>Your check-out of {path} has ended (it expired or was broken). Check it out again, then save.</p>}

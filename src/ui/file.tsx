@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Caller, call, fileUrl, json } from './api.js';
 import type { Picked } from './dropped.js';
-import { routeOf, size, when } from './format.js';
+import { asTheirClientSays, routeOf, size, when } from './format.js';
 import { forgetToken, keepToken, type LockInfo, lockOf } from './tokens.js';
 import type { Preconditions } from './uploads.js';
 import { type VersionRecord, Versions } from './versions.js';
@@ -112,7 +112,7 @@ export function FileView({
         {lock && !mine && (
           <p class="held-other">
             Checked out by <strong class="who">{lock.owner}</strong>
-            {lock.label ? ` (“${lock.label}”, as their client says)` : ''} until <strong>{when(lock.expiresAt)}</strong>.
+            {asTheirClientSays(lock.label)} until <strong>{when(lock.expiresAt)}</strong>.
           </p>
         )}
         {writer && !lock && (

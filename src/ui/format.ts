@@ -16,6 +16,11 @@ export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** A lock label as the UI quotes it after the holder's name: self-asserted, so said to be the client's word. */
+export function asTheirClientSays(label: string | undefined): string {
+  return label ? ` (“${label}”, as their client says)` : '';
+}
+
 /** To the second, where two times are compared. */
 export function exactly(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });

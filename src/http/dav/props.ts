@@ -117,7 +117,7 @@ function live(r: Described, key: string, now: number, viewer?: string): string |
 
 /**
  * `oc:checksums` as ownCloud answers it: one `oc:checksum` holding `SHA1:<hex> MD5:<hex>`,
- * which rclone reads. None for a version stored before kluis kept SHA-1 and MD5.
+ * which rclone reads. None for a version without them until they are filled in (src/domain/digest-fill.ts).
  */
 function ocChecksums(version: Version): string | undefined {
   const sums = [version.sha1 && `SHA1:${version.sha1}`, version.md5 && `MD5:${version.md5}`].filter(Boolean);

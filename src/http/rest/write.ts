@@ -9,6 +9,7 @@ import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { readMultipart, stage, stageRawBody } from '../body.js';
 import { fileUrl, hasFlag, intParam, stringParam, writeIntent } from './request.js';
+import { submittedTokens } from './folders.js';
 import { callerOf } from '../auth.js';
 
 export interface WriteDeps {
@@ -101,7 +102,7 @@ export async function remove(ctx: Context, target: Target, deps: WriteDeps): Pro
   const caller = callerOf(ctx);
   const intent = await deps.dav.beforeFilesWrite(key, caller, writeIntent(ctx), 'remove');
   const marker = await deps.files.remove(caller, key, intent);
-  await removeCompanion(deps.dav, caller, key, [...(intent.tokens ?? []), ...(intent.token ? [intent.token] : [])]);
+  await removeCompanion(deps.dav, caller, key, submittedTokens(ctx));
   ctx.set('File-Version', String(marker.version));
   ctx.status = 204;
 }
