@@ -182,6 +182,15 @@ test('an AppleDouble file goes when its file is deleted, moves when it moves, an
   await deleteResource(d.dav, alice, 'archive/2024.pdf', 'file', []);
   t.false(await live('archive/._2024.pdf'), 'a delete takes it');
 
+  // A folder's AppleDouble file (`._photos` beside `photos/`) moves and goes with the folder.
+  await d.save('photos/cat.jpg', 'a cat');
+  await d.save('._photos', 'folder colour');
+  await copyMove(d.dav, alice, { ...move, from: 'photos', to: 'pictures', fromCollection: true, toCollection: true });
+  t.false(await live('._photos'));
+  t.true(await live('._pictures'));
+  await deleteResource(d.dav, alice, 'pictures', 'collection', []);
+  t.false(await live('._pictures'));
+
   await d.save('docs/kept.pdf', 'kept');
   await d.save('docs/._kept.pdf', 'kept tags');
   await d.files.checkout(bob, 'docs/._kept.pdf', { conditions: {} }, 60);

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
-import { davServer, descendantsOf, files, propfind, propOf } from './_support.js';
+import { dav, davServer, descendantsOf, files, propfind, propOf, XML } from './_support.js';
 
 const OC = 'http://owncloud.org/ns';
 const sums = (bytes: Buffer) => `SHA1:${createHash('sha1').update(bytes).digest('hex')} MD5:${createHash('md5').update(bytes).digest('hex')}`;
@@ -43,6 +43,19 @@ test('asked for oc:checksums, a small file gets them at once and keeps them; a b
   t.is(`SHA1:${kept.sha1} MD5:${kept.md5}`, sums(small), 'kept on the version');
   t.true(kept.pinned, 'still pinned');
   t.is((await files(s, 'GET', 'in/small.txt?lock')).json?.expiresAt, held.json?.expiresAt, 'still checked out');
+
+  // Named beside allprop (DAV:include), they are filled in too.
+  t.is((await files(s, 'PUT', 'in/third.txt', {}, 'asked for beside allprop')).status, 201);
+  t.is((await files(s, 'GET', 'in/third.txt?versions')).json.versions[0].sha1, undefined);
+  const include = await dav(
+    s,
+    'PROPFIND',
+    'in/third.txt',
+    { ...XML, Depth: '0' },
+    `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/><D:include><oc:checksums xmlns:oc="${OC}"/></D:include></D:propfind>`,
+  );
+  t.is(include.status, 207, include.text);
+  t.is((await files(s, 'GET', 'in/third.txt?versions')).json.versions[0].sha1, createHash('sha1').update('asked for beside allprop').digest('hex'));
 
   let answer: string | undefined;
   for (let i = 0; i < 100 && !answer; i++) {
