@@ -9,16 +9,16 @@
  *   stats            what the store holds (as GET /admin/stats)
  *   gc [--dry-run] [--grace=SECONDS]   as `npm run gc`
  */
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { parseRelativeName } from './domain/paths.js';
-import type { KluisRecords } from './domain/types.js';
+import type { KluisRecords, Lock } from './domain/types.js';
 import { Problem } from './errors.js';
-import { breakLocks, liveFileLocks } from './maintenance/break-locks.js';
+import { breakLocks, forEachLiveLock } from './maintenance/break-locks.js';
+import { publicLock } from './domain/locks.js';
 import { storageStats } from './maintenance/stats.js';
 import { type GcArgs, parseGcArgs, runGc, UsageError } from './gc-command.js';
 import type { Storage } from './storage/contracts.js';
-import { openFsStorage } from './storage/fs/index.js';
-import { openS3Storage } from './storage/s3/index.js';
+import { openStorage } from './storage/open.js';
 
 const USAGE = `usage: npm run kluis -- <command>
   locks                              the live locks of every file, one JSON line each
@@ -42,14 +42,18 @@ function parse(argv: string[]): Command {
   throw new UsageError(name === undefined || name === '--help' || name === '-h' ? '' : `unknown command ${JSON.stringify(name)}`);
 }
 
-async function run(command: Command, storage: Storage<KluisRecords>): Promise<number> {
+async function run(command: Command, storage: Storage<KluisRecords>, config: Config): Promise<number> {
   const now = Date.now();
   switch (command.name) {
     case 'locks': {
-      for await (const lock of liveFileLocks(storage.records, now)) {
-        const { token: _token, ownerXml: _xml, ...shown } = lock;
-        process.stdout.write(`${JSON.stringify(shown)}\n`);
-      }
+      await forEachLiveLock(
+        storage.records,
+        (lock) => {
+          const { ownerXml: _xml, ...shown } = publicLock(lock) as Omit<Lock, 'token'>;
+          process.stdout.write(`${JSON.stringify(shown)}\n`);
+        },
+        now,
+      );
       return 0;
     }
     case 'unlock': {
@@ -66,7 +70,7 @@ async function run(command: Command, storage: Storage<KluisRecords>): Promise<nu
       process.stdout.write(`${JSON.stringify(await storageStats(storage, now), null, 2)}\n`);
       return 0;
     case 'gc':
-      return runGc(command.args, storage, loadConfig(process.env));
+      return runGc(command.args, storage, config);
   }
 }
 
@@ -81,9 +85,9 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   const config = loadConfig(process.env);
-  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
+  const storage = await openStorage<KluisRecords>(config);
   try {
-    return await run(command, storage);
+    return await run(command, storage, config);
   } catch (err) {
     // A refusal (no such lock) is the answer, not a crash: said as the API says it, exit 1.
     if (!(err instanceof Problem)) throw err;

@@ -8,8 +8,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import type { KluisRecords } from './domain/types.js';
 import { GC_USAGE, type GcArgs, parseGcArgs, runGc, UsageError } from './gc-command.js';
-import { openFsStorage } from './storage/fs/index.js';
-import { openS3Storage } from './storage/s3/index.js';
+import { openStorage } from './storage/open.js';
 
 const USAGE = `usage: npm run gc -- [--dry-run] [--grace=SECONDS]\n${GC_USAGE}`;
 
@@ -24,7 +23,7 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   const config = loadConfig(process.env);
-  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
+  const storage = await openStorage<KluisRecords>(config);
   try {
     return await runGc(args, storage, config);
   } finally {

@@ -14,8 +14,8 @@ import { every } from './maintenance/every.js';
 import type { Uploads } from './domain/uploads.js';
 import { retentionPass } from './maintenance/retention.js';
 import { storageStats } from './maintenance/stats.js';
-import { openFsStorage, reclaimDeadStaging } from './storage/fs/index.js';
-import { openS3Storage } from './storage/s3/index.js';
+import { reclaimDeadStaging } from './storage/fs/index.js';
+import { openStorage } from './storage/open.js';
 
 /**
  * Read the environment; with KLUIS_WORKERS > 1 become the primary of that many worker
@@ -24,7 +24,8 @@ import { openS3Storage } from './storage/s3/index.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config);
-  logWarnings(logger);
+  const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
+  logWarnings(logger, !worker);
   followParent();
   if (config.usersFile && !config.sessionSecret) {
     // Cluster workers inherit it; other instances cannot know it.
@@ -32,18 +33,16 @@ async function main(): Promise<void> {
     logger.warn('KLUIS_SESSION_SECRET is not set: web UI sign-ins end when kluis restarts, and other instances do not accept them');
   }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config.workers, logger, config.s3 ? undefined : () => reclaimDeadStaging(config.dataDir));
-  const worker = cluster.isWorker ? Number(process.env.KLUIS_WORKER_INDEX ?? 0) : undefined;
   await serve(config, worker === undefined ? logger : logger.child({ worker }), worker);
 }
 
 /**
  * Node's process warnings (the AWS SDK's "will require node >= 22" on Node 20, say) go into the
- * JSON log instead of stderr's plain text; the SDK's start-up warning once per instance (a
- * cluster's other workers, which emit the same, keep it to their debug level).
+ * JSON log instead of stderr's plain text; the SDK's start-up warning once per instance, by its
+ * `first` process (a cluster's other workers, which emit the same, keep it to their debug level).
  */
-function logWarnings(logger: Logger): void {
+function logWarnings(logger: Logger, first: boolean): void {
   process.removeAllListeners('warning'); // Node's own listener, which prints to stderr
-  const first = !cluster.isWorker || process.env.KLUIS_WORKER_INDEX === '0';
   process.on('warning', (warning) => {
     // Every worker loads the AWS SDK and warns of its Node version alike: worker 0 says it for all.
     const startup = warning.message.startsWith('NodeVersionSupportWarning');
@@ -72,7 +71,7 @@ function followParent(): void {
 /** Open storage, listen; on SIGTERM/SIGINT stop accepting and drain. `worker`: the index of a cluster worker. */
 async function serve(config: Config, logger: Logger, worker?: number): Promise<void> {
   const users = config.usersFile ? await UserDirectory.load(config.usersFile) : undefined;
-  const storage = config.s3 ? await openS3Storage<KluisRecords>(config.s3) : await openFsStorage<KluisRecords>(config.dataDir);
+  const storage = await openStorage<KluisRecords>(config);
   const drain = new Drain();
   const metrics = new Metrics(cluster.isWorker ? { clusterText: () => clusterMetrics() } : {});
   let sweep: (() => void) | undefined;

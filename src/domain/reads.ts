@@ -121,9 +121,9 @@ export class FileReader {
    * (read one record at a time, stopping at the first). Cheaper than {@link list} on a big folder.
    */
   async hasEntries(dir: string): Promise<boolean> {
-    const listing = await this.records.list(dir);
+    const [listing, made] = await Promise.all([this.records.list(dir), this.madeCollections(dir)]);
+    if (subdirectories(listing, made).some((d) => !d.gone)) return true;
     if (!listing) return false;
-    if (listing.directories.length > 0) return true;
     for (const name of this.shown(dir, listing.files)) if (currentVersion((await this.records.get(childKey(dir, name)))?.value)) return true;
     return false;
   }
@@ -151,13 +151,19 @@ export class FileReader {
       const deleted = record && (await deletedFile(record, this.versionHistory));
       return deleted ? { name, type: 'file', ...deleted, locked } : null;
     });
-    // A folder deleted on /dav (or moved away) is gone, as it is on /dav, though its deleted files stay in it.
-    const gone = new Set(made.gone);
-    const subdirectories = [...new Set([...(listing?.directories ?? []), ...made.children])].sort();
-    const directories: DirectoryEntry[] = subdirectories.flatMap((name): DirectoryEntry[] => {
-      if (!gone.has(name)) return [{ name, type: 'directory' }];
+    const directories = subdirectories(listing, made).flatMap(({ name, gone }): DirectoryEntry[] => {
+      if (!gone) return [{ name, type: 'directory' }];
       return withDeleted ? [{ name, type: 'directory', deleted: true }] : [];
     });
     return { path: dir === '' ? '' : `${dir}/`, entries: [...directories, ...files.filter((f): f is FileEntry => f !== null)] };
   }
+}
+
+/**
+ * The sub-directories of a listing and of the collections made on /dav, sorted; `gone` for one
+ * deleted on /dav or moved away (gone, as it is on /dav, though its deleted files stay in it).
+ */
+function subdirectories(listing: Listing | undefined, made: { children: string[]; gone: string[] }): { name: string; gone: boolean }[] {
+  const gone = new Set(made.gone);
+  return [...new Set([...(listing?.directories ?? []), ...made.children])].sort().map((name) => ({ name, gone: gone.has(name) }));
 }

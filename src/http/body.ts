@@ -102,19 +102,14 @@ export async function stage(source: Readable, blobs: BlobStore, limit: number, e
   }
 }
 
-/** Stage a raw (non-multipart) request body, checked against the digests the request sent (or `expected`). */
-export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected = sentDigests(ctx)): Promise<StagedContent> {
-  checkDeclaredLength(ctx, limit);
-  const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected, syncClient(ctx));
-  return { ...content, contentType: contentTypeOf(ctx.get('Content-Type')) };
-}
-
 /**
- * A sync client that compares SHA-1 or MD5 hashes (ownCloud's protocol, as rclone's owncloud
- * vendor speaks it: every PUT carries `X-OC-Mtime`, or an `OC-Checksum`).
+ * Stage a raw (non-multipart) request body, checked against the digests the request sent (or
+ * `expected`); with `syncHashes`, SHA-1 and MD5 too (a WebDAV sync client's PUT).
  */
-export function syncClient(ctx: Context): boolean {
-  return ctx.get('X-OC-Mtime') !== '' || ctx.get('OC-Checksum') !== '';
+export async function stageRawBody(ctx: Context, blobs: BlobStore, limit: number, expected = sentDigests(ctx), syncHashes = false): Promise<StagedContent> {
+  checkDeclaredLength(ctx, limit);
+  const content = await stage(openBody(ctx.req, ctx.res), blobs, limit, expected, syncHashes);
+  return { ...content, contentType: contentTypeOf(ctx.get('Content-Type')) };
 }
 
 /** A file part as it arrives: its name and stream. The handler must consume or discard the stream. */
@@ -150,7 +145,7 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
   }
   const fields: Record<string, string> = {};
   const req = openBody(ctx.req, ctx.res);
-  const meter = new BodyDigest(limit, { md5: expected.md5 !== undefined, sha256: expected.sha256 !== undefined, sha1: expected.sha1 !== undefined });
+  const meter = new BodyDigest(limit, { md5: expected.md5 !== undefined, sha256: expected.sha256 !== undefined });
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     let failed = false;

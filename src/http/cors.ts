@@ -40,8 +40,6 @@ export const CORS_REQUEST_HEADERS = [
   'Upload-Checksum',
   'Upload-Complete',
   'Upload-Draft-Interop-Version',
-  'OC-Checksum',
-  'X-OC-Mtime',
   'X-Request-Id',
 ];
 

@@ -85,6 +85,8 @@ const lockProps = {
   expiresAt: instant,
   baseVersion: { type: 'integer', minimum: 0, description: 'The version current when the lock was taken (0: a reserved path).' },
 };
+/** Who holds a lock: the user, and their client's label (listings' `lockedBy`, a refusal's `lock`). */
+const holderProps = { owner: lockProps.owner, label: lockProps.label };
 
 export const schemas: Record<string, Schema> = {
   Version: {
@@ -145,7 +147,7 @@ export const schemas: Record<string, Schema> = {
           modifiedAt: instant,
           author: { type: 'string', description: 'Who saved that version.' },
           locked: { type: 'boolean' },
-          lockedBy: { type: 'object', required: ['owner'], properties: { owner: { type: 'string' }, label: lockProps.label }, description: 'While `locked`: who holds the lock.' },
+          lockedBy: { type: 'object', required: ['owner'], properties: holderProps, description: 'While `locked`: who holds the lock.' },
           deleted: { const: true, description: '`?deleted`: a deleted file; the fields above are its last version with content, which `?restore=<version>` brings back.' },
           deletedVersion: { type: 'integer', minimum: 2, description: 'The delete marker: the newest version (`?base` of a restore).' },
           deletedAt: instant,
@@ -174,7 +176,7 @@ export const schemas: Record<string, Schema> = {
       path: { type: 'string' },
       currentVersion: { type: 'integer', minimum: 0, description: 'Newest version number, delete markers included.' },
       currentSha256: nullable(sha256),
-      lock: nullable({ type: 'object', required: ['owner', 'expiresAt'], properties: { owner: { type: 'string' }, label: lockProps.label, expiresAt: instant } }),
+      lock: nullable({ type: 'object', required: ['owner', 'expiresAt'], properties: { ...holderProps, expiresAt: instant } }),
       stored: { type: 'array', items: ref('schemas', 'UploadResult'), description: 'Files a directory upload stored before it was refused.' },
     },
   },
@@ -209,10 +211,11 @@ export const parameters: Record<string, Parameter> = {
   IfRange: headerParam('If-Range', 'An ETag or HTTP-date: honour `Range` only while it still matches.'),
   LockToken: headerParam('Lock-Token', 'The lock token, `<urn:uuid:…>` (brackets optional).'),
   If: headerParam('If', 'WebDAV form of the token: `(<urn:uuid:…>)`; used when `Lock-Token` is absent.'),
-  Label: query('label', 'With CHECKOUT / `?checkout`: who holds the lock, in words people recognise (at most 100 characters), shown in refusals, `?lock` and listings; self-asserted.', {
-    type: 'string',
-    maxLength: 100,
-  }),
+  Label: query(
+    'label',
+    'With CHECKOUT / `?checkout`: who holds the lock, in words people recognise (kept to its first 100 characters, control characters dropped), shown in refusals, `?lock` and listings; self-asserted.',
+    { type: 'string' },
+  ),
   Timeout: headerParam('Timeout', 'Lock duration: `Second-N` or `Infinite`, capped by the configured maximum.'),
   ContentDigest: headerParam('Content-Digest', '`sha-256=:<base64>:` (RFC 9530), checked against the raw body.'),
   ContentMD5: headerParam('Content-MD5', 'Base64 MD5 (RFC 1864), checked against the raw body.'),

@@ -1,7 +1,9 @@
+import { forEachLimit } from '../domain/bounded.js';
 import { compareAndSet } from '../domain/compare-and-set.js';
 import { liveLocks } from '../domain/locks.js';
 import type { FileRecord, Lock } from '../domain/types.js';
 import type { RecordStore } from '../storage/contracts.js';
+import { RECORD_CONCURRENCY } from './walk.js';
 
 /**
  * An operator breaks every lock a file has, its check-out and WebDAV shared locks alike, by the
@@ -17,10 +19,9 @@ export async function breakLocks(records: RecordStore<FileRecord>, key: string, 
   return result;
 }
 
-/** Every live lock of every file (not a MOVE's claim), record by record. */
-export async function* liveFileLocks(records: RecordStore<FileRecord>, now = Date.now()): AsyncGenerator<Lock> {
-  for await (const key of records.scan()) {
-    const record = (await records.get(key))?.value;
-    for (const lock of liveLocks(record, now)) if (!lock.operation) yield lock;
-  }
+/** Every live lock of every file (not a MOVE's claim), records read {@link RECORD_CONCURRENCY} at a time. */
+export async function forEachLiveLock(records: RecordStore<FileRecord>, fn: (lock: Lock) => void, now = Date.now()): Promise<void> {
+  await forEachLimit(records.scan(), RECORD_CONCURRENCY, async (key) => {
+    for (const lock of liveLocks((await records.get(key))?.value, now)) if (!lock.operation) fn(lock);
+  });
 }

@@ -96,3 +96,19 @@ test('a summary written before listings named authors is read again once, then u
   await s.reader.list('old');
   t.is(s.reads() - before, 2, 'and the summary is whole again');
 });
+
+test('a summary entry of a locked file written before listings named the holder is read again once', async (t) => {
+  const s = setup(t);
+  await s.upload('held/a.txt', 'a');
+  await s.files.checkout(alice, 'held/a.txt', { conditions: {} }, 60, 'Alice on the laptop');
+  await s.reader.list('held');
+  const stored = await s.summaries.get('held/~');
+  const entries = Object.fromEntries(Object.entries(stored?.value.entries ?? {}).map(([name, { lockedBy: _holder, ...e }]) => [name, e]));
+  await s.summaries.put('held/~', { entries } as unknown as ListingSummary, stored?.revision ?? null);
+  const before = s.reads();
+  const [entry] = (await s.reader.list('held')).entries;
+  t.like(entry, { name: 'a.txt', locked: true, lockedBy: { owner: 'alice', label: 'Alice on the laptop' } });
+  t.is(s.reads() - before, 1, 'the entry without its holder is read again');
+  await s.reader.list('held');
+  t.is(s.reads() - before, 1, 'and then the summary serves it');
+});

@@ -70,13 +70,13 @@ test('one warn line per conflict with its code and the holder or current version
   const log = await logged({ users: await makeUsers() });
   t.teardown(() => log.s.close());
   await put(log.s.url, 'c.txt', 'one', AS.alice);
-  const lock = await checkout(log.s.url, 'c.txt', AS.alice);
+  const lock = await checkout(log.s.url, 'c.txt?label=Alice%20at%20home', AS.alice);
   t.is((await put(log.s.url, 'c.txt', 'two', AS.bob)).status, 409);
   t.is((await put(log.s.url, 'c.txt', 'two', { ...AS.alice, 'Lock-Token': `<${lock.token}>`, 'If-Match': '"0000"' })).status, 412);
   await settle();
   const conflicts = log.lines.filter((l) => l.msg === 'conflict');
   t.is(conflicts.length, 2);
-  t.like(conflicts[0], { level: 40, code: 'locked', user: 'bob', lockOwner: 'alice', path: '/files/c.txt' });
+  t.like(conflicts[0], { level: 40, code: 'locked', user: 'bob', lockOwner: 'alice', lockLabel: 'Alice at home', path: '/files/c.txt' });
   t.like(conflicts[1], { level: 40, code: 'precondition-failed', user: 'alice', currentVersion: 1 });
   t.false(log.text().includes(lock.token), 'the lock token is in no log line');
   t.false(log.text().includes((AS.alice.Authorization ?? '').split(' ')[1] as string), 'credentials are in no log line');

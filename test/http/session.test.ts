@@ -145,6 +145,13 @@ test("a write another site's page sends is refused (403 csrf) whatever authentic
     201,
     'this origin (behind a TLS proxy)',
   );
+  // A proxy that rewrites Host: the browser's Sec-Fetch-Site is believed over an Origin that names another host.
+  t.is(
+    (await request(`${s.url}/files/w.txt`, { method: 'PUT', headers: { ...AS.alice, Origin: 'https://files.example.org', 'Sec-Fetch-Site': 'same-origin' }, body: 'w' })).status,
+    201,
+    'same-origin by the browser, whatever Host the proxy sent',
+  );
+  assertProblem(t, await request(`${s.url}/files/w.txt`, { method: 'PUT', headers: { ...AS.alice, Origin: 'https://files.example.org' }, body: 'w' }), 403, 'csrf');
   t.is((await request(`${s.url}/files/z.txt`, { method: 'PUT', headers: AS.alice, body: 'z' })).status, 201, 'curl');
   const open = await startServer();
   t.teardown(() => open.close());

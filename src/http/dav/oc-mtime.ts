@@ -16,5 +16,14 @@ export function clientMtime(ctx: Context): string | undefined {
   return date.toISOString();
 }
 
+/**
+ * A sync client that compares SHA-1 or MD5 hashes (ownCloud's protocol, as rclone's owncloud
+ * vendor speaks it: every PUT carries `X-OC-Mtime`, or an `OC-Checksum`): its uploads get both
+ * digests in the same pass as the SHA-256.
+ */
+export function syncClient(ctx: Context): boolean {
+  return ctx.get('X-OC-Mtime') !== '' || ctx.get('OC-Checksum') !== '';
+}
+
 /** The answer that tells an ownCloud client its `X-OC-Mtime` was kept (it sets the time again otherwise). */
 export const MTIME_ACCEPTED = { 'X-OC-Mtime': 'accepted' } as const;

@@ -7,7 +7,7 @@ import { Problem } from '../../errors.js';
 import type { BlobStore } from '../../storage/contracts.js';
 import { openBody, sentDigests, stageRawBody } from '../body.js';
 import { withOcChecksum } from '../checksums.js';
-import { clientMtime, MTIME_ACCEPTED } from './oc-mtime.js';
+import { clientMtime, MTIME_ACCEPTED, syncClient } from './oc-mtime.js';
 
 import { checkIf, type DavIf, ifGuard } from './conditions.js';
 import { davEtag } from './etag.js';
@@ -45,7 +45,7 @@ export async function put(ctx: Context, target: Target, ifs: DavIf, deps: DavWri
   const intent = await davIntent(ctx, dav, target.key, ifs, above);
   const seen = await dav.files.precheck(caller, target.key, intent);
   await dav.checkInherited(target.key, { caller, tokens: ifs.tokens }, resource.kind === 'none', above);
-  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected);
+  const content = await stageRawBody(ctx, deps.blobs, deps.maxUploadBytes, expected, syncClient(ctx));
   const result = await dav.files.upload(caller, target.key, intent, { ...content, mtime }, false, seen);
   ctx.set({ ETag: davEtag(result.version.sha256 as string), 'File-Version': String(result.version.version), ...(mtime ? MTIME_ACCEPTED : {}) });
   ctx.status = result.created ? 201 : 204;

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { parseIf, submittedTokens as ifTokens } from '../dav/if-header.js';
 import { makeFolder } from '../../domain/folders.js';
 import type { Namespace } from '../../domain/namespace.js';
 import type { Target } from '../../domain/paths.js';
@@ -18,9 +19,8 @@ export function folderUrl(key: string): string {
  */
 export function submittedTokens(ctx: Context): string[] {
   const direct = parseLockToken(ctx.get('Lock-Token') || undefined, undefined);
-  const tokens = new Set(direct ? [direct] : []);
-  for (const m of ctx.get('If').matchAll(/<(urn:uuid:[^>]+)>/gi)) tokens.add(m[1] as string);
-  return [...tokens];
+  const header = ctx.get('If');
+  return [...new Set([...(direct ? [direct] : []), ...(header ? ifTokens(parseIf(header)) : [])])];
 }
 
 /**

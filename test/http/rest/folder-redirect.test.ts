@@ -26,7 +26,13 @@ test('GET or HEAD /files/docs with no file docs but a folder docs/ is 302 to /fi
   await put(s.url, 'gone/x.txt', Buffer.from('x'));
   await request(`${s.url}/files/gone/x.txt`, { method: 'DELETE' });
   assertProblem(t, await request(`${s.url}/files/gone`), 404, 'not-found');
+  // Nor does one whose only sub-folder was deleted on /dav (its deleted files stay in it).
+  await put(s.url, 'shelf/old/y.txt', Buffer.from('y'));
+  t.is((await request(`${s.url}/dav/shelf/old/`, { method: 'DELETE' })).status, 204);
+  assertProblem(t, await request(`${s.url}/files/shelf`), 404, 'not-found');
   await put(s.url, 'docs', Buffer.from('a file beside the folder'));
   t.is((await request(`${s.url}/files/docs`)).text, 'a file beside the folder');
-  t.is((await request(`${s.url}/dav/docs/a%20b`, { method: 'GET' })).status === 302, false, '/dav is left as WebDAV defines it');
+  const viaDav = await request(`${s.url}/dav/docs/a%20b`, { method: 'GET' });
+  t.is(viaDav.status, 200, '/dav is left as WebDAV defines it: a GET of a collection without its slash is its listing');
+  t.is(viaDav.headers.get('location'), null);
 });
