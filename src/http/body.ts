@@ -143,6 +143,7 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
   } catch (err) {
     throw new Problem('bad-request', `not a multipart/form-data body: ${(err as Error).message}`);
   }
+  failPartOpenAtEnd(parser);
   const fields: Record<string, string> = {};
   const req = openBody(ctx.req, ctx.res);
   const meter = new BodyDigest(limit, { md5: expected.md5 !== undefined, sha256: expected.sha256 !== undefined });
@@ -210,6 +211,32 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
     meter.on('error', fail);
     req.pipe(meter).pipe(parser);
   });
+}
+
+/** busboy's private state that {@link failPartOpenAtEnd} reads. */
+interface BusboyInternals {
+  _final(cb: (err?: Error | null) => void): void;
+  _complete?: boolean;
+  _fileStream?: Readable | null;
+}
+
+/**
+ * busboy 1.6 hangs on a body with a delimiter inside a file part's header block followed by
+ * `\r\n--` (`…filename="a"\r\n\r\n--B\r\n--`: the block's blank line lends the delimiter its CRLF):
+ * it opens the file part, reads the `--` as the form's end and never ends that part, so neither
+ * 'close' nor 'error' comes and the request would wait forever. At the body's end (`_final`, which
+ * first parses the bytes busboy held back) a form marked complete still holding an open part is
+ * such a body: it fails as a malformed one. Elsewhere a
+ * finished part is always closed before the form is marked complete, so nothing else changes.
+ */
+function failPartOpenAtEnd(parser: busboy.Busboy): void {
+  const internals = parser as unknown as BusboyInternals;
+  const final = internals._final;
+  if (typeof final !== 'function') return;
+  internals._final = function (this: BusboyInternals, cb) {
+    final.call(this, cb); // parses the bytes it held back, then waits for open parts to end
+    if (this._complete === true && this._fileStream) parser.destroy(new Error('the body ends inside a file part'));
+  };
 }
 
 export function contentTypeOf(value: string | undefined): string | null {

@@ -1,16 +1,26 @@
 /**
  * `npm run build:ui`: the web UI bundled by esbuild into `dist/ui/` (app.js, app.css,
  * index.html), minified, for browsers of the last few years; nothing is loaded from elsewhere.
+ * Each file is written beside its place and renamed into it, so a server answering meanwhile
+ * (a rebuild by `npm start` while another instance serves) sends the old file or the new one,
+ * never half of one.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(here, '../../dist/ui');
+
+async function replace(file: string, contents: Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, file);
+}
+
 await mkdir(out, { recursive: true });
-await build({
+const { outputFiles } = await build({
   entryPoints: { app: path.join(here, 'main.tsx') },
   bundle: true,
   minify: true,
@@ -21,5 +31,7 @@ await build({
   outdir: out,
   legalComments: 'linked',
   logLevel: 'warning',
+  write: false,
 });
-await copyFile(path.join(here, 'index.html'), path.join(out, 'index.html'));
+for (const file of outputFiles) await replace(file.path, file.contents);
+await replace(path.join(out, 'index.html'), await readFile(path.join(here, 'index.html')));

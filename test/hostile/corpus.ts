@@ -178,6 +178,14 @@ add('multipart-structure', 'multipart/mixed', r('POST', '/files/docs/', { 'Conte
 add('multipart-structure', 'raw body to POST', r('POST', '/files/new.txt', { 'Content-Type': 'text/plain' }, 'evil'), badRequest);
 // A whole file part, then a body that ends: a directory upload may still be staging the first part when the parser fails.
 const truncatedAfterFile = `${file('a.txt', 'whole')}--${B}\r\nContent-Disposition: form-data; name="f"; filena`;
+// A delimiter inside a part's header block (its CRLF is the block's blank line), then "\r\n--": busboy opened the part and never ended it (found by the fuzz).
+add(
+  'multipart-structure',
+  "a delimiter inside a file part's headers, then --",
+  form('/files/docs/', `--${B}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\n--${B}\r\n--`),
+  badRequest,
+  'multipart-part-left-open',
+);
 add('multipart-structure', 'a whole file, then the body ends (directory)', form('/files/docs/', truncatedAfterFile), badRequest, 'multipart-error-leaks-staged-part');
 add(
   'multipart-structure',
