@@ -214,6 +214,7 @@ async function nothingStaged(answer: Reply): Promise<void> {
 type Served = NonNullable<typeof server>;
 function fuzzHttp<T>(name: string, runs: number, arb: fc.Arbitrary<T> | ((ctx: Served) => fc.Arbitrary<T>), run: (value: T, ctx: Served) => Promise<void>): void {
   test.serial(`HTTP fuzz: ${name}`, async (t) => {
+    t.timeout(SOAK ? 60 * 60_000 : 120_000); // twenty times the runs in the soak
     const ctx = server as Served;
     const before = figures.http;
     statuses = new Map();
