@@ -217,25 +217,36 @@ export async function readMultipart(ctx: Context, limit: number, onFile: (part: 
 interface BusboyInternals {
   _final(cb: (err?: Error | null) => void): void;
   _complete?: boolean;
-  _fileStream?: Readable | null;
+}
+
+/** Whether busboy never ended `part` (`push(null)`): read, it would wait for bytes forever. */
+function leftOpen(part: Readable): boolean {
+  const state = (part as unknown as { _readableState?: { ended?: boolean } })._readableState;
+  return !part.destroyed && state?.ended === false;
 }
 
 /**
  * busboy 1.6 hangs on a body with a delimiter inside a file part's header block followed by
- * `\r\n--` (`…filename="a"\r\n\r\n--B\r\n--`: the block's blank line lends the delimiter its CRLF):
- * it opens the file part, reads the `--` as the form's end and never ends that part, so neither
- * 'close' nor 'error' comes and the request would wait forever. At the body's end (`_final`, which
- * first parses the bytes busboy held back) a form marked complete still holding an open part is
- * such a body: it fails as a malformed one. Elsewhere a
- * finished part is always closed before the form is marked complete, so nothing else changes.
+ * `\r\n--` (`…filename="a"\r\n\r\n--B\r\n--`: the block's blank line lends the delimiter its
+ * CRLF): it opens the file part, reads the `--` as the form's end and never ends that part. Given
+ * `\r\n` and another part's headers instead, it opens that part over the first, which is never
+ * ended either. Either way neither 'close' nor 'error' comes and the request would wait forever.
+ * At the body's end (`_final`, which first parses the bytes busboy held back) a form marked
+ * complete with a file part busboy never ended is such a body: it fails as a malformed one. A
+ * well-formed body has every part ended by the delimiter after it, so nothing else changes.
  */
 function failPartOpenAtEnd(parser: busboy.Busboy): void {
   const internals = parser as unknown as BusboyInternals;
   const final = internals._final;
   if (typeof final !== 'function') return;
+  const parts = new Set<Readable>();
+  parser.prependListener('file', (_name: string, part: Readable) => {
+    parts.add(part);
+    part.once('end', () => parts.delete(part));
+  });
   internals._final = function (this: BusboyInternals, cb) {
     final.call(this, cb); // parses the bytes it held back, then waits for open parts to end
-    if (this._complete === true && this._fileStream) parser.destroy(new Error('the body ends inside a file part'));
+    if (this._complete === true && [...parts].some(leftOpen)) parser.destroy(new Error('the body ends inside a file part'));
   };
 }
 

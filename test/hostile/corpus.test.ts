@@ -88,7 +88,7 @@ const BUGS: Record<string, string> = {
   'connect-dropped': 'CONNECT is dropped without an answer (no connect listener)',
   'early-abort-leaks-staging': 'the parser fails after the headers, the client is gone before staging starts, and the staged file stays (its handler waits forever)',
   'c1-controls': 'C1 control characters (U+0080-U+009F) are accepted in names; only C0 and DEL are refused',
-  'multipart-part-left-open': "a body with a delimiter inside a file part's headers, then `--`, is never answered (the parser leaves the part open)",
+  'multipart-part-left-open': "a body with a delimiter inside a file part's headers, then `--` or another part, is never answered (the parser leaves the part open)",
 };
 /**
  * Leaks only the local disk shows: S3 staging writes nothing before a whole part (5 MiB) or the

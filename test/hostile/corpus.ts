@@ -186,6 +186,14 @@ add(
   badRequest,
   'multipart-part-left-open',
 );
+// The same, then \r\n and a second part's headers: busboy opened the second over the first, never ending the first (found in review).
+add(
+  'multipart-structure',
+  "a delimiter inside a file part's headers, then another part",
+  form('/files/docs/', `--${B}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\n--${B}\r\n\r\nContent-Disposition: form-data; name="g"; filename="b.txt"\r\n\r\ndata\r\n${END}`),
+  badRequest,
+  'multipart-part-left-open',
+);
 add('multipart-structure', 'a whole file, then the body ends (directory)', form('/files/docs/', truncatedAfterFile), badRequest, 'multipart-error-leaks-staged-part');
 add(
   'multipart-structure',
