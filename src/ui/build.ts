@@ -1,9 +1,9 @@
 /**
  * `npm run build:ui`: the web UI bundled by esbuild into `dist/ui/` (app.js, app.css,
  * index.html), minified, for browsers of the last few years; nothing is loaded from elsewhere.
- * Each file is written beside its place and renamed into it, so a server answering meanwhile
- * (a rebuild by `npm start` while another instance serves) sends the old file or the new one,
- * never half of one.
+ * Each file is written beside its place and renamed into it, so a server starting meanwhile
+ * (it reads the UI once, at its start; `npm start` rebuilds while another instance may start)
+ * reads the old file or the new one, never half of one.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
