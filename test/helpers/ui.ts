@@ -11,8 +11,14 @@ import { ROOT } from './server.js';
 
 let built: Promise<void> | undefined;
 
+/** `npm run build:ui` as a child process: its pid, and the promise of its end. */
+export function buildUi(): { pid: number | undefined; done: Promise<void> } {
+  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/ui/build.ts')], { cwd: ROOT });
+  return { pid: run.child.pid, done: run.then(() => undefined) };
+}
+
 export function ensureUi(): Promise<void> {
   if (existsSync(path.join(uiDirectory(), 'index.html'))) return Promise.resolve();
-  built ??= promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/ui/build.ts')], { cwd: ROOT }).then(() => undefined);
+  built ??= buildUi().done;
   return built;
 }

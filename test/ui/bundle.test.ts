@@ -1,13 +1,10 @@
 /** The web UI as shipped: at most 150 KB of script gzipped, everything from kluis itself. */
-import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { uiDirectory } from '../../src/http/ui.js';
-import { ROOT } from '../helpers/server.js';
-import { ensureUi } from '../helpers/ui.js';
+import { buildUi, ensureUi } from '../helpers/ui.js';
 
 const LIMIT = 150 * 1024;
 
@@ -31,9 +28,8 @@ test('a rebuild replaces each file whole (written beside it, then renamed), so a
   const dir = uiDirectory();
   const names = ['app.js', 'app.css', 'app.js.LEGAL.txt', 'index.html'];
   const before = await Promise.all(names.map(async (name) => ({ inode: (await stat(path.join(dir, name))).ino, body: await readFile(path.join(dir, name)) })));
-  const build = promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/ui/build.ts')], { cwd: ROOT });
-  const pid = build.child.pid;
-  await build;
+  const { pid, done } = buildUi();
+  await done;
   for (const [i, name] of names.entries()) {
     t.not((await stat(path.join(dir, name))).ino, before[i]?.inode, `${name} is a new file, not the old one rewritten in place`);
     t.deepEqual(await readFile(path.join(dir, name)), before[i]?.body, `${name} has the same bytes`);
