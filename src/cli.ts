@@ -11,10 +11,9 @@
  */
 import { type Config, loadConfig } from './config.js';
 import { parseRelativeName } from './domain/paths.js';
-import type { KluisRecords, Lock } from './domain/types.js';
+import type { KluisRecords } from './domain/types.js';
 import { Problem } from './errors.js';
 import { breakLocks, forEachLiveLock } from './maintenance/break-locks.js';
-import { publicLock } from './domain/locks.js';
 import { storageStats } from './maintenance/stats.js';
 import { type GcArgs, parseGcArgs, runGc, UsageError } from './gc-command.js';
 import type { Storage } from './storage/contracts.js';
@@ -49,7 +48,7 @@ async function run(command: Command, storage: Storage<KluisRecords>, config: Con
       await forEachLiveLock(
         storage.records,
         (lock) => {
-          const { ownerXml: _xml, ...shown } = publicLock(lock) as Omit<Lock, 'token'>;
+          const { token: _token, ownerXml: _xml, ...shown } = lock; // never a token; the label says who
           process.stdout.write(`${JSON.stringify(shown)}\n`);
         },
         now,
