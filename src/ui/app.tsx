@@ -16,6 +16,8 @@ function useRoute(): string {
   useEffect(() => {
     const changed = () => setRoute(pathOfRoute(location.hash));
     addEventListener('hashchange', changed);
+    // Effects run a frame after the first render: a hash changed meanwhile fired no event heard here.
+    changed();
     return () => removeEventListener('hashchange', changed);
   }, []);
   return route;

@@ -95,3 +95,25 @@ test('at phone width (390x844) the listing fits the screen and every control is 
   t.deepEqual(await seriousViolations(page), [], 'the file page at phone width');
   t.deepEqual(errors, []);
 });
+
+// The route is read at the first render and followed by a listener the app adds a frame later: a
+// link followed in between (a test's goto right after the page loads did so, under load) was lost.
+test('a hash changed while the UI is starting is followed, not lost', async (t) => {
+  t.timeout(120_000);
+  const s = await uiServer(t, { open: true });
+  await api(s, '/files/early/note.txt', { method: 'PUT', body: 'early' });
+  const context = await s.browser.newContext();
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  // After the app's module ran (its first render read an empty hash), before its effects ran.
+  await page.addInitScript(() => {
+    const w = globalThis as unknown as { document: { addEventListener(e: string, f: () => void): void }; location: { hash: string } };
+    w.document.addEventListener('DOMContentLoaded', () => {
+      w.location.hash = '#/early/note.txt';
+    });
+  });
+  await page.goto(`${s.url}/`);
+  await page.getByRole('heading', { name: 'note.txt' }).waitFor({ timeout: 10_000 });
+  await page.locator('tr[data-version="1"]').waitFor();
+  t.is(await page.locator('tr[data-version]').count(), 1, 'the file view, with its one version');
+});
